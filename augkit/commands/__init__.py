@@ -1,0 +1,1 @@
+"""Subcommands of the ``augkit`` command line, one module each."""

@@ -1,0 +1,1 @@
+"""Pure, deterministic kernels. No randomness lives here: transforms draw and pass parameters."""

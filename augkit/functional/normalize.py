@@ -1,0 +1,85 @@
+"""Normalization kernels: uint8 -> float32 scaling fused with mean/std.
+
+Constants are in [0, 1] units. For uint8 input, ``out = x * (1 / (255 * std)) - mean / std``
+in one pass; float input is taken as already in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tuple[np.ndarray, np.ndarray]:
+    scale = 1.0 / (std * 255.0) if from_uint8 else 1.0 / std
+    return scale.astype(np.float32), (-mean / std).astype(np.float32)
+
+
+def normalize(image, mean: np.ndarray, std: np.ndarray):
+    """Scale uint8 to [0, 1] (float stays) and apply ``(x - mean) / std`` per channel.
+
+    Args:
+        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        mean: Per-channel means, shape ``(C,)``, in [0, 1] units.
+        std: Per-channel standard deviations, shape ``(C,)``, > 0.
+
+    Returns:
+        float32 array or tensor of the input's shape.
+
+    Example:
+        >>> normalize(np.full((1, 1, 3), 255, np.uint8), np.zeros(3), np.full(3, 0.5))[0, 0].tolist()
+        [2.0, 2.0, 2.0]
+    """
+    if isinstance(image, torch.Tensor):
+        scale, bias = _scale_and_bias(mean, std, image.dtype == torch.uint8)
+        shape = (-1, 1, 1)
+        scale_t = torch.from_numpy(scale).to(image.device).view(shape)
+        bias_t = torch.from_numpy(bias).to(image.device).view(shape)
+        return torch.addcmul(bias_t, image.to(torch.float32), scale_t)
+    scale, bias = _scale_and_bias(mean, std, image.dtype == np.uint8)
+    out = image.astype(np.float32)
+    out *= scale
+    out += bias
+    return out
+
+
+def subtract_mean_image(image, mean_image: np.ndarray):
+    """Scale uint8 to [0, 1] (float stays) and subtract a dataset mean image.
+
+    Args:
+        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        mean_image: ``(H, W, C)`` float array in [0, 1] units, the image's size.
+
+    Returns:
+        float32 array or tensor of the input's shape.
+    """
+    if isinstance(image, torch.Tensor):
+        mean = torch.from_numpy(np.ascontiguousarray(mean_image.transpose(2, 0, 1), dtype=np.float32)).to(image.device)
+        x = image.to(torch.float32)
+        if image.dtype == torch.uint8:
+            x = x.mul_(1.0 / 255.0)
+        return x.sub_(mean)
+    out = image.astype(np.float32)
+    if image.dtype == np.uint8:
+        out *= np.float32(1.0 / 255.0)
+    out -= mean_image.astype(np.float32)
+    return out
+
+
+def denormalize(image, mean: np.ndarray, std: np.ndarray):
+    """Invert ``normalize``: return ``x * std + mean``, float32 in [0, 1] units.
+
+    Args:
+        image: float HWC array, or float ``[C, H, W]`` / ``[B, C, H, W]`` tensor.
+        mean: Per-channel means, shape ``(C,)``.
+        std: Per-channel standard deviations, shape ``(C,)``.
+
+    Returns:
+        float32 array or tensor of the input's shape.
+    """
+    if isinstance(image, torch.Tensor):
+        shape = (-1, 1, 1)
+        std_t = torch.as_tensor(std, dtype=torch.float32, device=image.device).view(shape)
+        mean_t = torch.as_tensor(mean, dtype=torch.float32, device=image.device).view(shape)
+        return torch.addcmul(mean_t, image.to(torch.float32), std_t)
+    return (image.astype(np.float32) * std.astype(np.float32) + mean.astype(np.float32)).astype(np.float32)

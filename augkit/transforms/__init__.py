@@ -1,0 +1,34 @@
+"""Transform classes: each draws parameters with ``sample`` and calls a kernel in ``apply``."""
+
+from augkit.transforms.base import Transform, params_at, register, registered_transforms
+from augkit.transforms.containers import Compose, OneOf, RandomApply
+from augkit.transforms.geometry import (
+    CenterCrop,
+    HorizontalFlip,
+    RandomCrop,
+    RandomResizedCrop,
+    RandomScale,
+    Resize,
+    VerticalFlip,
+)
+from augkit.transforms.normalize import Normalize
+from augkit.transforms.tensor import ToTensor
+
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "HorizontalFlip",
+    "Normalize",
+    "OneOf",
+    "RandomApply",
+    "RandomCrop",
+    "RandomResizedCrop",
+    "RandomScale",
+    "Resize",
+    "ToTensor",
+    "Transform",
+    "VerticalFlip",
+    "params_at",
+    "register",
+    "registered_transforms",
+]

@@ -1,0 +1,325 @@
+"""Geometry transforms: resize, scale augmentation, crops and flips.
+
+Shape-changing transforms run in the sample stage on HWC arrays. Flips run in both stages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from augkit._image import batch_size, check_any_image, check_array_image, is_batch, spatial_size
+from augkit._validate import check_int, check_probability, check_range, check_real, check_size
+from augkit.functional import geometry as G
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+
+
+@dataclass(frozen=True)
+class CropParams:
+    """A window in the input's pixel coordinates; it may extend past the image (filled)."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+
+
+@dataclass(frozen=True)
+class ScaleParams:
+    """The drawn length of the shorter side."""
+
+    shorter: int
+
+
+@dataclass(frozen=True)
+class FlipParams:
+    """Whether to flip: a bool, or a ``[B]`` bool array in the batch stage."""
+
+    flip: Any
+
+
+class Resize(Transform):
+    """Resize to a given shorter side (aspect kept) or to an exact ``(height, width)``.
+
+    Bilinear, antialiased when shrinking; equals torchvision v2 ``Resize(antialias=True)``
+    on uint8 up to rounding. With ``shorter``, the longer side becomes
+    ``int(shorter * long / short)`` (truncated, as torchvision).
+
+    Args:
+        shorter: Target length of the shorter side.
+        size: Target ``(height, width)`` (or an int for a square). Give exactly one of the two.
+        antialias: Low-pass filter when shrinking.
+
+    Shape:
+        ``(H, W, C) -> (H', W', C)``, dtype kept.
+    """
+
+    def __init__(self, shorter: int | None = None, size: int | tuple[int, int] | None = None, antialias: bool = True) -> None:
+        if (shorter is None) == (size is None):
+            raise ValueError("Resize needs exactly one of shorter= or size=")
+        self.shorter = None if shorter is None else check_int("shorter", shorter, 1)
+        self.size = None if size is None else check_size("size", size)
+        self.antialias = bool(antialias)
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """Return the ``(height, width)`` an input of this size is resized to."""
+        if self.size is not None:
+            return self.size
+        return G.shorter_side_size(height, width, self.shorter)
+
+    def apply(self, image: np.ndarray, params: None = None) -> np.ndarray:
+        """Resize ``image``."""
+        image = check_array_image(image)
+        return G.resize(image, self.output_size(*image.shape[:2]), self.antialias)
+
+
+class RandomScale(Transform):
+    """Resize the shorter side to an integer L drawn uniformly from ``[min_size, max_size]``.
+
+    The scale augmentation of VGG (Simonyan & Zisserman 2015) and ResNet (He et al. 2016),
+    usually followed by ``RandomCrop(224)``.
+
+    Args:
+        min_size: Smallest shorter side (inclusive).
+        max_size: Largest shorter side (inclusive).
+        antialias: Low-pass filter when shrinking.
+
+    Shape:
+        ``(H, W, C) -> (H', W', C)`` with ``min(H', W') = L``, aspect kept.
+    """
+
+    def __init__(self, min_size: int = 256, max_size: int = 480, antialias: bool = True) -> None:
+        self.min_size = check_int("min_size", min_size, 1)
+        self.max_size = check_int("max_size", max_size, 1)
+        if self.max_size < self.min_size:
+            raise ValueError(f"max_size must be >= min_size, got min_size={min_size}, max_size={max_size}")
+        self.antialias = bool(antialias)
+
+    def sample(self, rng: np.random.Generator, image) -> ScaleParams:
+        """Draw L ~ U{min_size..max_size}."""
+        return ScaleParams(int(rng.integers(self.min_size, self.max_size + 1)))
+
+    def apply(self, image: np.ndarray, params: ScaleParams) -> np.ndarray:
+        """Resize so the shorter side is ``params.shorter``."""
+        image = check_array_image(image)
+        size = G.shorter_side_size(image.shape[0], image.shape[1], params.shorter)
+        return G.resize(image, size, self.antialias)
+
+
+def _check_padding(padding) -> tuple[int, int, int, int]:
+    """Return (left, top, right, bottom) from an int, (lr, tb) or (l, t, r, b), as torchvision."""
+    if isinstance(padding, (list, tuple)):
+        values = [check_int(f"padding[{i}]", v, 0) for i, v in enumerate(padding)]
+        if len(values) == 2:
+            return values[0], values[1], values[0], values[1]
+        if len(values) == 4:
+            return tuple(values)
+        raise ValueError(f"padding must be an int, (left/right, top/bottom) or (left, top, right, bottom), got {padding!r}")
+    p = check_int("padding", padding, 0)
+    return p, p, p, p
+
+
+class _CropBase(Transform):
+    """Shared ``apply`` of crop transforms: take ``params`` window, fill outside the image."""
+
+    def apply(self, image: np.ndarray, params: CropParams) -> np.ndarray:
+        """Take the window ``params`` describes."""
+        image = check_array_image(image)
+        return G.crop(image, params.top, params.left, params.height, params.width, self.fill)
+
+
+class RandomCrop(_CropBase):
+    """Crop a ``size`` window at a uniformly drawn position, optionally after padding.
+
+    Follows torchvision v2 ``RandomCrop``: ``padding`` pads the borders first (CIFAR
+    recipes use 4). An image smaller than ``size`` (after padding) is padded on both sides
+    with ``fill`` as torchvision's ``pad_if_needed=True`` does; this is the default here,
+    so small images never raise.
+
+    Args:
+        size: Output ``(height, width)`` or an int for a square.
+        padding: Border added before cropping: an int, ``(left/right, top/bottom)`` or
+            ``(left, top, right, bottom)``.
+        fill: Value of padded pixels.
+        pad_if_needed: Pad images smaller than ``size``; when False they raise ValueError.
+
+    Shape:
+        ``(H, W, C) -> (height, width, C)``, dtype kept.
+    """
+
+    def __init__(self, size: int | tuple[int, int], padding=0, fill: float = 0, pad_if_needed: bool = True) -> None:
+        self.size = check_size("size", size)
+        self.padding = _check_padding(padding)
+        self.fill = check_real("fill", fill)
+        self.pad_if_needed = bool(pad_if_needed)
+
+    def sample(self, rng: np.random.Generator, image) -> CropParams:
+        """Draw the window's position in the padded image."""
+        height, width = spatial_size(image)
+        pad_left, pad_top, pad_right, pad_bottom = self.padding
+        out_h, out_w = self.size
+        padded_h, padded_w = height + pad_top + pad_bottom, width + pad_left + pad_right
+        if padded_h < out_h or padded_w < out_w:
+            if not self.pad_if_needed:
+                raise ValueError(f"RandomCrop size {self.size} is larger than the padded image ({padded_h}, {padded_w})")
+            if padded_h < out_h:
+                diff = out_h - padded_h
+                pad_top, padded_h = pad_top + diff, padded_h + 2 * diff
+            if padded_w < out_w:
+                diff = out_w - padded_w
+                pad_left, padded_w = pad_left + diff, padded_w + 2 * diff
+        top = int(rng.integers(0, padded_h - out_h + 1))
+        left = int(rng.integers(0, padded_w - out_w + 1))
+        return CropParams(top - pad_top, left - pad_left, out_h, out_w)
+
+
+class CenterCrop(_CropBase):
+    """Crop the central ``size`` window; the top-left is at ``round((H - h) / 2)`` as torchvision.
+
+    An image smaller than ``size`` is padded with ``fill`` around it (as torchvision v2).
+
+    Args:
+        size: Output ``(height, width)`` or an int for a square.
+        fill: Value of padded pixels.
+
+    Shape:
+        ``(H, W, C) -> (height, width, C)``, dtype kept.
+    """
+
+    def __init__(self, size: int | tuple[int, int], fill: float = 0) -> None:
+        self.size = check_size("size", size)
+        self.fill = check_real("fill", fill)
+
+    def window(self, height: int, width: int) -> CropParams:
+        """Return the central window for an input of this size."""
+
+        def start(length: int, out: int) -> int:
+            return int(round((length - out) / 2.0)) if length >= out else -((out - length) // 2)
+
+        return CropParams(start(height, self.size[0]), start(width, self.size[1]), *self.size)
+
+    def sample(self, rng: np.random.Generator, image) -> CropParams:
+        """Return the central window (nothing is random; recorded for replay and logs)."""
+        return self.window(*spatial_size(image))
+
+
+@dataclass(frozen=True)
+class ResizedCropParams:
+    """The window taken from the input, resized afterwards to the transform's size."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+
+
+class RandomResizedCrop(Transform):
+    """Crop a random area and aspect ratio, then resize it (Inception-style augmentation).
+
+    Box sampling follows torchvision v2: area fraction ~ U(scale), aspect ratio log-uniform
+    in ``ratio``, up to 10 tries, then a central crop with the ratio clamped to ``ratio``.
+
+    Args:
+        size: Output ``(height, width)`` or an int for a square.
+        scale: ``(low, high)`` range of the crop's area as a fraction of the image's.
+        ratio: ``(low, high)`` range of the crop's aspect ratio (width / height).
+        antialias: Low-pass filter when shrinking.
+
+    Shape:
+        ``(H, W, C) -> (height, width, C)``, dtype kept.
+
+    References:
+        Szegedy et al., "Going deeper with convolutions", CVPR 2015.
+    """
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), antialias: bool = True) -> None:
+        self.size = check_size("size", size)
+        self.scale = check_range("scale", scale, 0.0, 1.0)
+        if self.scale[1] <= 0:
+            raise ValueError(f"scale must have high > 0, got {scale!r}")
+        self.ratio = check_range("ratio", ratio, 0.0)
+        if self.ratio[0] <= 0:
+            raise ValueError(f"ratio must be > 0, got {ratio!r}")
+        self.antialias = bool(antialias)
+
+    def sample(self, rng: np.random.Generator, image) -> ResizedCropParams:
+        """Draw the window as torchvision v2 ``RandomResizedCrop.make_params`` does."""
+        height, width = spatial_size(image)
+        area = height * width
+        log_low, log_high = math.log(self.ratio[0]), math.log(self.ratio[1])
+        for _ in range(10):
+            target_area = area * rng.uniform(self.scale[0], self.scale[1])
+            aspect = math.exp(rng.uniform(log_low, log_high))
+            w = int(round(math.sqrt(target_area * aspect)))
+            h = int(round(math.sqrt(target_area / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                top = int(rng.integers(0, height - h + 1))
+                left = int(rng.integers(0, width - w + 1))
+                return ResizedCropParams(top, left, h, w)
+        in_ratio = width / height
+        if in_ratio < self.ratio[0]:
+            w, h = width, int(round(width / self.ratio[0]))
+        elif in_ratio > self.ratio[1]:
+            h, w = height, int(round(height * self.ratio[1]))
+        else:
+            w, h = width, height
+        return ResizedCropParams((height - h) // 2, (width - w) // 2, h, w)
+
+    def apply(self, image: np.ndarray, params: ResizedCropParams) -> np.ndarray:
+        """Crop the window, then resize it to ``size``."""
+        image = check_array_image(image)
+        window = G.crop(image, params.top, params.left, params.height, params.width)
+        return G.resize(window, self.size, self.antialias)
+
+
+class _FlipBase(Transform):
+    """Shared sampling and application of flips; subclasses set the axis."""
+
+    stages = (SAMPLE_STAGE, BATCH_STAGE)
+    _dim: int = -1
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = check_probability("p", p)
+
+    def sample(self, rng: np.random.Generator, image) -> FlipParams:
+        """Draw whether to flip (a ``[B]`` mask for a batch)."""
+        flip = rng.random(batch_size(image)) < self.p
+        return FlipParams(flip if is_batch(image) else bool(flip))
+
+    def apply(self, image, params: FlipParams):
+        """Flip where ``params.flip`` is True."""
+        image = check_any_image(image)
+        if is_batch(image):
+            return G.flip_where(image, np.asarray(params.flip, dtype=bool), self._dim)
+        if not params.flip:
+            return image
+        return G.hflip(image) if self._dim == -1 else G.vflip(image)
+
+
+class HorizontalFlip(_FlipBase):
+    """Mirror left-right with probability ``p`` (per sample in the batch stage).
+
+    Args:
+        p: Probability of flipping.
+
+    Shape:
+        Any image or batch; shape and dtype kept.
+    """
+
+    _dim = -1
+
+
+class VerticalFlip(_FlipBase):
+    """Mirror top-bottom with probability ``p`` (per sample in the batch stage).
+
+    Args:
+        p: Probability of flipping.
+
+    Shape:
+        Any image or batch; shape and dtype kept.
+    """
+
+    _dim = -2
