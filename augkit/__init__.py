@@ -1,6 +1,6 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants
+from augkit import constants, data
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.io import decode
@@ -41,6 +41,7 @@ __all__ = [
     "VerticalFlip",
     "__version__",
     "constants",
+    "data",
     "decode",
     "derive_generator",
     "from_config",

@@ -35,7 +35,11 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
         shape = (-1, 1, 1)
         scale_t = torch.from_numpy(scale).to(image.device).view(shape)
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
-        return torch.addcmul(bias_t, image.to(torch.float32), scale_t)
+        # One fresh float32 tensor, then two in-place vectorized passes: measured ~1.8x faster
+        # at 1 thread than addcmul on a converted copy (which allocates twice) and ~3x faster
+        # than torch's plain to-float, divide, subtract, divide (scripts/bench_loader.py).
+        # copy=True: float32 input must not be modified in place.
+        return image.to(torch.float32, copy=True).mul_(scale_t).add_(bias_t)
     scale, bias = _scale_and_bias(mean, std, image.dtype == np.uint8)
     out = image.astype(np.float32)
     out *= scale
