@@ -86,8 +86,8 @@ def main() -> None:
         add(f"augkit {label} float32", lambda t=t: t(floats, labels, rng=rng))
         p = t.sample(np.random.default_rng(1), floats)
         fields = (p.lam, p.cutmix, p.top, p.left, p.bottom, p.right)
-        add(f"  kernel, vectorized path", lambda f=fields: M.mix_images(floats, *f, vectorized=True))
-        add(f"  kernel, per-sample slices path", lambda f=fields: M.mix_images(floats, *f, vectorized=False))
+        add("  kernel, vectorized path", lambda f=fields: M.mix_images(floats, *f, vectorized=True))
+        add("  kernel, per-sample slices path", lambda f=fields: M.mix_images(floats, *f, vectorized=False))
     add("augkit CutMix uint8", lambda: augkit.CutMix(1.0, 1000)(uint8, labels, rng=rng))
     try:
         from timm.data import Mixup as TimmMixup

@@ -123,6 +123,13 @@ def test_odd_batches_pair_the_middle_sample_with_itself(b, per_sample):
         assert torch.allclose(targets[m], M.soft_targets(labels, K, 0.1)[m], atol=1e-6)
 
 
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_empty_batch(per_sample):
+    for t in make_all(per_sample):
+        images, targets = t(torch.rand(0, 3, 5, 5), torch.zeros(0, dtype=torch.int64), rng=0)
+        assert images.shape == (0, 3, 5, 5) and targets.shape == (0, K)
+
+
 def test_inputs_are_never_modified():
     images = torch.rand(6, 3, 10, 10)
     for targets in (torch.arange(6), soft_labels_for(6, 0)):
@@ -223,6 +230,7 @@ def test_contract(index):
     t = (make_all(False, 0.1) + make_all(True))[index]
     images, labels = torch.rand(6, 3, 9, 11), torch.tensor([0, 1, 2, 3, 4, 6])
     assert t.mixes_targets is True and not isinstance(t, augkit.Transform)
+    assert augkit.HorizontalFlip().mixes_targets is False
     first = t(images, labels, rng=np.random.default_rng(5))
     again = t(images, labels, rng=np.random.default_rng(5))
     (ran, p) = t.run(images, labels, np.random.default_rng(5))

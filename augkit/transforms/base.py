@@ -90,9 +90,12 @@ class Transform(Configurable):
     Attributes:
         stages: Where the transform may run: ``"sample"`` (HWC uint8 arrays in dataset
             workers) and/or ``"batch"`` (``[B, C, H, W]`` tensors after collation).
+        mixes_targets: False: image transforms are called as ``t(images, rng=rng)``; the
+            mixing transforms of ``augkit.batch`` set it True and take targets too.
     """
 
     stages: ClassVar[tuple[str, ...]] = (SAMPLE_STAGE,)
+    mixes_targets: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
