@@ -399,3 +399,14 @@ def test_device_loader_over_a_real_dataloader(image_paths):
         for t in stage:
             expected = t(expected, rng=rng)
         assert torch.equal(images, expected)
+
+
+def test_device_loader_with_the_real_mixing_transforms():
+    batches = _batches()
+    stage = [Normalize(mean=(0.5,) * 3), augkit.CutMix(alpha=1.0, num_classes=10), augkit.Mixup(alpha=0.2, num_classes=10)]
+    loader = DeviceLoader(batches, "cpu", stage, seed=2)
+    for k, ((images, targets), (x, y)) in enumerate(zip(loader, batches)):
+        rng = derive_generator(2, 0, k, stream=BATCH_STREAM)
+        expected, soft = augkit.CutMix(alpha=1.0, num_classes=10)(Normalize(mean=(0.5,) * 3)(x, rng=rng), y, rng=rng)
+        expected, soft = augkit.Mixup(alpha=0.2, num_classes=10)(expected, soft, rng=rng)
+        assert torch.equal(images, expected) and torch.equal(targets, soft) and targets.shape == (4, 10)

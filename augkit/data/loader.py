@@ -25,19 +25,19 @@ import torch
 from augkit._validate import check_int
 from augkit.data.collate import _BufferPool, hwc_to_chw
 from augkit.rng import BATCH_STREAM, derive_generator
-from augkit.transforms.base import BATCH_STAGE, Transform
+from augkit.transforms.base import BATCH_STAGE, Configurable
 
 
-def _check_transforms(transforms) -> tuple[Transform, ...]:
+def _check_transforms(transforms) -> tuple[Configurable, ...]:
     if transforms is None:
         return ()
-    if isinstance(transforms, Transform):
+    if isinstance(transforms, Configurable):
         transforms = (transforms,)
     if not isinstance(transforms, Sequence):
-        raise TypeError(f"transforms must be a Transform or a list of them, got {type(transforms).__name__}")
+        raise TypeError(f"transforms must be a transform or a list of them, got {type(transforms).__name__}")
     for i, t in enumerate(transforms):
-        if not isinstance(t, Transform):
-            raise TypeError(f"transforms[{i}] must be an augkit Transform, got {type(t).__name__}")
+        if not isinstance(t, Configurable):
+            raise TypeError(f"transforms[{i}] must be an augkit Transform or mixing transform, got {type(t).__name__}")
         if BATCH_STAGE not in t.stages:
             raise ValueError(f"transforms[{i}] ({t!r}) does not run in the batch stage")
     return tuple(transforms)
