@@ -1,6 +1,6 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants
+from augkit import constants, stats
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.io import decode
@@ -19,6 +19,7 @@ from augkit.transforms import (
     ToTensor,
     Transform,
     VerticalFlip,
+    Whiten,
     register,
 )
 
@@ -39,11 +40,13 @@ __all__ = [
     "ToTensor",
     "Transform",
     "VerticalFlip",
+    "Whiten",
     "__version__",
     "constants",
     "decode",
     "derive_generator",
     "from_config",
     "register",
+    "stats",
     "to_yaml",
 ]
