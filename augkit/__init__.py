@@ -8,7 +8,9 @@ from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
     Compose,
+    FiveCrop,
     HorizontalFlip,
+    MultiScaleTenCrop,
     Normalize,
     OneOf,
     RandomApply,
@@ -16,19 +18,24 @@ from augkit.transforms import (
     RandomResizedCrop,
     RandomScale,
     Resize,
+    TenCrop,
     ToTensor,
     Transform,
     VerticalFlip,
     register,
 )
 
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
+
 __version__ = "0.1.0"
 
 __all__ = [
     "CenterCrop",
     "Compose",
+    "FiveCrop",
     "HorizontalFlip",
     "ImageDecodeError",
+    "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
     "RandomApply",
@@ -36,6 +43,7 @@ __all__ = [
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "TenCrop",
     "ToTensor",
     "Transform",
     "VerticalFlip",
@@ -44,6 +52,8 @@ __all__ = [
     "decode",
     "derive_generator",
     "from_config",
+    "presets",
     "register",
     "to_yaml",
+    "tta",
 ]

@@ -13,11 +13,14 @@ from augkit.transforms.geometry import (
 )
 from augkit.transforms.normalize import Normalize
 from augkit.transforms.tensor import ToTensor
+from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 
 __all__ = [
     "CenterCrop",
     "Compose",
+    "FiveCrop",
     "HorizontalFlip",
+    "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
     "RandomApply",
@@ -25,6 +28,7 @@ __all__ = [
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "TenCrop",
     "ToTensor",
     "Transform",
     "VerticalFlip",
