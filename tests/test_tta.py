@@ -104,6 +104,22 @@ def test_small_image_is_padded_like_center_crop():
     assert (out[0, :, 0] == 7).all() and (out[0, :, 2] != 7).any()
 
 
+@pytest.mark.parametrize("layout", ["planar", "reversed", "strided", "float64"])
+def test_any_memory_layout_gives_the_same_views(layout):
+    image = np.random.default_rng(1).integers(0, 256, (23, 31, 3), dtype=np.uint8)
+    if layout == "planar":  # HWC view of CHW memory, as functional.geometry.resize returns
+        odd = np.ascontiguousarray(image.transpose(2, 0, 1)).transpose(1, 2, 0)
+    elif layout == "reversed":
+        odd = np.ascontiguousarray(image[:, ::-1])[:, ::-1]
+    elif layout == "strided":
+        odd = np.repeat(image, 2, axis=1)[:, ::2]
+    else:
+        odd = image.astype(np.float64)
+    assert np.array_equal(odd, image)
+    for flip in ("horizontal", "vertical"):
+        assert np.array_equal(augkit.TenCrop((7, 10), flip=flip)(odd).numpy(), augkit.TenCrop((7, 10), flip=flip)(image).numpy())
+
+
 def test_float_images_keep_their_dtype():
     image = np.random.default_rng(0).random((20, 30, 3), dtype=np.float32)
     out = augkit.TenCrop(8)(image)
@@ -343,3 +359,14 @@ def test_resnet_tta_preset():
     stats = types.SimpleNamespace(mean=(0.1, 0.2, 0.3), std=(0.4, 0.5, 0.6))
     _, normalize = presets.resnet_tta(stats)
     assert normalize.mean == (0.1, 0.2, 0.3) and normalize.std == (0.4, 0.5, 0.6)
+
+
+def test_normalize_fast_uint8_path_equals_the_general_path():
+    """Normalize's one-pass CPU uint8 path (contiguous input) equals the torch path."""
+    views = torch.randint(0, 256, (7, 3, 9, 11), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    normalize = augkit.Normalize(mean=augkit.constants.IMAGENET_MEAN, std=augkit.constants.IMAGENET_STD)
+    fast = normalize(views)
+    general = normalize(views.contiguous(memory_format=torch.channels_last))
+    assert fast.dtype == torch.float32 and fast.shape == views.shape
+    assert torch.allclose(fast, general, atol=1e-6)
+    assert torch.allclose(normalize(views[2]), fast[2], atol=1e-6)

@@ -47,13 +47,23 @@ def mirror_window(top: int, left: int, height: int, width: int, size: tuple[int,
     return height - size[0] - top, left
 
 
-def _write_chw(out: np.ndarray, region: np.ndarray) -> None:
-    """Copy an HWC region into a contiguous ``[C, h, w]`` array (deinterleave)."""
+def _write_chw(out: np.ndarray, image: np.ndarray, top: int, left: int) -> None:
+    """Copy the window at ``(top, left)`` of an HWC image into a contiguous ``[C, h, w]`` array.
+
+    A planar image (HWC view of CHW memory, as ``functional.geometry.resize`` returns) is
+    copied plane by plane, row by row; an interleaved one is deinterleaved by OpenCV.
+    """
+    h, w = out.shape[1:]
+    planes = image.transpose(2, 0, 1)
+    if planes.strides[2] == planes.itemsize:
+        np.copyto(out, planes[:, top : top + h, left : left + w])
+        return
+    region = image[top : top + h, left : left + w]
     channels = region.shape[2]
     if 1 < channels <= 4 and region.dtype in (np.uint8, np.float32):
-        planes = list(out)
-        written = cv2.split(region, planes)
-        if all(a.ctypes.data == b.ctypes.data for a, b in zip(written, planes)):
+        targets = list(out)
+        written = cv2.split(region, targets)
+        if all(a.ctypes.data == b.ctypes.data for a, b in zip(written, targets)):
             return
     np.copyto(out, region.transpose(2, 0, 1))
 
@@ -93,11 +103,10 @@ def write_views(out: np.ndarray, image: np.ndarray, windows: list[tuple[int, int
         >>> out[:, 0, 0].tolist()
         [[0, 3], [3, 0]]
     """
-    h, w = size
     height, width = image.shape[:2]
     n = len(windows)
     for k, (top, left) in enumerate(windows):
-        _write_chw(out[k], image[top : top + h, left : left + w])
+        _write_chw(out[k], image, top, left)
     if flip is None:
         return
     positions = {window: k for k, window in enumerate(windows)}
@@ -105,8 +114,7 @@ def write_views(out: np.ndarray, image: np.ndarray, windows: list[tuple[int, int
         mirrored = mirror_window(top, left, height, width, size, flip)
         source = positions.get(mirrored)
         if source is None:
-            top, left = mirrored
-            _write_chw(out[n + k], image[top : top + h, left : left + w])
+            _write_chw(out[n + k], image, *mirrored)
             _flip_chw(out[n + k], out[n + k], flip)
         else:
             _flip_chw(out[n + k], out[source], flip)
