@@ -1,6 +1,7 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
 from augkit import constants
+from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.io import decode
@@ -8,6 +9,7 @@ from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
     Compose,
+    Cutout,
     FiveCrop,
     HorizontalFlip,
     MultiScaleTenCrop,
@@ -32,9 +34,14 @@ __version__ = "0.1.0"
 __all__ = [
     "CenterCrop",
     "Compose",
+    "CutMix",
+    "Cutout",
     "FiveCrop",
     "HorizontalFlip",
     "ImageDecodeError",
+    "MixingTransform",
+    "Mixup",
+    "MixupOrCutMix",
     "MultiScaleTenCrop",
     "Normalize",
     "OneOf",

@@ -81,6 +81,7 @@ TABLE: dict[str, Row] = {
     "MultiScaleTenCrop": Row(
         lambda: augkit.MultiScaleTenCrop(scales=(32, 20, 48), size=24), out_dtype=torch.uint8, out_shape=(30, 3, 24, 24)
     ),
+    "Cutout": Row(lambda: augkit.Cutout(16, p=0.5, fill=128), make_identity=lambda: augkit.Cutout(16, p=0.0)),
 }
 
 #: Rows for transforms that also run in the batch stage: (make, batch input, tolerance).
@@ -91,4 +92,5 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "RandomApply": (lambda: augkit.RandomApply(augkit.HorizontalFlip(p=1.0), p=0.5), bchw, 0.0),
     "OneOf": (lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]), bchw, 0.0),
     "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
+    "Cutout": (lambda: augkit.Cutout(16, p=0.5, fill=128), bchw, 0.0),
 }

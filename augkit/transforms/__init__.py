@@ -2,6 +2,7 @@
 
 from augkit.transforms.base import Transform, params_at, register, registered_transforms
 from augkit.transforms.containers import Compose, OneOf, RandomApply
+from augkit.transforms.erase import Cutout
 from augkit.transforms.geometry import (
     CenterCrop,
     HorizontalFlip,
@@ -18,6 +19,7 @@ from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 __all__ = [
     "CenterCrop",
     "Compose",
+    "Cutout",
     "FiveCrop",
     "HorizontalFlip",
     "MultiScaleTenCrop",
