@@ -1,6 +1,6 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants
+from augkit import constants, stats
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
@@ -24,6 +24,7 @@ from augkit.transforms import (
     ToTensor,
     Transform,
     VerticalFlip,
+    Whiten,
     register,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "ToTensor",
     "Transform",
     "VerticalFlip",
+    "Whiten",
     "__version__",
     "constants",
     "decode",
@@ -61,6 +63,7 @@ __all__ = [
     "from_config",
     "presets",
     "register",
+    "stats",
     "to_yaml",
     "tta",
 ]
