@@ -10,7 +10,9 @@ from augkit.transforms import (
     CenterCrop,
     Compose,
     Cutout,
+    FiveCrop,
     HorizontalFlip,
+    MultiScaleTenCrop,
     Normalize,
     OneOf,
     RandomApply,
@@ -18,12 +20,15 @@ from augkit.transforms import (
     RandomResizedCrop,
     RandomScale,
     Resize,
+    TenCrop,
     ToTensor,
     Transform,
     VerticalFlip,
     Whiten,
     register,
 )
+
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
 
 __version__ = "0.1.0"
 
@@ -32,11 +37,13 @@ __all__ = [
     "Compose",
     "CutMix",
     "Cutout",
+    "FiveCrop",
     "HorizontalFlip",
     "ImageDecodeError",
     "MixingTransform",
     "Mixup",
     "MixupOrCutMix",
+    "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
     "RandomApply",
@@ -44,6 +51,7 @@ __all__ = [
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "TenCrop",
     "ToTensor",
     "Transform",
     "VerticalFlip",
@@ -53,7 +61,9 @@ __all__ = [
     "decode",
     "derive_generator",
     "from_config",
+    "presets",
     "register",
     "stats",
     "to_yaml",
+    "tta",
 ]
