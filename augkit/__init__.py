@@ -7,10 +7,12 @@ from augkit.io import decode
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
+    ColorJitter,
     Compose,
     HorizontalFlip,
     Normalize,
     OneOf,
+    PCALighting,
     RandomApply,
     RandomCrop,
     RandomResizedCrop,
@@ -26,11 +28,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
     "HorizontalFlip",
     "ImageDecodeError",
     "Normalize",
     "OneOf",
+    "PCALighting",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",

@@ -76,6 +76,8 @@ TABLE: dict[str, Row] = {
         make_identity=lambda: augkit.RandomApply(augkit.VerticalFlip(p=1.0), p=0.0),
     ),
     "OneOf": Row(lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])),
+    "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
+    "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
 }
 
 #: Rows for transforms that also run in the batch stage: (make, batch input, tolerance).
@@ -86,4 +88,6 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "RandomApply": (lambda: augkit.RandomApply(augkit.HorizontalFlip(p=1.0), p=0.5), bchw, 0.0),
     "OneOf": (lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]), bchw, 0.0),
     "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
+    "ColorJitter": (lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), bchw, 1.0),
+    "PCALighting": (lambda: augkit.PCALighting(alphastd=0.5), bchw, 1.0),
 }
