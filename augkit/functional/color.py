@@ -290,7 +290,7 @@ def color_jitter(image, brightness=None, contrast=None, saturation=None, hue=Non
     Example:
         >>> x = np.full((1, 1, 3), 100, np.uint8)
         >>> color_jitter(x, brightness=1.5, contrast=0.5)[0, 0].tolist()
-        [125, 125, 125]
+        [149, 149, 149]
     """
     values = (brightness, contrast, saturation, hue)
     if isinstance(image, np.ndarray):
