@@ -8,6 +8,7 @@ from augkit.io import decode
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
+    ColorJitter,
     Compose,
     Cutout,
     FiveCrop,
@@ -15,6 +16,7 @@ from augkit.transforms import (
     MultiScaleTenCrop,
     Normalize,
     OneOf,
+    PCALighting,
     RandomApply,
     RandomCrop,
     RandomResizedCrop,
@@ -34,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
     "CutMix",
     "Cutout",
@@ -46,6 +49,7 @@ __all__ = [
     "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
+    "PCALighting",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",
