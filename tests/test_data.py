@@ -410,3 +410,16 @@ def test_device_loader_with_the_real_mixing_transforms():
         expected, soft = augkit.CutMix(alpha=1.0, num_classes=10)(Normalize(mean=(0.5,) * 3)(x, rng=rng), y, rng=rng)
         expected, soft = augkit.Mixup(alpha=0.2, num_classes=10)(expected, soft, rng=rng)
         assert torch.equal(images, expected) and torch.equal(targets, soft) and targets.shape == (4, 10)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_normalize_on_channels_last_uint8_batches(channels):
+    """Uint8Collate batches are channels-last: Normalize has a kernel of its own for them."""
+    x = torch.from_numpy(np.random.default_rng(channels).integers(0, 256, (3, channels, 5, 7), dtype=np.uint8))
+    mean, std = np.linspace(0.3, 0.6, channels), np.linspace(0.2, 0.3, channels)
+    t = Normalize(mean=mean, std=std)
+    cl = t(x.contiguous(memory_format=torch.channels_last))
+    expected = (x.double() / 255 - torch.from_numpy(mean).view(-1, 1, 1)) / torch.from_numpy(std).view(-1, 1, 1)
+    assert cl.dtype == torch.float32 and cl.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(cl.double(), expected, atol=1e-6, rtol=0)
+    assert torch.allclose(cl, t(x), atol=1e-6, rtol=0)
