@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 from typing import Any
 
 import yaml
 
+from augkit._atomic import atomic_write_text
 from augkit.transforms.base import Configurable, registered_transforms
 
 
@@ -15,8 +17,8 @@ def from_config(config: dict[str, Any] | str | os.PathLike) -> Configurable:
     """Rebuild a transform or pipeline from ``to_config()`` output, a YAML string or a YAML file.
 
     Args:
-        config: A dict ``{"name": ..., **arguments}``, a path to a ``.yaml`` / ``.yml`` file,
-            or YAML text.
+        config: A dict ``{"name": ..., **arguments}``, a path to a ``.yaml`` / ``.yml`` /
+            ``.json`` file, or YAML text.
 
     Returns:
         The transform (a ``Transform``, or a ``MixingTransform`` such as ``Mixup``).
@@ -24,9 +26,9 @@ def from_config(config: dict[str, Any] | str | os.PathLike) -> Configurable:
     Raises:
         ValueError: Unknown transform name or argument; the message lists what is allowed.
     """
-    if isinstance(config, os.PathLike) or (isinstance(config, str) and config.endswith((".yaml", ".yml"))):
+    if isinstance(config, os.PathLike) or (isinstance(config, str) and config.endswith((".yaml", ".yml", ".json"))):
         with open(config, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
+            config = json.load(handle) if os.fspath(config).endswith(".json") else yaml.safe_load(handle)
     elif isinstance(config, str):
         config = yaml.safe_load(config)
     return _build(config, "config")
@@ -56,3 +58,30 @@ def _build(config: Any, where: str) -> Configurable:
 def to_yaml(transform: Configurable) -> str:
     """Return the YAML text of ``transform.to_config()``."""
     return yaml.safe_dump(transform.to_config(), sort_keys=False)
+
+
+def save_config(transform: Configurable, path: str | os.PathLike) -> None:
+    """Write ``transform.to_config()`` to ``path`` atomically: JSON for ``.json``, else YAML.
+
+    The file is written to a temporary file beside ``path`` and moved into place, so an
+    interruption never leaves half a config. ``from_config(path)`` reads it back.
+
+    Args:
+        transform: The transform or pipeline to store.
+        path: Destination file (``.yaml`` / ``.yml`` or ``.json``).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from augkit import HorizontalFlip
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "pipe.yaml"
+        >>> save_config(HorizontalFlip(p=0.25), path)
+        >>> from_config(path)
+        HorizontalFlip(p=0.25)
+    """
+    if not isinstance(transform, Configurable):
+        raise TypeError(f"transform must be an augkit transform, got {type(transform).__name__}")
+    if os.fspath(path).endswith(".json"):
+        text = json.dumps(transform.to_config(), indent=2) + "\n"
+    else:
+        text = to_yaml(transform)
+    atomic_write_text(path, text)

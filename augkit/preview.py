@@ -29,7 +29,6 @@ import dataclasses
 import importlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
+from augkit._atomic import atomic_write
 from augkit.rng import derive_generator
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_at
 from augkit.transforms.containers import Compose, ComposeParams, OneOf, OneOfParams, RandomApply, RandomApplyParams
@@ -536,21 +536,11 @@ def is_augkit_png(path: str | os.PathLike) -> bool:
         return False
 
 
-def _new_file_mode(path: Path) -> int:
-    """The replaced file's mode, or what ``open`` would give a new file under the umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def save_png(image: Image.Image, path: str | os.PathLike, *, force: bool = False, metadata: dict[str, str] | None = None) -> Path:
     """Write ``image`` as a PNG marked ``Software=augkit preview``, atomically.
 
     The PNG is written to a temporary file beside ``path`` and moved over it with
-    ``os.replace``, so a reader never sees half a file.
+    ``os.replace`` (``augkit._atomic``), so a reader never sees half a file.
 
     Args:
         image: The grid.
@@ -574,19 +564,8 @@ def save_png(image: Image.Image, path: str | os.PathLike, *, force: bool = False
     info.add_text(SOFTWARE_KEY, SOFTWARE_VALUE)
     for key, value in (metadata or {}).items():
         info.add_text(key, value)
-    folder = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            image.save(handle, format="PNG", pnginfo=info)
-        os.chmod(handle.name, _new_file_mode(path))
-        os.replace(handle.name, path)
-    except BaseException:
-        try:
-            os.unlink(handle.name)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as handle:
+        image.save(handle, format="PNG", pnginfo=info)
     return path
 
 

@@ -187,6 +187,10 @@ class AugmentedDataset(Dataset):
         warns in the main process after an epoch in which items were skipped. If no item
         decodes, ``ImageDecodeError`` is raised.
 
+    Any other error raised by the pipeline propagates unchanged, with a note (Python 3.11+,
+    printed in its traceback, also when a DataLoader worker re-raises it) naming the item
+    and its path.
+
     Args:
         base: An indexable dataset with ``len``.
         pipeline: A sample-stage augkit ``Transform``, or None (decode only).
@@ -253,11 +257,12 @@ class AugmentedDataset(Dataset):
         return image, target, has_target
 
     def _load_or_replace(self, index: int):
+        """Return ``(image, target, has_target, index of the item used)``."""
         n = len(self.base)
         for step in range(n):
             candidate = (index + step) % n
             try:
-                return self._load(candidate)
+                return (*self._load(candidate), candidate)
             except ImageDecodeError as error:
                 if self.on_error == "raise":
                     raise
@@ -279,9 +284,17 @@ class AugmentedDataset(Dataset):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"index {index} is out of range for a dataset of {n} items")
-        image, target, has_target = self._load_or_replace(index)
+        image, target, has_target, used = self._load_or_replace(index)
         if self.pipeline is not None:
-            image = self.pipeline(image, rng=derive_generator(self.seed, self.epoch, index))
+            try:
+                image = self.pipeline(image, rng=derive_generator(self.seed, self.epoch, index))
+            except Exception as error:
+                # Same exception, same message; the note (shown in tracebacks, also those a
+                # DataLoader worker sends back) names the file the pipeline failed on.
+                if hasattr(error, "add_note"):
+                    source = _source_name(_split_item(self.base[used])[0])
+                    error.add_note(f"augkit: raised while augmenting item {index} of AugmentedDataset ({source})")
+                raise
         return (image, target) if has_target else image
 
     def __repr__(self) -> str:

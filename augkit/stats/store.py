@@ -8,12 +8,14 @@ written with ``repr`` precision, so a round trip is exact.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from augkit._atomic import atomic_write_files
 
 FORMAT_NAME = "augkit-stats"
 #: Version of the file layout this augkit writes and reads.
@@ -33,8 +35,11 @@ def mean_image_path(path) -> Path:
 def save(stats, path) -> None:
     """Write ``stats`` to ``path`` (JSON) and its mean image beside it, each atomically.
 
-    Each file is written to a temporary file in the same folder and moved into place with
-    ``os.replace``, so an interruption (even ``KeyboardInterrupt``) never leaves a partial file.
+    Both files are written to temporary files in the same folder, then moved into place with
+    ``os.replace`` (``augkit._atomic.atomic_write_files``: Ctrl-C is held back between the
+    two renames), so an interruption never leaves a partial file or a JSON file beside
+    another save's mean image. The JSON records the ``.npy`` file's SHA-256, which ``load``
+    checks.
 
     Args:
         stats: The ``Stats`` to write; it must hold at least one image.
@@ -54,30 +59,18 @@ def save(stats, path) -> None:
         "eigvec": stats.eigvec.tolist(),
         "mean_image": None,
     }
+    files = {}
     mean_image = stats.mean_image
     if mean_image is not None:
         npy = mean_image_path(path)
-        record["mean_image"] = {"file": npy.name, "shape": list(mean_image.shape)}
-        _atomic_write(npy, lambda handle: np.save(handle, mean_image, allow_pickle=False))
+        buffer = io.BytesIO()
+        np.save(buffer, mean_image, allow_pickle=False)
+        files[npy] = buffer.getvalue()
+        record["mean_image"] = {"file": npy.name, "shape": list(mean_image.shape), "sha256": hashlib.sha256(files[npy]).hexdigest()}
     # One line per field: readable, and the nested lists stay compact.
     text = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"
-    _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
-
-
-def _atomic_write(path: Path, write) -> None:
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        try:
-            os.unlink(handle.name)
-        except FileNotFoundError:
-            pass
-        raise
+    files[path] = text.encode("utf-8")
+    atomic_write_files(files)  # the .npy first, then the JSON that names it
 
 
 def load(path):
@@ -132,8 +125,14 @@ def _load_mean_image(path: Path, entry) -> np.ndarray:
         raise StatsFileError(f"{path}: mean image file {name!r} must be a plain file name beside the JSON file")
     npy = path.with_name(name)
     try:
-        array = np.load(npy, allow_pickle=False)
+        data = npy.read_bytes()
+        digest = entry.get("sha256")
+        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            raise StatsFileError(f"mean image {npy} does not match {path} (SHA-256 differs): they come from different saves")
+        array = np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
+        if isinstance(error, StatsFileError):
+            raise
         raise StatsFileError(f"cannot read the mean image {npy} of {path}: {error}") from error
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         raise StatsFileError(f"mean image {npy} must hold a float array")
