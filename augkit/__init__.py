@@ -4,6 +4,7 @@ from augkit import constants
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
+from augkit.interop import Albumentations, TorchVision
 from augkit.io import decode
 from augkit.rng import derive_generator
 from augkit.transforms import (
@@ -27,6 +28,7 @@ from augkit.transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Albumentations",
     "CenterCrop",
     "Compose",
     "CutMix",
@@ -44,6 +46,7 @@ __all__ = [
     "RandomScale",
     "Resize",
     "ToTensor",
+    "TorchVision",
     "Transform",
     "VerticalFlip",
     "__version__",
