@@ -1,6 +1,6 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants
+from augkit import constants, stats
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
@@ -22,6 +22,7 @@ from augkit.transforms import (
     ToTensor,
     Transform,
     VerticalFlip,
+    Whiten,
     register,
 )
 
@@ -49,11 +50,13 @@ __all__ = [
     "TorchVision",
     "Transform",
     "VerticalFlip",
+    "Whiten",
     "__version__",
     "constants",
     "decode",
     "derive_generator",
     "from_config",
     "register",
+    "stats",
     "to_yaml",
 ]

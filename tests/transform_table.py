@@ -56,6 +56,8 @@ class Row:
 
 
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
+#: A correlated channel covariance (roughly natural photos') for Whiten.
+COV = ((0.052, 0.046, 0.042), (0.046, 0.050, 0.048), (0.042, 0.048, 0.058))
 
 TABLE: dict[str, Row] = {
     "Resize": Row(lambda: augkit.Resize(shorter=32), out_shape=(32, 42, 3)),
@@ -77,6 +79,7 @@ TABLE: dict[str, Row] = {
     ),
     "OneOf": Row(lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])),
     "Cutout": Row(lambda: augkit.Cutout(16, p=0.5, fill=128), make_identity=lambda: augkit.Cutout(16, p=0.0)),
+    "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
 }
 
 #: Rows for transforms that also run in the batch stage: (make, batch input, tolerance).
@@ -88,4 +91,5 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "OneOf": (lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]), bchw, 0.0),
     "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
     "Cutout": (lambda: augkit.Cutout(16, p=0.5, fill=128), bchw, 0.0),
+    "Whiten": (lambda: augkit.Whiten(MEAN, COV, method="pca"), bchw, 1e-5),
 }

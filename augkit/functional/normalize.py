@@ -55,10 +55,9 @@ def subtract_mean_image(image, mean_image: np.ndarray):
     """
     if isinstance(image, torch.Tensor):
         mean = torch.from_numpy(np.ascontiguousarray(mean_image.transpose(2, 0, 1), dtype=np.float32)).to(image.device)
-        x = image.to(torch.float32)
         if image.dtype == torch.uint8:
-            x = x.mul_(1.0 / 255.0)
-        return x.sub_(mean)
+            return image.to(torch.float32).mul_(1.0 / 255.0).sub_(mean)  # a fresh tensor: in place is safe
+        return image.to(torch.float32) - mean  # .to() may return the input itself: never in place
     out = image.astype(np.float32)
     if image.dtype == np.uint8:
         out *= np.float32(1.0 / 255.0)

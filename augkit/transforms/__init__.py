@@ -14,6 +14,7 @@ from augkit.transforms.geometry import (
 )
 from augkit.transforms.normalize import Normalize
 from augkit.transforms.tensor import ToTensor
+from augkit.transforms.whiten import Whiten
 
 __all__ = [
     "CenterCrop",
@@ -30,6 +31,7 @@ __all__ = [
     "ToTensor",
     "Transform",
     "VerticalFlip",
+    "Whiten",
     "params_at",
     "register",
     "registered_transforms",
