@@ -147,13 +147,14 @@ class Albumentations(_Locked, Transform):
 
         Raises:
             NotImplementedError: albumentations cannot serialize the wrapped transform
-                (``A.Lambda`` and other transforms without a config form).
+                (an unnamed ``A.Lambda`` and other transforms without a config form; a named
+                ``A.Lambda`` serializes, but ``from_config`` cannot rebuild its function).
         """
         import albumentations as A
 
         try:
             serialized = A.to_dict(self.transform)
-        except NotImplementedError as error:
+        except (NotImplementedError, ValueError) as error:
             raise NotImplementedError(f"albumentations cannot serialize {self.transform!r}: {error}") from error
         return {"name": type(self).__name__, "transform": to_plain(serialized)}
 

@@ -173,13 +173,17 @@ def test_config_round_trip_inside_an_augkit_pipeline():
         assert same(rebuilt(image, rng=seed), pipe(image, rng=seed))
 
 
+def _keep(image, **kwargs):
+    return image
+
+
 def test_config_errors():
     with pytest.raises(NotImplementedError, match="cannot serialize"):
-        Albumentations(A.Lambda(image=lambda x, **kwargs: x)).to_config()
+        Albumentations(A.Lambda(image=_keep)).to_config()
     with pytest.raises(ValueError, match="'transform' key"):
         Albumentations({"__class_fullname__": "GaussianBlur"})
     with pytest.raises(ValueError, match="could not rebuild"):
-        Albumentations({"__version__": "2.0.8", "transform": {"__class_fullname__": "NoSuchTransform"}})
+        Albumentations({"__version__": "2.0.8", "transform": {"__class_fullname__": "NoSuchTransform", "p": 0.5}})
 
 
 # --- Albumentations: validation --------------------------------------------------------------
