@@ -11,7 +11,9 @@ from augkit.transforms import (
     CenterCrop,
     Compose,
     Cutout,
+    FiveCrop,
     HorizontalFlip,
+    MultiScaleTenCrop,
     Normalize,
     OneOf,
     RandomApply,
@@ -19,12 +21,15 @@ from augkit.transforms import (
     RandomResizedCrop,
     RandomScale,
     Resize,
+    TenCrop,
     ToTensor,
     Transform,
     VerticalFlip,
     Whiten,
     register,
 )
+
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
 
 __version__ = "0.1.0"
 
@@ -34,11 +39,13 @@ __all__ = [
     "Compose",
     "CutMix",
     "Cutout",
+    "FiveCrop",
     "HorizontalFlip",
     "ImageDecodeError",
     "MixingTransform",
     "Mixup",
     "MixupOrCutMix",
+    "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
     "RandomApply",
@@ -46,6 +53,7 @@ __all__ = [
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "TenCrop",
     "ToTensor",
     "TorchVision",
     "Transform",
@@ -56,7 +64,9 @@ __all__ = [
     "decode",
     "derive_generator",
     "from_config",
+    "presets",
     "register",
     "stats",
     "to_yaml",
+    "tta",
 ]

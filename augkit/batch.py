@@ -213,7 +213,7 @@ class Mixup(MixingTransform):
 
     Example:
         >>> import torch
-        >>> images, targets = Mixup(alpha=0.2, num_classes=10)(torch.rand(4, 3, 8, 8), torch.tensor([0, 1, 2, 3]), rng=0)
+        >>> images, targets = Mixup(alpha=0.2, num_classes=10)(torch.linspace(0, 1, 768).view(4, 3, 8, 8), torch.tensor([0, 1, 2, 3]), rng=0)
         >>> tuple(targets.shape), bool(torch.allclose(targets.sum(1), torch.ones(4)))
         ((4, 10), True)
 
@@ -298,7 +298,7 @@ class MixupOrCutMix(MixingTransform):
     Example:
         >>> import torch
         >>> t = MixupOrCutMix(0.8, 1.0, num_classes=5, per_sample=True)
-        >>> images, targets = t(torch.rand(3, 3, 8, 8), torch.tensor([0, 1, 4]), rng=1)
+        >>> images, targets = t(torch.linspace(0, 1, 576).view(3, 3, 8, 8), torch.tensor([0, 1, 4]), rng=1)
         >>> tuple(targets.shape)
         (3, 5)
 

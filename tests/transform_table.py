@@ -92,6 +92,11 @@ TABLE: dict[str, Row] = {
         make_identity=lambda: augkit.RandomApply(augkit.VerticalFlip(p=1.0), p=0.0),
     ),
     "OneOf": Row(lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])),
+    "FiveCrop": Row(lambda: augkit.FiveCrop((20, 30)), out_dtype=torch.uint8, out_shape=(5, 3, 20, 30)),
+    "TenCrop": Row(lambda: augkit.TenCrop(24, flip="vertical"), out_dtype=torch.uint8, out_shape=(10, 3, 24, 24)),
+    "MultiScaleTenCrop": Row(
+        lambda: augkit.MultiScaleTenCrop(scales=(32, 20, 48), size=24), out_dtype=torch.uint8, out_shape=(30, 3, 24, 24)
+    ),
     "Cutout": Row(lambda: augkit.Cutout(16, p=0.5, fill=128), make_identity=lambda: augkit.Cutout(16, p=0.0)),
     "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
     "Albumentations": Row(

@@ -6,6 +6,7 @@ in one pass; float input is taken as already in [0, 1].
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -32,6 +33,8 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
     """
     if isinstance(image, torch.Tensor):
         scale, bias = _scale_and_bias(mean, std, image.dtype == torch.uint8)
+        if image.dtype == torch.uint8 and image.device.type == "cpu" and image.is_contiguous() and image.numel() > 0:
+            return _affine_uint8_planes(image, scale, bias)
         shape = (-1, 1, 1)
         scale_t = torch.from_numpy(scale).to(image.device).view(shape)
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
@@ -41,6 +44,24 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
     out *= scale
     out += bias
     return out
+
+
+def _affine_uint8_planes(image: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
+    """``x * scale[c] + bias[c]`` of a contiguous uint8 CPU tensor in one pass per channel.
+
+    OpenCV's ``addWeighted`` converts and scales at once (torch needs a float copy first),
+    about twice as fast on large batches, e.g. the 50 test-time views of an image.
+    """
+    x = image.numpy()
+    planes = x.reshape(-1, x.shape[-3], x.shape[-2] * x.shape[-1])
+    out = np.empty(x.shape, np.float32)
+    out_planes = out.reshape(planes.shape)
+    for c in range(planes.shape[1]):
+        src, dst = planes[:, c], out_planes[:, c]
+        result = cv2.addWeighted(src, float(scale[c]), src, 0.0, float(bias[c]), dst=dst, dtype=cv2.CV_32F)
+        if result.ctypes.data != dst.ctypes.data:  # pragma: no cover - OpenCV allocated instead
+            dst[...] = result
+    return torch.from_numpy(out)
 
 
 def subtract_mean_image(image, mean_image: np.ndarray):

@@ -14,13 +14,16 @@ from augkit.transforms.geometry import (
 )
 from augkit.transforms.normalize import Normalize
 from augkit.transforms.tensor import ToTensor
+from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 from augkit.transforms.whiten import Whiten
 
 __all__ = [
     "CenterCrop",
     "Compose",
     "Cutout",
+    "FiveCrop",
     "HorizontalFlip",
+    "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
     "RandomApply",
@@ -28,6 +31,7 @@ __all__ = [
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "TenCrop",
     "ToTensor",
     "Transform",
     "VerticalFlip",
