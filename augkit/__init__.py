@@ -9,6 +9,7 @@ from augkit.io import decode
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
+    ColorJitter,
     Compose,
     Cutout,
     FiveCrop,
@@ -16,6 +17,7 @@ from augkit.transforms import (
     MultiScaleTenCrop,
     Normalize,
     OneOf,
+    PCALighting,
     RandomApply,
     RandomCrop,
     RandomResizedCrop,
@@ -36,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Albumentations",
     "CenterCrop",
+    "ColorJitter",
     "Compose",
     "CutMix",
     "Cutout",
@@ -48,6 +51,7 @@ __all__ = [
     "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
+    "PCALighting",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",

@@ -99,6 +99,8 @@ TABLE: dict[str, Row] = {
     ),
     "Cutout": Row(lambda: augkit.Cutout(16, p=0.5, fill=128), make_identity=lambda: augkit.Cutout(16, p=0.0)),
     "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
+    "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
+    "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
     "Albumentations": Row(
         lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.5)),
         make_identity=lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.0)),
@@ -121,4 +123,6 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
     "Cutout": (lambda: augkit.Cutout(16, p=0.5, fill=128), bchw, 0.0),
     "Whiten": (lambda: augkit.Whiten(MEAN, COV, method="pca"), bchw, 1e-5),
+    "ColorJitter": (lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), bchw, 1.0),
+    "PCALighting": (lambda: augkit.PCALighting(alphastd=0.5), bchw, 1.0),
 }
