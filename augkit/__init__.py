@@ -5,6 +5,7 @@ from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.io import decode
+from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
@@ -30,7 +31,7 @@ from augkit.transforms import (
     register,
 )
 
-from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.*)
 
 __version__ = "0.1.0"
 
@@ -50,6 +51,7 @@ __all__ = [
     "Normalize",
     "OneOf",
     "PCALighting",
+    "Pipeline",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",

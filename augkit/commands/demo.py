@@ -17,13 +17,14 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
-from augkit import constants
+from augkit.config import to_yaml
 from augkit.io import decode
+from augkit.presets import resnet_train
 from augkit.preview import render_grid, save_png
 from augkit.rng import BATCH_STREAM, derive_generator
 from augkit.samples import sample_paths
+from augkit.stats import compute
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,38 +40,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # ----------------------------------------------------------------------------------------
-# Pieces from other issues (stats: 7, presets: 8, data: 5). Each is used when present; the
-# marked FALLBACK lines keep the demo working in a build without it (remove after merging).
+# augkit.data (issue 5) is used when present; the marked FALLBACK lines keep the demo
+# working in a build without it (remove after merging).
 # ----------------------------------------------------------------------------------------
 
 
 def _compute_stats(paths: list[Path], out_dir: Path):
-    """Return ``(stats or None, message)``; saves ``stats.json`` when stats are available."""
-    try:
-        from augkit.stats import compute
-    except ImportError:  # FALLBACK: augkit.stats not merged
-        return None, "stats: not available in this build; using the ImageNet mean/std"
+    """Return ``(stats, message)``; saves ``stats.json``."""
     stats = compute([str(p) for p in paths], progress=False)
     target = out_dir / "stats.json"
     stats.save(target)
     mean = ", ".join(f"{v:.3f}" for v in stats.mean)
     std = ", ".join(f"{v:.3f}" for v in stats.std)
     return stats, f"stats: {stats.num_images} images, mean ({mean}), std ({std}) -> {target}"
-
-
-def _resnet_pipelines(stats):
-    """Return ``((sample, batch), message)`` for the ResNet training recipe."""
-    try:
-        from augkit.presets import resnet_train
-    except ImportError:  # FALLBACK: augkit.presets.resnet_train not merged
-        from augkit.transforms import Compose, HorizontalFlip, Normalize, RandomCrop, RandomScale, ToTensor
-
-        mean, std = (stats.mean, stats.std) if stats is not None else (constants.IMAGENET_MEAN, constants.IMAGENET_STD)
-        sample = Compose([RandomScale(256, 480), RandomCrop(224), HorizontalFlip(), ToTensor()])
-        message = "pipeline: presets not available in this build; built inline (scale [256, 480], crop 224, flip, normalize)"
-        return (sample, Normalize(mean, std)), message
-    pipelines = resnet_train(stats) if stats is not None else resnet_train()
-    return tuple(pipelines), "pipeline: augkit.presets.resnet_train" + (" (normalized with the samples' stats)" if stats is not None else "")
 
 
 class _FallbackDataset(torch.utils.data.Dataset):
@@ -144,11 +126,11 @@ def run(args: argparse.Namespace) -> int:
 
     stats, message = _compute_stats(paths, out_dir)
     print(message)
-    (sample, batch), message = _resnet_pipelines(stats)
-    print(message)
+    pipeline = resnet_train(stats)
+    sample, batch = pipeline
+    print("pipeline: augkit.presets.resnet_train(stats) (normalized with the samples' stats)")
     pipeline_file = out_dir / "pipeline.yaml"
-    config = {"sample": None if sample is None else sample.to_config(), "batch": None if batch is None else batch.to_config()}
-    pipeline_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    pipeline_file.write_text(to_yaml(pipeline), encoding="utf-8")
 
     items = [(str(p), k) for _ in range(args.repeat) for k, p in enumerate(paths)]
     dataset, epoch_batches, message = _loader(items, sample, batch, args, device)
@@ -173,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     shown = [decode(p) for p in paths[:3]]
     grid, layout = render_grid(
         shown,
-        (sample, batch),
+        pipeline,
         n=args.n,
         seed=args.seed,
         size=224,
@@ -185,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     except (FileExistsError, IsADirectoryError) as error:
         print(f"augkit demo: error: {error}", file=sys.stderr)
         return 2
-    print(f"files: {out_dir}/ ({'stats.json, ' if stats is not None else ''}{pipeline_file.name}, {preview.name})")
+    print(f"files: {out_dir}/ (stats.json, {pipeline_file.name}, {preview.name})")
     print(f"  preview grid {layout.size[0]}x{layout.size[1]}: {preview}")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
