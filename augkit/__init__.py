@@ -1,6 +1,6 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants, stats
+from augkit import constants, data, stats
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
@@ -64,6 +64,7 @@ __all__ = [
     "Whiten",
     "__version__",
     "constants",
+    "data",
     "decode",
     "derive_generator",
     "from_config",
