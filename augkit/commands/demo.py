@@ -19,10 +19,10 @@ from pathlib import Path
 import torch
 
 from augkit.config import to_yaml
+from augkit.data import AugmentedDataset, DeviceLoader
 from augkit.io import decode
 from augkit.presets import resnet_train
 from augkit.preview import render_grid, save_png
-from augkit.rng import BATCH_STREAM, derive_generator
 from augkit.samples import sample_paths
 from augkit.stats import compute
 
@@ -39,12 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", type=int, default=8, help="variants per image in the preview grid (default 8)")
 
 
-# ----------------------------------------------------------------------------------------
-# augkit.data (issue 5) is used when present; the marked FALLBACK lines keep the demo
-# working in a build without it (remove after merging).
-# ----------------------------------------------------------------------------------------
-
-
 def _compute_stats(paths: list[Path], out_dir: Path):
     """Return ``(stats, message)``; saves ``stats.json``."""
     stats = compute([str(p) for p in paths], progress=False)
@@ -55,40 +49,9 @@ def _compute_stats(paths: list[Path], out_dir: Path):
     return stats, f"stats: {stats.num_images} images, mean ({mean}), std ({std}) -> {target}"
 
 
-class _FallbackDataset(torch.utils.data.Dataset):
-    """FALLBACK while augkit.data is not merged: item i of epoch e uses derive_generator(seed, e, i)."""
-
-    def __init__(self, items, pipeline, seed):
-        self.items, self.pipeline, self.seed, self.epoch = items, pipeline, seed, 0
-
-    def set_epoch(self, epoch):
-        self.epoch = epoch
-
-    def __len__(self):
-        return len(self.items)
-
-    def __getitem__(self, i):
-        path, target = self.items[i]
-        return self.pipeline(decode(path), rng=derive_generator(self.seed, self.epoch, i)), target
-
-
 def _loader(items, sample, batch, args, device):
     """Return ``(dataset, iterable of device batches per epoch, message)``."""
     loader_args = dict(batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0)
-    try:
-        from augkit.data import AugmentedDataset, DeviceLoader
-    except ImportError:  # FALLBACK: augkit.data not merged
-        dataset = _FallbackDataset(items, sample, args.seed)
-        loader = torch.utils.data.DataLoader(dataset, **loader_args)
-
-        def epoch_batches(epoch):
-            for b, (images, targets) in enumerate(loader):
-                images = images.to(device)
-                if batch is not None:
-                    images = batch(images, rng=derive_generator(args.seed, epoch, b, BATCH_STREAM))
-                yield images, targets
-
-        return dataset, epoch_batches, "loader: augkit.data not available in this build; torch DataLoader + batch stage by hand"
     dataset = AugmentedDataset(items, sample, seed=args.seed)
     device_loader = DeviceLoader(torch.utils.data.DataLoader(dataset, **loader_args), device, [] if batch is None else batch, seed=args.seed)
 
@@ -97,9 +60,6 @@ def _loader(items, sample, batch, args, device):
         yield from device_loader
 
     return dataset, epoch_batches, "loader: augkit.data.AugmentedDataset -> DataLoader -> DeviceLoader"
-
-
-# ----------------------------------------------------------------------------------------
 
 
 def _check(args: argparse.Namespace) -> str | None:
