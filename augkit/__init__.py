@@ -6,6 +6,7 @@ from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.interop import Albumentations, TorchVision
 from augkit.io import decode
+from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
@@ -31,7 +32,7 @@ from augkit.transforms import (
     register,
 )
 
-from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.*)
 
 __version__ = "0.1.0"
 
@@ -52,6 +53,7 @@ __all__ = [
     "Normalize",
     "OneOf",
     "PCALighting",
+    "Pipeline",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",
