@@ -15,6 +15,7 @@ import augkit
 #: Subcommand name -> (module, one-line help).
 COMMANDS = {
     "demo": ("augkit.commands.demo", "run the README's main job on the bundled samples"),
+    "preview": ("augkit.commands.preview", "render a captioned grid of augmented variants of images"),
 }
 
 

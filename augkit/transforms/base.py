@@ -157,6 +157,7 @@ def params_at(params: Any, index: int) -> Any:
     """Return the parameters of sample ``index`` from batch-stage parameters.
 
     Every ``[B]``-shaped (or ``[B, ...]``) array field is indexed; scalar fields are kept.
+    Parameter classes with nested parameters (containers) define ``at(index)`` instead.
 
     Args:
         params: A parameter dataclass drawn for a batch.
@@ -167,6 +168,8 @@ def params_at(params: Any, index: int) -> Any:
     """
     if params is None:
         return None
+    if hasattr(params, "at"):
+        return params.at(index)
     if not dataclasses.is_dataclass(params):
         raise TypeError(f"params must be a parameter dataclass, got {type(params).__name__}")
     changes = {}

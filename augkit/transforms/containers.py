@@ -15,7 +15,7 @@ import torch
 
 from augkit._image import batch_size, is_batch
 from augkit._validate import check_probability, check_vector
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_at
 
 
 def _check_transforms(name: str, transforms) -> list[Transform]:
@@ -51,6 +51,10 @@ class ComposeParams:
     """Parameters of a ``Compose``: one entry per child, in order."""
 
     params: tuple
+
+    def at(self, index: int) -> ComposeParams:
+        """Return the parameters of sample ``index`` of a batch."""
+        return ComposeParams(tuple(params_at(p, index) for p in self.params))
 
 
 class Compose(Transform):
@@ -129,6 +133,13 @@ class RandomApplyParams:
     applied: Any
     inner: Any
 
+    def at(self, index: int) -> RandomApplyParams:
+        """Return the parameters of sample ``index`` of a batch."""
+        applied = np.asarray(self.applied, dtype=bool)
+        if not applied[index]:
+            return RandomApplyParams(False, None)
+        return RandomApplyParams(True, params_at(self.inner, int(applied[:index].sum())))
+
 
 class RandomApply(Transform):
     """Apply ``transform`` with probability ``p`` (per sample in the batch stage).
@@ -170,6 +181,13 @@ class OneOfParams:
 
     choice: Any
     inner: tuple
+
+    def at(self, index: int) -> OneOfParams:
+        """Return the parameters of sample ``index`` of a batch."""
+        choice = np.asarray(self.choice)
+        k = int(choice[index])
+        position = int((choice[:index] == k).sum())
+        return OneOfParams(k, tuple(params_at(p, position) if i == k else None for i, p in enumerate(self.inner)))
 
 
 class OneOf(Transform):

@@ -1,0 +1,74 @@
+"""``check_transform``: the contract every transform must keep, checked the same way for all."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import torch
+
+from augkit.transforms.base import BATCH_STAGE, Transform
+
+
+def as_numpy(x) -> np.ndarray:
+    """Return an array or tensor as a numpy array for comparisons."""
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def same(a, b) -> bool:
+    """True when two outputs (arrays, tensors, or tuples of them) are identical."""
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(as_numpy(a), as_numpy(b))
+
+
+def copy_input(x):
+    """Copy an input so a test can detect in-place changes."""
+    return x.clone() if isinstance(x, torch.Tensor) else x.copy()
+
+
+def check_transform(transform: Transform, image, *, out_dtype=None, out_shape=None) -> None:
+    """Check the transform contract on one input.
+
+    Checks: the input is not modified; output dtype/shape as documented; same seed gives the
+    same output; ``apply(x, sample(rng, x)) == t(x, rng)`` for equal generators;
+    ``run`` returns the same output and params; a pickle round trip behaves identically;
+    ``repr`` names the class; the batch form (where the transform runs in the batch stage)
+    keeps the batch's shape.
+    """
+    before = copy_input(image)
+    out = transform(image, rng=np.random.default_rng(7))
+    assert same(image, before), f"{transform!r} modified its input in place"
+    if out_dtype is not None:
+        assert out.dtype == out_dtype, f"{transform!r}: dtype {out.dtype}, expected {out_dtype}"
+    if out_shape is not None:
+        assert tuple(out.shape) == tuple(out_shape), f"{transform!r}: shape {tuple(out.shape)}, expected {out_shape}"
+
+    again = transform(image, rng=np.random.default_rng(7))
+    assert same(out, again), f"{transform!r}: the same seed gave different outputs"
+
+    params = transform.sample(np.random.default_rng(7), image)
+    replayed = transform.apply(image, params)
+    assert same(out, replayed), f"{transform!r}: apply(x, sample(rng, x)) differs from t(x, rng)"
+
+    ran, ran_params = transform.run(image, np.random.default_rng(7))
+    assert same(out, ran) and repr(ran_params) == repr(params), f"{transform!r}: run() disagrees with sample/apply"
+
+    clone = pickle.loads(pickle.dumps(transform))
+    assert same(clone(image, rng=np.random.default_rng(7)), out), f"{transform!r}: differs after a pickle round trip"
+
+    text = repr(transform)
+    assert text.startswith(type(transform).__name__ + "("), f"unreadable repr: {text}"
+    assert same(image, before), f"{transform!r} modified its input in place"
+
+
+def check_batch_matches_samples(transform: Transform, batch: torch.Tensor, *, atol: float = 0.0) -> None:
+    """Check that the batch result equals the per-sample result for the same parameters."""
+    from augkit.transforms.base import params_at
+
+    assert BATCH_STAGE in transform.stages
+    out, params = transform.run(batch, np.random.default_rng(3))
+    for i in range(batch.shape[0]):
+        single = transform.apply(batch[i], params_at(params, i))
+        diff = (out[i].double() - single.double()).abs().max().item() if out[i].numel() else 0.0
+        assert diff <= atol, f"{transform!r}: sample {i} differs from the batch result by {diff}"

@@ -1,0 +1,102 @@
+"""The transform contract, checked over every public transform (see ``transform_table.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import augkit
+from augkit.transforms.base import BATCH_STAGE, registered_transforms
+from augkit.transforms.containers import ComposeParams
+from checks import check_batch_matches_samples, check_transform, same
+from transform_table import BATCH_ROWS, TABLE
+
+AUGKIT_TRANSFORMS = sorted(name for name, cls in registered_transforms().items() if cls.__module__.startswith("augkit."))
+
+
+def test_every_public_transform_has_a_table_row():
+    missing = [name for name in AUGKIT_TRANSFORMS if name not in TABLE]
+    assert not missing, f"add rows to tests/transform_table.py for: {missing}"
+
+
+def test_every_batch_stage_transform_has_a_batch_row():
+    batch_capable = [n for n in AUGKIT_TRANSFORMS if BATCH_STAGE in registered_transforms()[n].stages]
+    missing = [n for n in batch_capable if n not in BATCH_ROWS]
+    assert not missing, f"add BATCH_ROWS entries in tests/transform_table.py for: {missing}"
+
+
+def test_every_exported_transform_is_registered():
+    exported = [n for n in augkit.__all__ if isinstance(getattr(augkit, n), type) and issubclass(getattr(augkit, n), augkit.Transform)]
+    assert set(exported) - {"Transform"} <= set(AUGKIT_TRANSFORMS)
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_contract(name):
+    row = TABLE[name]
+    check_transform(row.make(), row.make_input(), out_dtype=row.out_dtype, out_shape=row.out_shape)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in TABLE if TABLE[n].make_identity is not None))
+def test_zero_probability_is_identity(name):
+    row = TABLE[name]
+    image = row.make_input()
+    for seed in range(5):
+        assert same(row.make_identity()(image, rng=seed), image)
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_config_round_trip(name):
+    row = TABLE[name]
+    transform = row.make()
+    rebuilt = augkit.from_config(transform.to_config())
+    assert type(rebuilt) is type(transform)
+    assert repr(rebuilt) == repr(transform)
+    image = row.make_input()
+    assert same(rebuilt(image, rng=11), transform(image, rng=11))
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_ROWS))
+def test_batch_contract(name):
+    make, make_batch, _ = BATCH_ROWS[name]
+    batch = make_batch()
+    check_transform(make(), batch, out_shape=tuple(batch.shape))
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_ROWS))
+def test_batch_equals_per_sample(name):
+    make, make_batch, atol = BATCH_ROWS[name]
+    check_batch_matches_samples(make(), make_batch(), atol=atol)
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_ROWS))
+def test_batch_draws_per_sample(name):
+    """Random batch-stage parameters are drawn per sample, not once per batch."""
+    make, make_batch, _ = BATCH_ROWS[name]
+    transform = make()
+    batch = make_batch()
+    params = transform.sample(np.random.default_rng(0), torch.cat([batch] * 8))
+    if params is None:
+        pytest.skip(f"{name} is deterministic")
+    arrays = [a for a in _top_level_arrays(params)]
+    assert arrays and all(a.shape[0] == batch.shape[0] * 8 for a in arrays)
+    assert any(len(np.unique(a, axis=0)) > 1 for a in arrays), f"{name} drew one value for the whole batch"
+
+
+def _top_level_arrays(params):
+    """The [B]-shaped arrays of a params dataclass, looking into Compose's children."""
+    if params is None:
+        return []
+    if isinstance(params, ComposeParams):
+        return [a for p in params.params for a in _top_level_arrays(p)]
+    return [v for v in vars(params).values() if isinstance(v, np.ndarray)]
+
+
+def test_unknown_config_name_lists_known():
+    with pytest.raises(ValueError, match="unknown transform 'Nope'.*RandomCrop"):
+        augkit.from_config({"name": "Nope"})
+
+
+def test_unknown_config_argument_lists_allowed():
+    with pytest.raises(ValueError, match="no argument 'sz'.*allowed: size"):
+        augkit.from_config({"name": "RandomCrop", "sz": 3})

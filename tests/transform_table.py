@@ -1,0 +1,89 @@
+"""One row per public transform: how to build it and what to feed it.
+
+``tests/test_transform_table.py`` runs the shared contract checks over every row, and fails
+when a registered augkit transform has no row here. Add a row with every new transform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+import augkit
+from augkit import constants
+
+
+def photo_like(height: int = 60, width: int = 80, seed: int = 0) -> np.ndarray:
+    """A smooth HWC uint8 image with some texture (deterministic)."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    noise = np.random.default_rng(seed).integers(0, 40, size=(height, width, 3))
+    base = np.stack([xx * 255 // max(width - 1, 1), yy * 255 // max(height - 1, 1), (xx + yy) % 256], axis=-1)
+    return np.clip(base + noise, 0, 255).astype(np.uint8)
+
+
+def chw(height: int = 60, width: int = 80) -> torch.Tensor:
+    """The same image as a CHW uint8 tensor."""
+    return torch.from_numpy(photo_like(height, width)).permute(2, 0, 1).contiguous()
+
+
+def bchw(batch: int = 4, height: int = 40, width: int = 50) -> torch.Tensor:
+    """A ``[B, 3, H, W]`` uint8 batch."""
+    return torch.stack([chw(height, width).roll(i * 7, dims=-1) for i in range(batch)])
+
+
+@dataclass
+class Row:
+    """How to build a transform and check it.
+
+    Attributes:
+        make: Builds the transform (with its random parts active).
+        make_input: Builds the sample-stage input.
+        out_dtype: Expected output dtype, or None to skip.
+        out_shape: Expected output shape, or None to skip.
+        make_identity: Builds the transform with p=0 (or zero strength), which must return
+            its input unchanged; None when the transform has no such setting.
+    """
+
+    make: Callable[[], Any]
+    make_input: Callable[[], Any] = photo_like
+    out_dtype: Any = np.uint8
+    out_shape: tuple | None = None
+    make_identity: Callable[[], Any] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
+
+TABLE: dict[str, Row] = {
+    "Resize": Row(lambda: augkit.Resize(shorter=32), out_shape=(32, 42, 3)),
+    "RandomScale": Row(lambda: augkit.RandomScale(30, 50)),
+    "RandomCrop": Row(lambda: augkit.RandomCrop(24, padding=4), out_shape=(24, 24, 3)),
+    "CenterCrop": Row(lambda: augkit.CenterCrop((20, 30)), out_shape=(20, 30, 3)),
+    "RandomResizedCrop": Row(lambda: augkit.RandomResizedCrop(32), out_shape=(32, 32, 3)),
+    "HorizontalFlip": Row(lambda: augkit.HorizontalFlip(p=0.5), make_identity=lambda: augkit.HorizontalFlip(p=0.0)),
+    "VerticalFlip": Row(lambda: augkit.VerticalFlip(p=0.5), make_identity=lambda: augkit.VerticalFlip(p=0.0)),
+    "ToTensor": Row(augkit.ToTensor, out_dtype=torch.uint8, out_shape=(3, 60, 80)),
+    "Normalize": Row(lambda: augkit.Normalize(MEAN, STD), out_dtype=np.float32, out_shape=(60, 80, 3)),
+    "Compose": Row(
+        lambda: augkit.Compose([augkit.RandomScale(40, 60), augkit.RandomCrop(32), augkit.HorizontalFlip()]),
+        out_shape=(32, 32, 3),
+    ),
+    "RandomApply": Row(
+        lambda: augkit.RandomApply(augkit.VerticalFlip(p=1.0), p=0.5),
+        make_identity=lambda: augkit.RandomApply(augkit.VerticalFlip(p=1.0), p=0.0),
+    ),
+    "OneOf": Row(lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])),
+}
+
+#: Rows for transforms that also run in the batch stage: (make, batch input, tolerance).
+BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float]] = {
+    "HorizontalFlip": (lambda: augkit.HorizontalFlip(p=0.5), bchw, 0.0),
+    "VerticalFlip": (lambda: augkit.VerticalFlip(p=0.5), bchw, 0.0),
+    "Normalize": (lambda: augkit.Normalize(MEAN, STD), bchw, 1e-5),
+    "RandomApply": (lambda: augkit.RandomApply(augkit.HorizontalFlip(p=1.0), p=0.5), bchw, 0.0),
+    "OneOf": (lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]), bchw, 0.0),
+    "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
+}
