@@ -1,49 +1,74 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants
+from augkit import constants, data, stats
+from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.io import decode
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
+    ColorJitter,
     Compose,
+    Cutout,
+    FiveCrop,
     HorizontalFlip,
+    MultiScaleTenCrop,
     Normalize,
     OneOf,
+    PCALighting,
     RandomApply,
     RandomCrop,
     RandomResizedCrop,
     RandomScale,
     Resize,
+    TenCrop,
     ToTensor,
     Transform,
     VerticalFlip,
+    Whiten,
     register,
 )
+
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
+    "CutMix",
+    "Cutout",
+    "FiveCrop",
     "HorizontalFlip",
     "ImageDecodeError",
+    "MixingTransform",
+    "Mixup",
+    "MixupOrCutMix",
+    "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
+    "PCALighting",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "TenCrop",
     "ToTensor",
     "Transform",
     "VerticalFlip",
+    "Whiten",
     "__version__",
     "constants",
+    "data",
     "decode",
     "derive_generator",
     "from_config",
+    "presets",
     "register",
+    "stats",
     "to_yaml",
+    "tta",
 ]

@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from augkit.transforms.base import Transform, registered_transforms
+from augkit.transforms.base import Configurable, registered_transforms
 
 
-def from_config(config: dict[str, Any] | str | os.PathLike) -> Transform:
+def from_config(config: dict[str, Any] | str | os.PathLike) -> Configurable:
     """Rebuild a transform or pipeline from ``to_config()`` output, a YAML string or a YAML file.
 
     Args:
@@ -19,7 +19,7 @@ def from_config(config: dict[str, Any] | str | os.PathLike) -> Transform:
             or YAML text.
 
     Returns:
-        The transform.
+        The transform (a ``Transform``, or a ``MixingTransform`` such as ``Mixup``).
 
     Raises:
         ValueError: Unknown transform name or argument; the message lists what is allowed.
@@ -32,7 +32,7 @@ def from_config(config: dict[str, Any] | str | os.PathLike) -> Transform:
     return _build(config, "config")
 
 
-def _build(config: Any, where: str) -> Transform:
+def _build(config: Any, where: str) -> Configurable:
     if not isinstance(config, dict) or "name" not in config:
         raise ValueError(f"{where} must be a mapping with a 'name' key, got {config!r}")
     table = registered_transforms()
@@ -53,6 +53,6 @@ def _build(config: Any, where: str) -> Transform:
     return cls(**args)
 
 
-def to_yaml(transform: Transform) -> str:
+def to_yaml(transform: Configurable) -> str:
     """Return the YAML text of ``transform.to_config()``."""
     return yaml.safe_dump(transform.to_config(), sort_keys=False)

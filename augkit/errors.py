@@ -11,11 +11,14 @@ class ImageDecodeError(ValueError):
 
     Attributes:
         source: The path or a short description of the input that failed.
-        reason: Why it failed.
+        reason: Why it failed (None when the error was re-raised from a DataLoader worker:
+            the message is then the worker's traceback, which names the source).
     """
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"cannot decode {source}: {reason}")
+    def __init__(self, source: str, reason: str | None = None) -> None:
+        # One argument is a complete message: the DataLoader re-raises a worker's exception
+        # as ``type(error)(formatted_traceback)``, which must give an ImageDecodeError again.
+        super().__init__(source if reason is None else f"cannot decode {source}: {reason}")
         self.source = source
         self.reason = reason
 

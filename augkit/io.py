@@ -120,9 +120,12 @@ def _decode_jpeg(data: bytes, source: str, max_pixels: int) -> np.ndarray | None
     except ValueError as error:
         raise ImageDecodeError(source, f"corrupt JPEG header ({error})") from error
     _check_pixels(source, height, width, max_pixels)
-    if colorspace in ("CMYK", "YCCK"):
-        return None
     try:
+        if colorspace in ("CMYK", "YCCK"):
+            # Pillow converts CMYK (Adobe inversion included) but silently decodes data that
+            # libjpeg reports as corrupt; a strict decode checks the data first.
+            simplejpeg.decode_jpeg(data, colorspace="CMYK", strict=True)
+            return None
         image = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False, fastupsample=False, strict=True)
     except ValueError as error:
         raise ImageDecodeError(source, f"corrupt or truncated JPEG ({error})") from error

@@ -56,6 +56,8 @@ class Row:
 
 
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
+#: A correlated channel covariance (roughly natural photos') for Whiten.
+COV = ((0.052, 0.046, 0.042), (0.046, 0.050, 0.048), (0.042, 0.048, 0.058))
 
 TABLE: dict[str, Row] = {
     "Resize": Row(lambda: augkit.Resize(shorter=32), out_shape=(32, 42, 3)),
@@ -76,6 +78,15 @@ TABLE: dict[str, Row] = {
         make_identity=lambda: augkit.RandomApply(augkit.VerticalFlip(p=1.0), p=0.0),
     ),
     "OneOf": Row(lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])),
+    "FiveCrop": Row(lambda: augkit.FiveCrop((20, 30)), out_dtype=torch.uint8, out_shape=(5, 3, 20, 30)),
+    "TenCrop": Row(lambda: augkit.TenCrop(24, flip="vertical"), out_dtype=torch.uint8, out_shape=(10, 3, 24, 24)),
+    "MultiScaleTenCrop": Row(
+        lambda: augkit.MultiScaleTenCrop(scales=(32, 20, 48), size=24), out_dtype=torch.uint8, out_shape=(30, 3, 24, 24)
+    ),
+    "Cutout": Row(lambda: augkit.Cutout(16, p=0.5, fill=128), make_identity=lambda: augkit.Cutout(16, p=0.0)),
+    "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
+    "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
+    "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
 }
 
 #: Rows for transforms that also run in the batch stage: (make, batch input, tolerance).
@@ -86,4 +97,8 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "RandomApply": (lambda: augkit.RandomApply(augkit.HorizontalFlip(p=1.0), p=0.5), bchw, 0.0),
     "OneOf": (lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]), bchw, 0.0),
     "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
+    "Cutout": (lambda: augkit.Cutout(16, p=0.5, fill=128), bchw, 0.0),
+    "Whiten": (lambda: augkit.Whiten(MEAN, COV, method="pca"), bchw, 1e-5),
+    "ColorJitter": (lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), bchw, 1.0),
+    "PCALighting": (lambda: augkit.PCALighting(alphastd=0.5), bchw, 1.0),
 }

@@ -6,6 +6,7 @@ in one pass; float input is taken as already in [0, 1].
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -13,6 +14,31 @@ import torch
 def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tuple[np.ndarray, np.ndarray]:
     scale = 1.0 / (std * 255.0) if from_uint8 else 1.0 / std
     return scale.astype(np.float32), (-mean / std).astype(np.float32)
+
+
+#: CPU batches are converted in chunks of about this many output bytes (cache-sized).
+_CHUNK_BYTES = 1 << 20
+
+
+def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Return float32 ``image * scale + bias`` in one fresh tensor, never touching ``image``.
+
+    One output allocation, then the conversion and two in-place vectorized passes. On the
+    CPU a batch goes in cache-sized chunks of samples, so each chunk is converted, scaled and
+    shifted while it is still in cache. Measured at 1 thread on [64, 3, 224, 224] uint8:
+    ~2.4-3.5x faster than torch's plain ``(x.float() / 255 - mean) / std`` and ~1.6-1.9x
+    faster than ``addcmul`` on a converted copy (which allocates twice); see
+    ``scripts/bench_loader.py``.
+    """
+    out = torch.empty_like(image, dtype=torch.float32)
+    if image.device.type != "cpu" or image.ndim < 4:
+        return out.copy_(image).mul_(scale).add_(bias)
+    per_sample = max(1, out[0].numel() * 4)
+    step = max(1, _CHUNK_BYTES // per_sample)
+    for start in range(0, image.shape[0], step):
+        chunk = out[start : start + step]
+        chunk.copy_(image[start : start + step]).mul_(scale).add_(bias)
+    return out
 
 
 def normalize(image, mean: np.ndarray, std: np.ndarray):
@@ -32,15 +58,63 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
     """
     if isinstance(image, torch.Tensor):
         scale, bias = _scale_and_bias(mean, std, image.dtype == torch.uint8)
+        if image.dtype == torch.uint8 and image.device.type == "cpu" and image.numel() > 0:
+            if image.is_contiguous():
+                return _affine_uint8_planes(image, scale, bias)
+            if image.ndim == 4 and image.shape[1] <= 4 and image.is_contiguous(memory_format=torch.channels_last):
+                return _affine_uint8_channels_last(image, scale, bias)
         shape = (-1, 1, 1)
         scale_t = torch.from_numpy(scale).to(image.device).view(shape)
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
-        return torch.addcmul(bias_t, image.to(torch.float32), scale_t)
+        return _scale_shift(image, scale_t, bias_t)
     scale, bias = _scale_and_bias(mean, std, image.dtype == np.uint8)
     out = image.astype(np.float32)
     out *= scale
     out += bias
     return out
+
+
+def _affine_uint8_planes(image: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
+    """``x * scale[c] + bias[c]`` of a contiguous uint8 CPU tensor in one pass per channel.
+
+    OpenCV's ``addWeighted`` converts and scales at once (torch needs a float copy first),
+    about twice as fast on large batches, e.g. the 50 test-time views of an image.
+    """
+    x = image.numpy()
+    planes = x.reshape(-1, x.shape[-3], x.shape[-2] * x.shape[-1])
+    out = np.empty(x.shape, np.float32)
+    out_planes = out.reshape(planes.shape)
+    for c in range(planes.shape[1]):
+        src, dst = planes[:, c], out_planes[:, c]
+        result = cv2.addWeighted(src, float(scale[c]), src, 0.0, float(bias[c]), dst=dst, dtype=cv2.CV_32F)
+        if result.ctypes.data != dst.ctypes.data:  # pragma: no cover - OpenCV allocated instead
+            dst[...] = result
+    return torch.from_numpy(out)
+
+
+def _affine_uint8_channels_last(image: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
+    """``x * scale[c] + bias[c]`` of a channels-last uint8 CPU batch, returned channels-last.
+
+    OpenCV's per-channel ``multiply`` (converting to float32) then ``add``, in cache-sized
+    row chunks; torch's broadcast over the channel, the innermost dimension of this layout,
+    measured ~4-5x slower (``Uint8Collate`` batches are channels-last).
+    """
+    hwc = image.permute(0, 2, 3, 1).numpy()
+    batch, height, width, channels = hwc.shape
+    pad = (0.0,) * (4 - channels)
+    scale4 = tuple(float(v) for v in scale) + pad
+    bias4 = tuple(float(v) for v in bias) + pad
+    src = hwc.reshape(batch * height, width, channels)
+    out = np.empty(hwc.shape, np.float32)
+    dst = out.reshape(src.shape)
+    step = max(1, (1 << 18) // (width * channels))
+    for row in range(0, batch * height, step):
+        chunk = dst[row : row + step]
+        result = cv2.multiply(src[row : row + step], scale4, dst=chunk, dtype=cv2.CV_32F)
+        if result.ctypes.data != chunk.ctypes.data:  # pragma: no cover - OpenCV allocated instead
+            chunk[...] = result
+        cv2.add(chunk, bias4, dst=chunk)
+    return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
 def subtract_mean_image(image, mean_image: np.ndarray):
@@ -55,10 +129,9 @@ def subtract_mean_image(image, mean_image: np.ndarray):
     """
     if isinstance(image, torch.Tensor):
         mean = torch.from_numpy(np.ascontiguousarray(mean_image.transpose(2, 0, 1), dtype=np.float32)).to(image.device)
-        x = image.to(torch.float32)
         if image.dtype == torch.uint8:
-            x = x.mul_(1.0 / 255.0)
-        return x.sub_(mean)
+            return image.to(torch.float32).mul_(1.0 / 255.0).sub_(mean)  # a fresh tensor: in place is safe
+        return image.to(torch.float32) - mean  # .to() may return the input itself: never in place
     out = image.astype(np.float32)
     if image.dtype == np.uint8:
         out *= np.float32(1.0 / 255.0)

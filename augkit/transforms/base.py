@@ -21,22 +21,22 @@ from augkit.rng import as_generator
 SAMPLE_STAGE = "sample"
 BATCH_STAGE = "batch"
 
-_REGISTRY: dict[str, type[Transform]] = {}
+_REGISTRY: dict[str, type[Configurable]] = {}
 
 
-def register(cls: type[Transform]) -> type[Transform]:
+def register(cls: type[Configurable]) -> type[Configurable]:
     """Make a transform class known to ``augkit.from_config`` by its class name.
 
     augkit's own transforms register themselves; use this (as a decorator) for your own.
 
     Args:
-        cls: A subclass of ``Transform``.
+        cls: A subclass of ``Transform`` or of ``augkit.batch.MixingTransform``.
 
     Returns:
         ``cls`` unchanged.
     """
-    if not (isinstance(cls, type) and issubclass(cls, Transform)):
-        raise TypeError(f"register expects a Transform subclass, got {cls!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Configurable)):
+        raise TypeError(f"register expects a Transform or MixingTransform subclass, got {cls!r}")
     existing = _REGISTRY.get(cls.__name__)
     if existing is not None and existing is not cls and existing.__module__.startswith("augkit."):
         raise ValueError(f"a transform named {cls.__name__!r} is already registered by augkit")
@@ -44,12 +44,43 @@ def register(cls: type[Transform]) -> type[Transform]:
     return cls
 
 
-def registered_transforms() -> dict[str, type[Transform]]:
-    """Return a copy of the name -> class table used by ``from_config``."""
+def registered_transforms() -> dict[str, type[Configurable]]:
+    """Return a copy of the name -> class table used by ``from_config``.
+
+    It holds image transforms (``Transform``) and mixing transforms
+    (``augkit.batch.MixingTransform``); tell them apart with ``issubclass``.
+    """
     return dict(_REGISTRY)
 
 
-class Transform:
+class Configurable:
+    """What every configurable transform shares: constructor arguments read back from attributes.
+
+    Each constructor argument is stored on an attribute of the same name, which gives
+    ``repr``, ``to_config`` and pickling for free. Subclassed by ``Transform`` (image-only
+    transforms) and ``augkit.batch.MixingTransform`` (transforms of images and targets).
+    """
+
+    def config_args(self) -> dict[str, Any]:
+        """Return the constructor arguments, read back from the attributes of the same name."""
+        signature = inspect.signature(type(self).__init__)
+        names = [n for n, p in signature.parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return {name: getattr(self, name) for name in names}
+
+    def to_config(self) -> dict[str, Any]:
+        """Return a plain dict (JSON / YAML friendly) that ``augkit.from_config`` rebuilds.
+
+        Returns:
+            ``{"name": class name, **constructor arguments}``.
+        """
+        return {"name": type(self).__name__, **{k: to_plain(v) for k, v in self.config_args().items()}}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_short_repr(v)}" for k, v in self.config_args().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Transform(Configurable):
     """Base class of every augkit transform.
 
     Subclasses set ``stages`` and implement ``apply`` (and ``sample`` when random).
@@ -59,9 +90,12 @@ class Transform:
     Attributes:
         stages: Where the transform may run: ``"sample"`` (HWC uint8 arrays in dataset
             workers) and/or ``"batch"`` (``[B, C, H, W]`` tensors after collation).
+        mixes_targets: False: image transforms are called as ``t(images, rng=rng)``; the
+            mixing transforms of ``augkit.batch`` set it True and take targets too.
     """
 
     stages: ClassVar[tuple[str, ...]] = (SAMPLE_STAGE,)
+    mixes_targets: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,28 +145,10 @@ class Transform:
         """
         return self.run(image, as_generator(rng))[0]
 
-    def config_args(self) -> dict[str, Any]:
-        """Return the constructor arguments, read back from the attributes of the same name."""
-        signature = inspect.signature(type(self).__init__)
-        names = [n for n, p in signature.parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-        return {name: getattr(self, name) for name in names}
-
-    def to_config(self) -> dict[str, Any]:
-        """Return a plain dict (JSON / YAML friendly) that ``augkit.from_config`` rebuilds.
-
-        Returns:
-            ``{"name": class name, **constructor arguments}``.
-        """
-        return {"name": type(self).__name__, **{k: to_plain(v) for k, v in self.config_args().items()}}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_short_repr(v)}" for k, v in self.config_args().items())
-        return f"{type(self).__name__}({args})"
-
 
 def to_plain(value: Any) -> Any:
     """Convert tuples, numpy values and nested transforms to plain Python for configs."""
-    if isinstance(value, Transform):
+    if isinstance(value, Configurable):
         return value.to_config()
     if isinstance(value, np.ndarray):
         return value.tolist()

@@ -19,7 +19,7 @@ from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_
 
 
 def _check_transforms(name: str, transforms) -> list[Transform]:
-    if isinstance(transforms, Transform) or not isinstance(transforms, Sequence):
+    if isinstance(transforms, (Transform, str, bytes)) or not isinstance(transforms, Sequence):
         raise TypeError(f"{name} must be a list of transforms, got {type(transforms).__name__}")
     transforms = list(transforms)
     for i, t in enumerate(transforms):

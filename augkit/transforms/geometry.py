@@ -122,6 +122,14 @@ def _check_padding(padding) -> tuple[int, int, int, int]:
     return p, p, p, p
 
 
+def _check_fill(fill) -> float:
+    """Return the fill value of padded pixels; it must be representable in uint8 images."""
+    fill = check_real("fill", fill)
+    if not 0.0 <= fill <= 255.0:
+        raise ValueError(f"fill must lie in [0, 255] (use [0, 1] for float images), got {fill}")
+    return fill
+
+
 class _CropBase(Transform):
     """Shared ``apply`` of crop transforms: take ``params`` window, fill outside the image."""
 
@@ -153,12 +161,12 @@ class RandomCrop(_CropBase):
     def __init__(self, size: int | tuple[int, int], padding=0, fill: float = 0, pad_if_needed: bool = True) -> None:
         self.size = check_size("size", size)
         self.padding = _check_padding(padding)
-        self.fill = check_real("fill", fill)
+        self.fill = _check_fill(fill)
         self.pad_if_needed = bool(pad_if_needed)
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Draw the window's position in the padded image."""
-        height, width = spatial_size(image)
+        height, width = spatial_size(check_array_image(image))
         pad_left, pad_top, pad_right, pad_bottom = self.padding
         out_h, out_w = self.size
         padded_h, padded_w = height + pad_top + pad_bottom, width + pad_left + pad_right
@@ -191,7 +199,7 @@ class CenterCrop(_CropBase):
 
     def __init__(self, size: int | tuple[int, int], fill: float = 0) -> None:
         self.size = check_size("size", size)
-        self.fill = check_real("fill", fill)
+        self.fill = _check_fill(fill)
 
     def window(self, height: int, width: int) -> CropParams:
         """Return the central window for an input of this size."""
@@ -203,7 +211,7 @@ class CenterCrop(_CropBase):
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Return the central window (nothing is random; recorded for replay and logs)."""
-        return self.window(*spatial_size(image))
+        return self.window(*spatial_size(check_array_image(image)))
 
 
 @dataclass(frozen=True)
@@ -247,7 +255,7 @@ class RandomResizedCrop(Transform):
 
     def sample(self, rng: np.random.Generator, image) -> ResizedCropParams:
         """Draw the window as torchvision v2 ``RandomResizedCrop.make_params`` does."""
-        height, width = spatial_size(image)
+        height, width = spatial_size(check_array_image(image))
         area = height * width
         log_low, log_high = math.log(self.ratio[0]), math.log(self.ratio[1])
         for _ in range(10):

@@ -1,0 +1,142 @@
+"""Saving and loading ``Stats``: JSON (+ ``.npy`` for the mean image), atomic, never pickle.
+
+The JSON file holds a format name and version, the exact state (``num_images``,
+``num_pixels``, ``mean``, ``m2``) from which everything is recomputed on load, and, for
+people and other tools, the derived ``std``, ``cov``, ``eigval`` and ``eigvec``. Floats are
+written with ``repr`` precision, so a round trip is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_NAME = "augkit-stats"
+#: Version of the file layout this augkit writes and reads.
+FORMAT_VERSION = 1
+
+
+class StatsFileError(ValueError):
+    """A statistics file is missing, malformed, or of an unsupported format version."""
+
+
+def mean_image_path(path) -> Path:
+    """Return where the mean image of the stats file ``path`` is stored: ``<stem>.mean_image.npy``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.mean_image.npy")
+
+
+def save(stats, path) -> None:
+    """Write ``stats`` to ``path`` (JSON) and its mean image beside it, each atomically.
+
+    Each file is written to a temporary file in the same folder and moved into place with
+    ``os.replace``, so an interruption (even ``KeyboardInterrupt``) never leaves a partial file.
+
+    Args:
+        stats: The ``Stats`` to write; it must hold at least one image.
+        path: Destination path of the JSON file.
+    """
+    path = Path(path)
+    record = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "num_images": stats.num_images,
+        "num_pixels": stats.num_pixels,
+        "mean": stats.mean.tolist(),
+        "m2": stats.m2.tolist(),
+        "std": stats.std.tolist(),
+        "cov": stats.cov.tolist(),
+        "eigval": stats.eigval.tolist(),
+        "eigvec": stats.eigvec.tolist(),
+        "mean_image": None,
+    }
+    mean_image = stats.mean_image
+    if mean_image is not None:
+        npy = mean_image_path(path)
+        record["mean_image"] = {"file": npy.name, "shape": list(mean_image.shape)}
+        _atomic_write(npy, lambda handle: np.save(handle, mean_image, allow_pickle=False))
+    # One line per field: readable, and the nested lists stay compact.
+    text = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"
+    _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _atomic_write(path: Path, write) -> None:
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        try:
+            os.unlink(handle.name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def load(path):
+    """Read a statistics file written by ``save``.
+
+    Args:
+        path: The JSON file.
+
+    Returns:
+        The ``Stats``.
+
+    Raises:
+        StatsFileError: Missing or unreadable file, invalid JSON, another format or version,
+            or fields of the wrong type or shape; the message names the file and the field.
+    """
+    from augkit.stats.core import Stats
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise StatsFileError(f"cannot read statistics file {path}: {error}") from error
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StatsFileError(f"{path} is not a statistics file: invalid JSON ({error})") from error
+    if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
+        raise StatsFileError(f"{path} is not an augkit statistics file (expected \"format\": \"{FORMAT_NAME}\")")
+    version = record.get("version")
+    if version != FORMAT_VERSION:
+        raise StatsFileError(
+            f"{path} has statistics format version {version!r}; this augkit reads version {FORMAT_VERSION}"
+        )
+    for key in ("num_images", "num_pixels", "mean", "m2"):
+        if key not in record:
+            raise StatsFileError(f"{path} is missing the field {key!r}")
+    mean_image = None
+    entry = record.get("mean_image")
+    if entry is not None:
+        mean_image = _load_mean_image(path, entry)
+    try:
+        return Stats(record["num_images"], record["num_pixels"], record["mean"], record["m2"], mean_image)
+    except (TypeError, ValueError) as error:
+        raise StatsFileError(f"{path} holds invalid statistics: {error}") from error
+
+
+def _load_mean_image(path: Path, entry) -> np.ndarray:
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("shape"), list):
+        raise StatsFileError(f"{path}: field 'mean_image' must be null or {{\"file\": ..., \"shape\": [...]}}")
+    name = entry["file"]
+    if Path(name).name != name:
+        raise StatsFileError(f"{path}: mean image file {name!r} must be a plain file name beside the JSON file")
+    npy = path.with_name(name)
+    try:
+        array = np.load(npy, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise StatsFileError(f"cannot read the mean image {npy} of {path}: {error}") from error
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        raise StatsFileError(f"mean image {npy} must hold a float array")
+    if list(array.shape) != entry["shape"]:
+        raise StatsFileError(f"mean image {npy} has shape {list(array.shape)}, but {path} says {entry['shape']}")
+    return array

@@ -1,0 +1,91 @@
+"""Channel whitening (ZCA or PCA) from the dataset covariance."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augkit._image import check_any_image
+from augkit._validate import check_real, check_vector
+from augkit.functional import whiten as W
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+
+
+class Whiten(Transform):
+    """Decorrelate the color channels: ``W (x - mean)``, float32 out, in either stage.
+
+    uint8 input is scaled by 1/255 first; float input is taken as already in [0, 1]. With
+    ``eps = 0`` the whitened dataset has zero mean and identity channel covariance; a small
+    ``eps`` keeps near-zero variances from being amplified.
+
+    Args:
+        mean: Per-channel mean in [0, 1] units.
+        cov: ``(C, C)`` channel covariance in [0, 1] units.
+        method: ``"zca"`` (rotate back to RGB axes) or ``"pca"`` (channels become principal
+            components, by descending variance).
+        eps: >= 0, added to each eigenvalue.
+
+    Shape:
+        HWC array -> float32 HWC array; ``[C, H, W]`` or ``[B, C, H, W]`` tensor -> float32 tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> t = Whiten(mean=(0.5, 0.5, 0.5), cov=np.eye(3) * 0.25, eps=0.0)
+        >>> t(np.full((1, 1, 3), 255, np.uint8))[0, 0].tolist()
+        [1.0, 1.0, 1.0]
+
+    References:
+        Bell and Sejnowski, "The 'independent components' of natural scenes are edge
+        filters", 1997 (ZCA); Krizhevsky, "Learning Multiple Layers of Features from Tiny
+        Images", 2009, appendix A (whitening for image models).
+    """
+
+    stages = (SAMPLE_STAGE, BATCH_STAGE)
+
+    def __init__(self, mean, cov, method: str = "zca", eps: float = 1e-5) -> None:
+        mean_array = check_vector("mean", mean)
+        try:
+            cov_array = np.asarray(cov, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"cov must be a ({mean_array.size}, {mean_array.size}) matrix of numbers, got {cov!r}") from error
+        if cov_array.shape != (mean_array.size, mean_array.size):
+            raise ValueError(f"cov must have shape ({mean_array.size}, {mean_array.size}), got {cov_array.shape}")
+        if not np.all(np.isfinite(cov_array)) or not np.allclose(cov_array, cov_array.T, rtol=1e-9, atol=1e-15):
+            raise ValueError("cov must be a finite symmetric matrix")
+        if method not in W.WHITEN_METHODS:
+            raise ValueError(f"method must be one of {W.WHITEN_METHODS}, got {method!r}")
+        eps = check_real("eps", eps)
+        if eps < 0:
+            raise ValueError(f"eps must be >= 0, got {eps}")
+        self._mean = mean_array
+        self._matrix = W.whitening_matrix(cov_array, method, eps)
+        self.mean = tuple(mean_array.tolist())
+        self.cov = tuple(tuple(row) for row in cov_array.tolist())
+        self.method = method
+        self.eps = eps
+
+    @classmethod
+    def from_stats(cls, stats, method: str = "zca", eps: float = 1e-5) -> Whiten:
+        """Build the whitening of a dataset from its ``augkit.stats.Stats``.
+
+        Args:
+            stats: A ``Stats`` (or anything with ``mean`` and ``cov`` in [0, 1] units).
+            method: ``"zca"`` or ``"pca"``.
+            eps: >= 0, added to each eigenvalue.
+
+        Returns:
+            A ``Whiten``.
+        """
+        return cls(mean=stats.mean, cov=stats.cov, method=method, eps=eps)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The whitening matrix ``W`` (float64, ``(C, C)``)."""
+        return self._matrix.copy()
+
+    def apply(self, image, params=None):
+        """Whiten ``image`` (uint8 or float) to float32."""
+        image = check_any_image(image)
+        channels = image.shape[-1] if isinstance(image, np.ndarray) else image.shape[-3]
+        if channels != self._mean.size:
+            raise ValueError(f"Whiten was built for {self._mean.size} channels, got an image with {channels}")
+        return W.whiten(image, self._mean, self._matrix)
