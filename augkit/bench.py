@@ -201,7 +201,6 @@ class Bench:
 
     def _tv_impl(self, rrc: bool, jitter: bool, normalize: bool, pil: bool) -> Callable[[], int]:
         pipeline = self._tv_pipeline(rrc, jitter, normalize, pil)
-        torch.manual_seed(self.seed)
         decode = _pil_rgb if pil else _tv_decode
         return self._loop(lambda d, i: pipeline(decode(d)))
 
@@ -266,8 +265,9 @@ class Bench:
             pipeline, _ = self._augkit_pipeline(rrc=False, jitter=False, normalize=False)
             base = [(d, i % 10) for i, d in enumerate(self.datas)]
             dataset = data(base, pipeline, seed=self.seed)
-            loader = _make_loader(dataset, batch_size, workers)
-            return epochs(device_loader(loader, "cpu", [jitter, augkit.Normalize(MEAN, STD)]))
+            collate = _augkit_attr("augkit.data", "Uint8Collate")()
+            loader = _make_loader(dataset, batch_size, workers, collate)
+            return epochs(device_loader(loader, "cpu", [jitter, augkit.Normalize(MEAN, STD)], seed=self.seed))
 
         return [
             Impl("augkit (batch stage)", augkit_setup, augkit=True),
@@ -376,7 +376,7 @@ class Bench:
             compute = _augkit_attr("augkit.stats", "compute")
 
             def run() -> int:
-                compute([str(p) for p in paths], workers=1, progress=False)
+                compute([str(p) for p in paths], workers=0, progress=False)
                 return len(paths)
 
             return run
@@ -393,7 +393,7 @@ class Bench:
 
             return run
 
-        return [Impl("augkit.stats.compute (1 worker)", augkit_setup, augkit=True), Impl("numpy reference (decode + float64 sums)", numpy_setup)]
+        return [Impl("augkit.stats.compute (in process)", augkit_setup, augkit=True), Impl("numpy reference (decode + float64 sums)", numpy_setup)]
 
     def impls(self, case: str) -> list[Impl]:
         return getattr(self, case.replace("-", "_"))()
@@ -438,9 +438,10 @@ def _worker_init(_: int) -> None:
         pass
 
 
-def _make_loader(dataset, batch_size: int, workers: int):
+def _make_loader(dataset, batch_size: int, workers: int, collate_fn=None):
     return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0, worker_init_fn=_worker_init
+        dataset, batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0, worker_init_fn=_worker_init,
+        collate_fn=collate_fn,
     )
 
 
