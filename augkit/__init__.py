@@ -4,7 +4,9 @@ from augkit import constants, data, stats
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
+from augkit.interop import Albumentations, TorchVision
 from augkit.io import decode
+from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
 from augkit.transforms import (
     CenterCrop,
@@ -30,11 +32,12 @@ from augkit.transforms import (
     register,
 )
 
-from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.resnet_tta)
+from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.*)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Albumentations",
     "CenterCrop",
     "ColorJitter",
     "Compose",
@@ -50,6 +53,7 @@ __all__ = [
     "Normalize",
     "OneOf",
     "PCALighting",
+    "Pipeline",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",
@@ -57,6 +61,7 @@ __all__ = [
     "Resize",
     "TenCrop",
     "ToTensor",
+    "TorchVision",
     "Transform",
     "VerticalFlip",
     "Whiten",

@@ -18,3 +18,10 @@ IMAGENET_EIGVEC = np.array(
         [-0.5836, -0.6948, 0.4203],
     ]
 )
+
+#: CIFAR-10 per-channel mean (RGB) of the 50,000 training images (e.g. 125.3 / 255 for red).
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+#: CIFAR-10 per-channel population standard deviation (RGB) over all training pixels,
+#: (63.0, 62.1, 66.7) / 255 as in the Cutout code. Not the often-copied (0.2023, 0.1994,
+#: 0.2010), which is the mean of the per-image standard deviations.
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)

@@ -12,7 +12,8 @@ Pipelines:
     the presets return (either may be None). The batch stage runs on a ``[1, C, H, W]``
     tensor, its parameters shown for that one sample. Output is made displayable: a
     ``Normalize`` (or ``Whiten``) that ran is inverted with its ``inverse``; float output is
-    taken as [0, 1] and scaled to 0-255.
+    taken as [0, 1] and scaled to 0-255. A mean image (AlexNet) subtracted before a crop is
+    added back center-cropped to the output's size (exact for center crops, close otherwise).
 
 Seeds:
     Variant ``k`` (0-based) of image ``i`` draws every parameter, sample and batch stage, from
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -38,8 +38,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
+from augkit.pipeline import as_pipeline
 from augkit.rng import derive_generator
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_at
+from augkit.transforms.base import Transform, params_at
 from augkit.transforms.containers import Compose, ComposeParams, OneOf, OneOfParams, RandomApply, RandomApplyParams
 
 #: The PNG text chunk that marks files written by ``save_png``.
@@ -64,32 +65,18 @@ def split_pipeline(pipeline) -> tuple[Transform | None, Transform | None]:
 
     Args:
         pipeline: A ``Transform`` (sample stage), a ``(sample, batch)`` tuple or list (either
-            may be None), or an object with ``sample`` and ``batch`` attributes holding them.
+            may be None; an ``augkit.Pipeline`` is one), or an object with ``sample`` and
+            ``batch`` attributes holding them.
 
     Returns:
-        The two stages; at least one is not None.
+        The two stages (an ``augkit.Pipeline``); at least one is not None.
 
     Example:
         >>> from augkit import HorizontalFlip
         >>> split_pipeline(HorizontalFlip())[1] is None
         True
     """
-    if isinstance(pipeline, Transform):
-        pair = (pipeline, None)
-    elif isinstance(pipeline, (tuple, list)) and len(pipeline) == 2:
-        pair = tuple(pipeline)
-    elif hasattr(pipeline, "sample") and hasattr(pipeline, "batch"):
-        pair = (pipeline.sample, pipeline.batch)
-    else:
-        raise TypeError(f"pipeline must be a Transform or a (sample, batch) pair of transforms, got {type(pipeline).__name__}")
-    for name, stage, t in (("sample", SAMPLE_STAGE, pair[0]), ("batch", BATCH_STAGE, pair[1])):
-        if t is not None and not isinstance(t, Transform):
-            raise TypeError(f"the {name} pipeline must be an augkit Transform or None, got {type(t).__name__}")
-        if t is not None and stage not in t.stages:
-            raise ValueError(f"the {name} pipeline {type(t).__name__} cannot run in the {name} stage (it runs in: {', '.join(t.stages)})")
-    if pair[0] is None and pair[1] is None:
-        raise ValueError("pipeline has neither a sample nor a batch stage")
-    return pair
+    return as_pipeline(pipeline)
 
 
 def default_pipeline(size: int = 224) -> Transform:
@@ -126,35 +113,31 @@ def get_preset(name: str) -> Callable[..., Any]:
 
 
 def load_pipeline_config(path: str | os.PathLike):
-    """Load a pipeline from a YAML or JSON file (``yaml.safe_load`` / ``json``; never executes code).
+    """Load a pipeline from a YAML or JSON file with ``augkit.from_config`` (never executes code).
 
     The file holds either one pipeline (``{"name": "Compose", ...}``, as ``to_config()``
     writes) or both stages: ``{"sample": {...}, "batch": {...}}`` (either may be omitted
-    or null).
+    or null), as ``augkit.Pipeline.to_config()`` writes.
 
     Returns:
-        A ``Transform`` or a ``(sample, batch)`` pair.
+        A ``Transform``, or an ``augkit.Pipeline`` of ``(sample, batch)``.
+
+    Raises:
+        ValueError: The file cannot be read, is not valid YAML / JSON, or does not describe a
+            pipeline (the message says which).
     """
     import yaml
 
     from augkit.config import from_config
 
     path = os.fspath(path)
+    kind = "JSON" if path.lower().endswith(".json") else "YAML"
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        return from_config(Path(path))
     except OSError as error:
         raise ValueError(f"cannot read config {path}: {error.strerror or error}") from error
-    try:
-        config = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ValueError(f"config {path} is not valid {'JSON' if path.lower().endswith('.json') else 'YAML'}: {error}") from error
-    if isinstance(config, dict) and "name" not in config and config and set(config) <= {"sample", "batch"}:
-        sample, batch = (config.get(k) for k in ("sample", "batch"))
-        return (None if sample is None else from_config(sample), None if batch is None else from_config(batch))
-    if isinstance(config, dict) and "name" in config:
-        return from_config(config)
-    raise ValueError(f"config {path} must hold a pipeline mapping with a 'name' key, or {{'sample': ..., 'batch': ...}}")
+    except yaml.YAMLError as error:
+        raise ValueError(f"config {path} is not valid {kind}: {error}") from error
 
 
 # --------------------------------------------------------------------------- captions
@@ -307,7 +290,7 @@ def to_display(output, invert: Sequence[Transform] = ()) -> np.ndarray:
         ``(H, W, 3)`` uint8 array. Float values are taken as [0, 1], scaled and clipped.
     """
     for t in reversed(list(invert)):
-        output = t.inverse(output)
+        output = _invert_for_display(t, output)
     if isinstance(output, torch.Tensor):
         output = output.detach().cpu()
         if output.ndim == 4:
@@ -325,6 +308,28 @@ def to_display(output, invert: Sequence[Transform] = ()) -> np.ndarray:
     return np.ascontiguousarray(array[:, :, :3])
 
 
+def _invert_for_display(transform: Transform, output):
+    """``transform.inverse(output)``; a mean image larger than ``output`` is center-cropped to it.
+
+    A mean image is subtracted before the random crop (AlexNet), so the output is a window of
+    the normalized image whose position the display no longer knows; adding the central
+    window of the mean image back is exact for a center crop and close otherwise (a mean
+    image is smooth). For display only.
+    """
+    mean_image = getattr(transform, "mean_image", None)
+    if mean_image is None:
+        return transform.inverse(output)
+    mean = np.asarray(transform._mean_image)
+    height, width = (output.shape[-2:] if isinstance(output, torch.Tensor) else output.shape[:2])
+    if (height, width) == mean.shape[:2] or height > mean.shape[0] or width > mean.shape[1]:
+        return transform.inverse(output)
+    top, left = int(round((mean.shape[0] - height) / 2.0)), int(round((mean.shape[1] - width) / 2.0))
+    window = np.ascontiguousarray(mean[top : top + height, left : left + width])
+    if isinstance(output, torch.Tensor):
+        return output.to(torch.float32) + torch.from_numpy(window.transpose(2, 0, 1).copy()).to(output.device)
+    return (output + window).astype(np.float32)
+
+
 def _to_batch(output) -> torch.Tensor:
     if isinstance(output, np.ndarray):
         output = torch.from_numpy(np.ascontiguousarray(output)).permute(2, 0, 1)
@@ -333,13 +338,15 @@ def _to_batch(output) -> torch.Tensor:
     return output.unsqueeze(0)
 
 
-def augment_one(image: np.ndarray, pipeline, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+def augment_one(image: np.ndarray, pipeline, rng: np.random.Generator, view: int = 0) -> tuple[np.ndarray, list[str]]:
     """Run both stages on one image; return the displayable result and its caption lines.
 
     Args:
         image: HWC uint8 RGB.
         pipeline: A ``Transform`` or a ``(sample, batch)`` pair (see ``split_pipeline``).
         rng: The generator both stages draw from, sample stage first.
+        view: When the sample stage makes several views (``TenCrop``, ``MultiScaleTenCrop``:
+            a ``[V, C, H, W]`` tensor), the one shown: ``view % V`` (captioned ``view v/V``).
 
     Returns:
         ``(HWC uint8 array, caption lines)``.
@@ -352,6 +359,10 @@ def augment_one(image: np.ndarray, pipeline, rng: np.random.Generator) -> tuple[
         output, params = sample.run(image, rng)
         lines += describe_params(params, sample)
         ran += [t for t, _ in _ran(sample, params)]
+        if isinstance(output, torch.Tensor) and output.ndim == 4:
+            count = int(output.shape[0])
+            output = output[view % count]
+            lines.append(f"view {view % count}/{count}")
     if batch is not None:
         output, params = batch.run(_to_batch(output), rng)
         one = params_at(params, 0)
@@ -495,7 +506,7 @@ def render_grid(
         height, width = image.shape[:2]
         row = [(fit_tile(image, size), wrap_lines([f"original: {labels[i]}", f"{width}x{height}"], font, text_width, max_caption_lines))]
         for k in range(n):
-            out, lines = augment_one(image, pipeline, derive_generator(seed, 0, i * n + k))
+            out, lines = augment_one(image, pipeline, derive_generator(seed, 0, i * n + k), view=k)
             out_h, out_w = out.shape[:2]
             head = f"#{k} {out_w}x{out_h}"
             row.append((fit_tile(out, size), wrap_lines([head, *lines], font, text_width, max_caption_lines)))

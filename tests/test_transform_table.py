@@ -54,6 +54,10 @@ def test_zero_probability_is_identity(name):
 def test_config_round_trip(name):
     row = TABLE[name]
     transform = row.make()
+    if row.extra.get("config", True) is False:
+        with pytest.raises(NotImplementedError):
+            transform.to_config()
+        return
     rebuilt = augkit.from_config(transform.to_config())
     assert type(rebuilt) is type(transform)
     assert repr(rebuilt) == repr(transform)

@@ -45,6 +45,8 @@ class Row:
         out_shape: Expected output shape, or None to skip.
         make_identity: Builds the transform with p=0 (or zero strength), which must return
             its input unchanged; None when the transform has no such setting.
+        extra: Further flags; ``{"config": False}`` marks a transform whose ``to_config``
+            raises ``NotImplementedError`` by design (checked instead of a round trip).
     """
 
     make: Callable[[], Any]
@@ -53,6 +55,18 @@ class Row:
     out_shape: tuple | None = None
     make_identity: Callable[[], Any] | None = None
     extra: dict = field(default_factory=dict)
+
+
+def _albumentations():
+    import albumentations
+
+    return albumentations
+
+
+def _torchvision_v2():
+    import pytest
+
+    return pytest.importorskip("torchvision.transforms.v2")
 
 
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
@@ -87,6 +101,16 @@ TABLE: dict[str, Row] = {
     "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
     "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
     "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
+    "Albumentations": Row(
+        lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.5)),
+        make_identity=lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.0)),
+    ),
+    "TorchVision": Row(
+        lambda: augkit.TorchVision(_torchvision_v2().RandomResizedCrop(32)),
+        out_shape=(32, 32, 3),
+        make_identity=lambda: augkit.TorchVision(_torchvision_v2().RandomHorizontalFlip(p=0.0)),
+        extra={"config": False},  # torchvision transforms have no config form: to_config raises
+    ),
 }
 
 #: Rows for transforms that also run in the batch stage: (make, batch input, tolerance).

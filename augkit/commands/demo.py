@@ -17,13 +17,14 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
-from augkit import constants
+from augkit.config import to_yaml
+from augkit.data import AugmentedDataset, DeviceLoader
 from augkit.io import decode
+from augkit.presets import resnet_train
 from augkit.preview import render_grid, save_png
-from augkit.rng import BATCH_STREAM, derive_generator
 from augkit.samples import sample_paths
+from augkit.stats import compute
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,18 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", type=int, default=8, help="variants per image in the preview grid (default 8)")
 
 
-# ----------------------------------------------------------------------------------------
-# Pieces from other issues (stats: 7, presets: 8, data: 5). Each is used when present; the
-# marked FALLBACK lines keep the demo working in a build without it (remove after merging).
-# ----------------------------------------------------------------------------------------
-
-
 def _compute_stats(paths: list[Path], out_dir: Path):
-    """Return ``(stats or None, message)``; saves ``stats.json`` when stats are available."""
-    try:
-        from augkit.stats import compute
-    except ImportError:  # FALLBACK: augkit.stats not merged
-        return None, "stats: not available in this build; using the ImageNet mean/std"
+    """Return ``(stats, message)``; saves ``stats.json``."""
     stats = compute([str(p) for p in paths], progress=False)
     target = out_dir / "stats.json"
     stats.save(target)
@@ -58,55 +49,9 @@ def _compute_stats(paths: list[Path], out_dir: Path):
     return stats, f"stats: {stats.num_images} images, mean ({mean}), std ({std}) -> {target}"
 
 
-def _resnet_pipelines(stats):
-    """Return ``((sample, batch), message)`` for the ResNet training recipe."""
-    try:
-        from augkit.presets import resnet_train
-    except ImportError:  # FALLBACK: augkit.presets.resnet_train not merged
-        from augkit.transforms import Compose, HorizontalFlip, Normalize, RandomCrop, RandomScale, ToTensor
-
-        mean, std = (stats.mean, stats.std) if stats is not None else (constants.IMAGENET_MEAN, constants.IMAGENET_STD)
-        sample = Compose([RandomScale(256, 480), RandomCrop(224), HorizontalFlip(), ToTensor()])
-        message = "pipeline: presets not available in this build; built inline (scale [256, 480], crop 224, flip, normalize)"
-        return (sample, Normalize(mean, std)), message
-    pipelines = resnet_train(stats) if stats is not None else resnet_train()
-    return tuple(pipelines), "pipeline: augkit.presets.resnet_train" + (" (normalized with the samples' stats)" if stats is not None else "")
-
-
-class _FallbackDataset(torch.utils.data.Dataset):
-    """FALLBACK while augkit.data is not merged: item i of epoch e uses derive_generator(seed, e, i)."""
-
-    def __init__(self, items, pipeline, seed):
-        self.items, self.pipeline, self.seed, self.epoch = items, pipeline, seed, 0
-
-    def set_epoch(self, epoch):
-        self.epoch = epoch
-
-    def __len__(self):
-        return len(self.items)
-
-    def __getitem__(self, i):
-        path, target = self.items[i]
-        return self.pipeline(decode(path), rng=derive_generator(self.seed, self.epoch, i)), target
-
-
 def _loader(items, sample, batch, args, device):
     """Return ``(dataset, iterable of device batches per epoch, message)``."""
     loader_args = dict(batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0)
-    try:
-        from augkit.data import AugmentedDataset, DeviceLoader
-    except ImportError:  # FALLBACK: augkit.data not merged
-        dataset = _FallbackDataset(items, sample, args.seed)
-        loader = torch.utils.data.DataLoader(dataset, **loader_args)
-
-        def epoch_batches(epoch):
-            for b, (images, targets) in enumerate(loader):
-                images = images.to(device)
-                if batch is not None:
-                    images = batch(images, rng=derive_generator(args.seed, epoch, b, BATCH_STREAM))
-                yield images, targets
-
-        return dataset, epoch_batches, "loader: augkit.data not available in this build; torch DataLoader + batch stage by hand"
     dataset = AugmentedDataset(items, sample, seed=args.seed)
     device_loader = DeviceLoader(torch.utils.data.DataLoader(dataset, **loader_args), device, [] if batch is None else batch, seed=args.seed)
 
@@ -115,9 +60,6 @@ def _loader(items, sample, batch, args, device):
         yield from device_loader
 
     return dataset, epoch_batches, "loader: augkit.data.AugmentedDataset -> DataLoader -> DeviceLoader"
-
-
-# ----------------------------------------------------------------------------------------
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -144,11 +86,11 @@ def run(args: argparse.Namespace) -> int:
 
     stats, message = _compute_stats(paths, out_dir)
     print(message)
-    (sample, batch), message = _resnet_pipelines(stats)
-    print(message)
+    pipeline = resnet_train(stats)
+    sample, batch = pipeline
+    print("pipeline: augkit.presets.resnet_train(stats) (normalized with the samples' stats)")
     pipeline_file = out_dir / "pipeline.yaml"
-    config = {"sample": None if sample is None else sample.to_config(), "batch": None if batch is None else batch.to_config()}
-    pipeline_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    pipeline_file.write_text(to_yaml(pipeline), encoding="utf-8")
 
     items = [(str(p), k) for _ in range(args.repeat) for k, p in enumerate(paths)]
     dataset, epoch_batches, message = _loader(items, sample, batch, args, device)
@@ -173,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     shown = [decode(p) for p in paths[:3]]
     grid, layout = render_grid(
         shown,
-        (sample, batch),
+        pipeline,
         n=args.n,
         seed=args.seed,
         size=224,
@@ -185,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     except (FileExistsError, IsADirectoryError) as error:
         print(f"augkit demo: error: {error}", file=sys.stderr)
         return 2
-    print(f"files: {out_dir}/ ({'stats.json, ' if stats is not None else ''}{pipeline_file.name}, {preview.name})")
+    print(f"files: {out_dir}/ (stats.json, {pipeline_file.name}, {preview.name})")
     print(f"  preview grid {layout.size[0]}x{layout.size[1]}: {preview}")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
