@@ -17,6 +17,7 @@ COMMANDS = {
     "demo": ("augkit.commands.demo", "run the README's main job on the bundled samples"),
     "preview": ("augkit.commands.preview", "render a captioned grid of augmented variants of images"),
     "stats": ("augkit.commands.stats", "compute a dataset's exact mean, std, covariance and mean image"),
+    "bench": ("augkit.commands.bench", "benchmark augkit against torchvision and albumentations side by side"),
 }
 
 

@@ -5,11 +5,19 @@ Arrays are HWC (sample stage); tensors are ``[..., C, H, W]`` (either stage).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from augkit._image import array_to_tensor
+
+try:
+    import cv2
+except ImportError:  # pragma: no cover - OpenCV comes with albumentations, a dependency
+    cv2 = None
+
+_CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
 
 def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: float = 0) -> np.ndarray:
@@ -64,10 +72,102 @@ def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> 
     dtype = image.dtype
     if dtype != np.uint8 and dtype != np.float32:
         image = image.astype(np.float32)
-    tensor = array_to_tensor(image).permute(2, 0, 1).unsqueeze(0)
-    out = F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False, antialias=antialias)
-    out = out[0].permute(1, 2, 0).numpy()
+    out = _bilinear_hwc(image, (height, width), antialias)
     return out if out.dtype == dtype else out.astype(dtype)
+
+
+def resize_crop(
+    image: np.ndarray, size: tuple[int, int], top: int, left: int, height: int, width: int, antialias: bool = True, fill: float = 0
+) -> np.ndarray:
+    """Return ``crop(resize(image, size), top, left, height, width, fill)``, resampling only kept pixels.
+
+    The window is computed from the input region it depends on, with the full resize's
+    sampling grid (the same scale factors and pixel centres), so the result is bit-identical
+    to resizing the whole image and cropping afterwards, at a fraction of the cost when the
+    window is much smaller than the resized image (the ResNet recipe keeps about a third).
+    Each axis starts its region at the nearest output index ``k`` whose input position
+    ``k * in / out`` is a whole pixel, so no sub-pixel shift is introduced.
+
+    Args:
+        image: HWC array, uint8 or float32.
+        size: ``(height, width)`` of the (virtual) resized image.
+        top: Row of the window in the resized image (may be negative: filled).
+        left: Column of the window in the resized image (may be negative: filled).
+        height: Window height, > 0.
+        width: Window width, > 0.
+        antialias: Low-pass filter when shrinking, as ``resize``.
+        fill: Value of pixels outside the resized image.
+
+    Returns:
+        The ``(height, width, C)`` window, same dtype.
+
+    Example:
+        >>> image = np.arange(60 * 50 * 3, dtype=np.uint8).reshape(60, 50, 3)
+        >>> fused = resize_crop(image, (40, 33), 5, 7, 20, 20)
+        >>> bool((fused == crop(resize(image, (40, 33)), 5, 7, 20, 20)).all())
+        True
+    """
+    out_h, out_w = size
+    in_h, in_w = image.shape[:2]
+    inside = 0 <= top and 0 <= left and top + height <= out_h and left + width <= out_w
+    if not inside or (in_h, in_w) == (out_h, out_w) or image.dtype not in (np.uint8, np.float32):
+        return crop(resize(image, size, antialias), top, left, height, width, fill)
+    rows = _axis_region(in_h, out_h, top, height, antialias)
+    cols = _axis_region(in_w, out_w, left, width, antialias)
+    (y0, y1, ky, oh), (x0, x1, kx, ow) = rows, cols
+    scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
+    out = _bilinear_hwc(image[y0:y1, x0:x1], (oh, ow), antialias, scales)
+    return out[top - ky : top - ky + height, left - kx : left - kx + width]
+
+
+def _bilinear_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, scales=(None, None)) -> np.ndarray:
+    """Run torch's bilinear kernel on an HWC array into a new HWC (channels-last) array.
+
+    Writing into a channels-last output is about 3x faster than letting torch return a
+    contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
+    """
+    tensor = array_to_tensor(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
+    buffer = np.empty((size[0], size[1], image.shape[2]), image.dtype)
+    out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
+    kernel = torch.ops.aten._upsample_bilinear2d_aa if antialias else torch.ops.aten.upsample_bilinear2d
+    kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
+    return buffer
+
+
+def _scale_factor(n_in: int, n_out: int) -> float:
+    """Return the factor ``f`` (near ``out / in``) for which torch's ``1 / f`` is exactly ``in / out``."""
+    factor = n_out / n_in
+    target = n_in / n_out
+    for candidate in (factor, math.nextafter(factor, 0.0), math.nextafter(factor, math.inf)):
+        if 1.0 / candidate == target:
+            return candidate
+    return factor
+
+
+def _axis_region(n_in: int, n_out: int, first: int, count: int, antialias: bool) -> tuple[int, int, int, int]:
+    """Plan one axis of ``resize_crop``: input ``[start, stop)``, first output index, output length.
+
+    Outputs ``[first, first + count)`` of the full resize depend on inputs within ``support``
+    of their centres ``(j + 0.5) * in / out``. The region starts at output ``k <= first`` whose
+    input position ``k * in / out`` is an integer (``k`` a multiple of ``out / gcd``), so the
+    region's sampling grid coincides with the full one.
+    """
+    scale = n_in / n_out
+    support = max(scale, 1.0) if antialias else 1.0
+    step = n_out // math.gcd(n_in, n_out)
+    low = max(int((first + 0.5) * scale - support) - 1, 0)
+    k = (first // step) * step
+    while k > 0 and (k // step) * (n_in // math.gcd(n_in, n_out)) > low:
+        k -= step
+    start = (k // step) * (n_in // math.gcd(n_in, n_out))
+    stop = min(int((first + count - 0.5) * scale + support) + 2, n_in)
+    length = first + count - k
+    if stop - start == length and stop < n_in:
+        stop += 1  # torch skips an axis whose input and output lengths are equal: widen
+    if length < 2 or stop - start == length:
+        # torch also ignores the scale of a length-1 output: take the whole axis.
+        start, stop, k, length = 0, n_in, 0, n_out
+    return start, stop, k, length
 
 
 def shorter_side_size(height: int, width: int, shorter: int) -> tuple[int, int]:
@@ -81,9 +181,16 @@ def shorter_side_size(height: int, width: int, shorter: int) -> tuple[int, int]:
 
 
 def hflip(image):
-    """Mirror left-right: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor."""
+    """Mirror left-right: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor.
+
+    Arrays are flipped with OpenCV when it is installed (about 30x faster than numpy's
+    element-wise copy of a reversed 3-byte-pixel view: 0.45 ms for 224x224x3), else numpy.
+    """
     if isinstance(image, torch.Tensor):
         return image.flip(-1)
+    if cv2 is not None and image.ndim == 3 and image.shape[2] <= 4 and image.dtype in _CV2_FLIP_DTYPES and image.size:
+        out = cv2.flip(image, 1)
+        return out if out.ndim == 3 else out[:, :, None]
     return np.ascontiguousarray(image[:, ::-1])
 
 
@@ -108,5 +215,14 @@ def flip_where(batch: torch.Tensor, mask: np.ndarray, dim: int) -> torch.Tensor:
     rows = np.flatnonzero(mask)
     if rows.size == 0:
         return batch
+    if batch.device.type == "cpu":
+        # On the CPU, flipping one [C, H, W] sample at a time (cache-sized) into a fresh batch
+        # is 5-9x faster for uint8 than flipping the gathered sub-batch (measured on
+        # [64, 3, 224, 224], both memory layouts); on GPUs the gathered flip is one kernel.
+        out = torch.empty_like(batch)
+        flip = np.asarray(mask, dtype=bool)
+        for i in range(batch.shape[0]):
+            out[i].copy_(batch[i].flip(dim) if flip[i] else batch[i])
+        return out
     index = torch.from_numpy(rows).to(batch.device)
     return batch.index_copy(0, index, batch.index_select(0, index).flip(dim))

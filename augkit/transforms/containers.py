@@ -77,11 +77,25 @@ class Compose(Transform):
         self.stages = _common_stages(self.transforms)
 
     def run(self, image, rng: np.random.Generator) -> tuple[Any, ComposeParams]:
-        """Apply each child in turn, recording its parameters."""
+        """Apply each child in turn, recording its parameters.
+
+        A resize followed by a crop runs fused (only kept pixels are resampled; same
+        parameters, same pixels up to rounding; see ``augkit.transforms._fusion``).
+        """
+        from augkit.transforms import _fusion
+
         recorded = []
-        for t in self.transforms:
-            image, params = t.run(image, rng)
+        transforms, i = self.transforms, 0
+        while i < len(transforms):
+            nxt = transforms[i + 1] if i + 1 < len(transforms) else None
+            if _fusion.fused_pair(transforms[i], nxt, image):
+                image, pair = _fusion.run_pair(transforms[i], nxt, image, rng)
+                recorded.extend(pair)
+                i += 2
+                continue
+            image, params = transforms[i].run(image, rng)
             recorded.append(params)
+            i += 1
         return image, ComposeParams(tuple(recorded))
 
     def sample(self, rng: np.random.Generator, image) -> ComposeParams:
@@ -92,8 +106,17 @@ class Compose(Transform):
         """Replay the pipeline with recorded parameters."""
         if not isinstance(params, ComposeParams) or len(params.params) != len(self.transforms):
             raise ValueError(f"params must be ComposeParams with {len(self.transforms)} entries, got {params!r}")
-        for t, p in zip(self.transforms, params.params):
-            image = t.apply(image, p)
+        from augkit.transforms import _fusion
+
+        transforms, recorded, i = self.transforms, params.params, 0
+        while i < len(transforms):
+            nxt = transforms[i + 1] if i + 1 < len(transforms) else None
+            if _fusion.fused_pair(transforms[i], nxt, image):
+                image = _fusion.apply_pair(transforms[i], nxt, image, recorded[i], recorded[i + 1])
+                i += 2
+                continue
+            image = transforms[i].apply(image, recorded[i])
+            i += 1
         return image
 
     def __len__(self) -> int:

@@ -1,0 +1,595 @@
+"""The side-by-side benchmark behind ``augkit bench`` and ``scripts/benchmark.py``.
+
+Every case runs augkit and its peers (torchvision v2 on PIL images and on tensors,
+albumentations, and for batch ops kornia / timm) on the same images in one process. The
+repetitions are interleaved (each repeat runs every implementation once, in a rotating
+order), a warm-up pass is excluded, and the table reports the median rate, its min-max over
+repeats, and the ratio of augkit's median to each peer's. A peer that is not installed, or
+an augkit piece not merged yet, is listed as skipped with the reason.
+
+Cases (``--cases`` takes the numbers or the names):
+  1 ``decode``: decode-only (PIL, OpenCV, simplejpeg, torchvision.io, augkit.decode);
+  2 ``sample``: the ResNet sample stage: decode, scale [256, 480], random 224 crop, flip, uint8 CHW;
+  3 ``full`` / ``loader``: 2 + ColorJitter(0.4, 0.4, 0.4, 0.1) + normalize to float, in one
+    process, and through a ``DataLoader`` (batch 64, 2 workers);
+  4 ``rrc-sample`` / ``rrc``: RandomResizedCrop(224) + flip (uint8), and the full recipe with it;
+  5 ``batch``: batch-stage ops on ``[64, 3, 224, 224]``;
+  6 ``tta``: the 50-view test protocol (ten crops at 5 scales);
+  7 ``stats``: dataset statistics.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import augkit
+from augkit import constants
+
+CASE_NUMBERS = {
+    "1": ["decode"],
+    "2": ["sample"],
+    "3": ["full", "loader"],
+    "4": ["rrc-sample", "rrc"],
+    "5": ["batch"],
+    "6": ["tta"],
+    "7": ["stats"],
+}
+ALL_CASES = [name for names in CASE_NUMBERS.values() for name in names]
+SUFFIXES = (".jpg", ".jpeg")
+MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
+JITTER = (0.4, 0.4, 0.4, 0.1)
+
+
+class Skip(Exception):
+    """An implementation that cannot run here (peer not installed, augkit piece not merged)."""
+
+
+@dataclass
+class Impl:
+    """One implementation of a case: ``setup()`` returns ``run()``, which returns items done."""
+
+    name: str
+    setup: Callable[[], Callable[[], int]]
+    augkit: bool = False
+
+
+@dataclass
+class Row:
+    """Measured rates (items/s) of one implementation, or why it was skipped."""
+
+    case: str
+    name: str
+    augkit: bool
+    unit: str
+    rates: list[float] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates) if self.rates else math.nan
+
+
+def _need(module: str, what: str | None = None):
+    try:
+        with warnings.catch_warnings():  # torchvision 0.29 warns that its decoders move to torchcodec
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return importlib.import_module(module)
+    except ImportError as error:
+        raise Skip(f"{what or module}: not installed ({error})") from error
+
+
+def _augkit_attr(module: str, name: str):
+    """Return ``augkit.<module>.<name>`` or raise Skip("augkit: not available yet ...")."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as error:
+        raise Skip(f"augkit: not available yet ({module}.{name})") from error
+
+
+# ----------------------------------------------------------------------------- decoders
+
+def _pil_rgb(data: bytes):
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    return image.convert("RGB")
+
+
+def _cv2_rgb(data: bytes) -> np.ndarray:
+    cv2 = _need("cv2", "OpenCV")
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _tv_decode(data: bytes) -> torch.Tensor:
+    from torchvision.io import decode_jpeg
+
+    return decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8))
+
+
+# ----------------------------------------------------------------------------- the cases
+
+class Bench:
+    """Holds the images and builds each case's implementations."""
+
+    def __init__(self, paths: list[Path], seed: int = 0) -> None:
+        self.paths = paths
+        self.datas = [p.read_bytes() for p in paths]
+        self.seed = seed
+
+    def _loop(self, fn: Callable[[bytes, int], object]) -> Callable[[], int]:
+        datas = self.datas
+
+        def run() -> int:
+            for i, data in enumerate(datas):
+                fn(data, i)
+            return len(datas)
+
+        return run
+
+    # 1. decode-only --------------------------------------------------------------------
+    def decode(self) -> list[Impl]:
+        def simplejpeg_():
+            sj = _need("simplejpeg")
+            return self._loop(lambda d, i: sj.decode_jpeg(d, colorspace="RGB"))
+
+        def tv():
+            _need("torchvision.io", "torchvision")
+            return self._loop(lambda d, i: _tv_decode(d))
+
+        return [
+            Impl("augkit.decode", lambda: self._loop(lambda d, i: augkit.decode(d)), augkit=True),
+            Impl("PIL", lambda: self._loop(lambda d, i: np.asarray(_pil_rgb(d)))),
+            Impl("OpenCV", lambda: (_need("cv2", "OpenCV"), self._loop(lambda d, i: _cv2_rgb(d)))[1]),
+            Impl("simplejpeg", simplejpeg_),
+            Impl("torchvision.io", tv),
+        ]
+
+    # 2-4. sample stage and full recipes -------------------------------------------------
+    def _augkit_pipeline(self, rrc: bool, jitter: bool, normalize: bool):
+        geometry = [augkit.RandomResizedCrop(224)] if rrc else [augkit.RandomScale(256, 480), augkit.RandomCrop(224)]
+        steps = geometry + [augkit.HorizontalFlip()]
+        if jitter:
+            steps.append(_augkit_attr("augkit", "ColorJitter")(*JITTER))
+        pipeline = augkit.Compose(steps + [augkit.ToTensor()])
+        norm = augkit.Normalize(MEAN, STD) if normalize else None
+        return pipeline, norm
+
+    def _augkit_impl(self, rrc: bool, jitter: bool, normalize: bool, fused: bool = True) -> Callable[[], int]:
+        pipeline, norm = self._augkit_pipeline(rrc, jitter, normalize)
+        steps = pipeline.transforms
+        rng = np.random.default_rng(self.seed)
+
+        def one(data, i):
+            image = augkit.decode(data)
+            if fused:
+                out = pipeline(image, rng=rng)
+            else:
+                for t in steps:  # one transform at a time: the unfused reference
+                    image = t(image, rng=rng)
+                out = image
+            return norm(out) if norm is not None else out
+
+        return self._loop(one)
+
+    def _tv_pipeline(self, rrc: bool, jitter: bool, normalize: bool, pil: bool):
+        v2 = _need("torchvision.transforms.v2", "torchvision")
+        geometry = [v2.RandomResizedCrop(224, antialias=True)] if rrc else [v2.RandomResize(256, 481, antialias=True), v2.RandomCrop(224)]
+        steps = geometry + [v2.RandomHorizontalFlip()]
+        if jitter:
+            steps.append(v2.ColorJitter(*JITTER))
+        if pil:
+            steps.append(v2.PILToTensor())
+        if normalize:
+            steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
+        return v2.Compose(steps)
+
+    def _tv_impl(self, rrc: bool, jitter: bool, normalize: bool, pil: bool) -> Callable[[], int]:
+        pipeline = self._tv_pipeline(rrc, jitter, normalize, pil)
+        decode = _pil_rgb if pil else _tv_decode
+        return self._loop(lambda d, i: pipeline(decode(d)))
+
+    def _albu_pipeline(self, rrc: bool, jitter: bool, normalize: bool):
+        A = _need("albumentations")
+        geometry = [A.RandomResizedCrop((224, 224))] if rrc else [A.SmallestMaxSize(max_size=list(range(256, 481))), A.RandomCrop(224, 224)]
+        steps = geometry + [A.HorizontalFlip()]
+        if jitter:
+            steps.append(A.ColorJitter(*JITTER, p=1.0))
+        if normalize:
+            steps.append(A.Normalize(MEAN, STD))
+        return A.Compose(steps, seed=self.seed)
+
+    def _albu_impl(self, rrc: bool, jitter: bool, normalize: bool) -> Callable[[], int]:
+        pipeline = self._albu_pipeline(rrc, jitter, normalize)
+        return self._loop(lambda d, i: torch.from_numpy(pipeline(image=_cv2_rgb(d))["image"]).permute(2, 0, 1))
+
+    def _recipe(self, rrc: bool, jitter: bool, normalize: bool) -> list[Impl]:
+        impls = [Impl("augkit", lambda: self._augkit_impl(rrc, jitter, normalize), augkit=True)]
+        if not jitter:
+            impls.append(Impl("augkit (no fusion)", lambda: self._augkit_impl(rrc, jitter, normalize, fused=False), augkit=True))
+        return impls + [
+            Impl("torchvision v2 PIL", lambda: self._tv_impl(rrc, jitter, normalize, pil=True)),
+            Impl("torchvision v2 tensor", lambda: self._tv_impl(rrc, jitter, normalize, pil=False)),
+            Impl("albumentations", lambda: self._albu_impl(rrc, jitter, normalize)),
+        ]
+
+    def sample(self) -> list[Impl]:
+        return self._recipe(rrc=False, jitter=False, normalize=False)
+
+    def full(self) -> list[Impl]:
+        return self._recipe(rrc=False, jitter=True, normalize=True)
+
+    def rrc_sample(self) -> list[Impl]:
+        return self._recipe(rrc=True, jitter=False, normalize=False)
+
+    def rrc(self) -> list[Impl]:
+        return self._recipe(rrc=True, jitter=True, normalize=True)
+
+    # 3. DataLoader ----------------------------------------------------------------------
+    def loader(self, batch_size: int = 64, workers: int = 2) -> list[Impl]:
+        def epochs(loader) -> Callable[[], int]:
+            def run() -> int:
+                count = 0
+                for images, _ in loader:
+                    count += len(images)
+                return count
+
+            return run
+
+        def peer(make_transform: Callable[[], Callable]) -> Callable[[], Callable[[], int]]:
+            def setup():
+                dataset = _BytesDataset(self.datas, make_transform())
+                return epochs(_make_loader(dataset, batch_size, workers))
+
+            return setup
+
+        def augkit_setup():
+            data = _augkit_attr("augkit.data", "AugmentedDataset")
+            device_loader = _augkit_attr("augkit.data", "DeviceLoader")
+            jitter = _augkit_attr("augkit", "ColorJitter")(*JITTER)
+            pipeline, _ = self._augkit_pipeline(rrc=False, jitter=False, normalize=False)
+            base = [(d, i % 10) for i, d in enumerate(self.datas)]
+            dataset = data(base, pipeline, seed=self.seed)
+            collate = _augkit_attr("augkit.data", "Uint8Collate")()
+            loader = _make_loader(dataset, batch_size, workers, collate)
+            return epochs(device_loader(loader, "cpu", [jitter, augkit.Normalize(MEAN, STD)], seed=self.seed))
+
+        return [
+            Impl("augkit (batch stage)", augkit_setup, augkit=True),
+            Impl("torchvision v2 PIL", peer(lambda: _Decoded(self._tv_pipeline(False, True, True, pil=True), _pil_rgb))),
+            Impl("torchvision v2 tensor", peer(lambda: _Decoded(self._tv_pipeline(False, True, True, pil=False), _tv_decode))),
+            Impl("albumentations", peer(lambda: _AlbuDecoded(self._albu_pipeline(False, True, True)))),
+        ]
+
+    # 5. batch-stage ops -----------------------------------------------------------------
+    def batch(self, batch_size: int = 64, reps: int = 1) -> list[Impl]:
+        batch = _real_batch(self.datas, batch_size)
+        floats = batch.float() / 255
+        labels = torch.arange(batch_size) % 10
+        rng = np.random.default_rng(self.seed)
+
+        def timed(fn: Callable[[], object]) -> Callable[[], Callable[[], int]]:
+            def setup():
+                def run() -> int:
+                    for _ in range(reps):
+                        fn()
+                    return reps * batch_size
+
+                return run
+
+            return setup
+
+        def tv():
+            return _need("torchvision.transforms.v2", "torchvision")
+
+        def per_sample(make: Callable[[], Callable], source: torch.Tensor):
+            def setup():
+                op = make()
+                return timed(lambda: torch.stack([op(x) for x in source]))()
+
+            return setup
+
+        def kornia_op(make: Callable[[object], Callable], source: torch.Tensor):
+            def setup():
+                K = _need("kornia")
+                op = make(K)
+                return timed(lambda: op(source))()
+
+            return setup
+
+        def augkit_op(module: str, name: str, args: tuple, source: torch.Tensor, with_labels: bool = False):
+            def setup():
+                op = _augkit_attr(module, name)(*args)
+                if with_labels:
+                    return timed(lambda: op(source, labels, rng=rng))()
+                return timed(lambda: op(source, rng=rng))()
+
+            return setup
+
+        norm = augkit.Normalize(MEAN, STD)
+        impls = [
+            Impl("normalize: augkit (uint8 in)", timed(lambda: norm(batch)), augkit=True),
+            Impl("normalize: torchvision v2 (batch)", lambda: (lambda v2: timed(lambda: v2.Normalize(MEAN, STD)(v2.ToDtype(torch.float32, scale=True)(batch)))())(tv())),
+            Impl("hflip: augkit (per-sample p)", timed(lambda: augkit.HorizontalFlip()(batch, rng=rng)), augkit=True),
+            Impl("hflip: torchvision v2 per-sample", per_sample(lambda: tv().RandomHorizontalFlip(), batch)),
+            Impl("hflip: kornia (float)", kornia_op(lambda K: K.augmentation.RandomHorizontalFlip(p=0.5), floats)),
+            Impl("jitter: augkit (uint8)", augkit_op("augkit", "ColorJitter", JITTER, batch), augkit=True),
+            Impl("jitter: torchvision v2 per-sample", per_sample(lambda: tv().ColorJitter(*JITTER), batch)),
+            Impl("jitter: kornia (float)", kornia_op(lambda K: K.augmentation.ColorJitter(*JITTER, p=1.0), floats)),
+            Impl("cutout: augkit", augkit_op("augkit", "Cutout", (56,), batch), augkit=True),
+            Impl("cutout: torchvision v2 RandomErasing per-sample", per_sample(lambda: tv().RandomErasing(p=1.0, scale=(0.0625, 0.0625), ratio=(1.0, 1.0)), batch)),
+            Impl("mixup: augkit", augkit_op("augkit", "Mixup", (0.2, 10), floats, with_labels=True), augkit=True),
+            Impl("mixup: torchvision v2", lambda: (lambda v2: timed(lambda: v2.MixUp(alpha=0.2, num_classes=10)(floats, labels))())(tv())),
+            Impl("mixup: timm", lambda: (lambda m: timed(lambda: m(floats.clone(), labels))())(_need("timm.data").Mixup(mixup_alpha=0.2, num_classes=10, label_smoothing=0))),
+        ]
+        return impls
+
+    # 6. test-time views -----------------------------------------------------------------
+    def tta(self, scales=(224, 256, 384, 480, 640), size: int = 224, limit: int = 20) -> list[Impl]:
+        images = [augkit.decode(d) for d in self.datas[:limit]]
+
+        def augkit_setup():
+            views = _augkit_attr("augkit.tta", "MultiScaleTenCrop")(scales=scales, size=size)
+
+            def run() -> int:
+                for image in images:
+                    views(image)
+                return len(images)
+
+            return run
+
+        def tv_setup():
+            v2 = _need("torchvision.transforms.v2", "torchvision")
+            resizes = [v2.Resize(s, antialias=True) for s in scales]
+            ten = v2.TenCrop(size)
+            tensors = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in images]
+
+            def run() -> int:
+                for t in tensors:
+                    torch.stack([v for r in resizes for v in ten(r(t))])
+                return len(tensors)
+
+            return run
+
+        return [Impl("augkit MultiScaleTenCrop", augkit_setup, augkit=True), Impl("torchvision v2 Resize + TenCrop", tv_setup)]
+
+    # 7. statistics ----------------------------------------------------------------------
+    def stats(self) -> list[Impl]:
+        paths = self.paths
+
+        def augkit_setup():
+            compute = _augkit_attr("augkit.stats", "compute")
+
+            def run() -> int:
+                compute([str(p) for p in paths], workers=0, progress=False)
+                return len(paths)
+
+            return run
+
+        def numpy_setup():
+            def run() -> int:
+                total = np.zeros(3)
+                outer = np.zeros((3, 3))
+                for data in self.datas:
+                    pixels = augkit.decode(data).reshape(-1, 3).astype(np.float64) / 255
+                    total += pixels.sum(0)
+                    outer += pixels.T @ pixels
+                return len(self.datas)
+
+            return run
+
+        return [Impl("augkit.stats.compute (in process)", augkit_setup, augkit=True), Impl("numpy reference (decode + float64 sums)", numpy_setup)]
+
+    def impls(self, case: str) -> list[Impl]:
+        return getattr(self, case.replace("-", "_"))()
+
+
+class _BytesDataset(torch.utils.data.Dataset):
+    """Encoded images in memory with a ``transform(bytes) -> tensor`` (peers' DataLoader case)."""
+
+    def __init__(self, datas: list[bytes], transform: Callable) -> None:
+        self.datas, self.transform = datas, transform
+
+    def __len__(self) -> int:
+        return len(self.datas)
+
+    def __getitem__(self, index: int):
+        return self.transform(self.datas[index]), index % 10
+
+
+class _Decoded:
+    def __init__(self, pipeline, decode) -> None:
+        self.pipeline, self.decode = pipeline, decode
+
+    def __call__(self, data: bytes):
+        return self.pipeline(self.decode(data))
+
+
+class _AlbuDecoded:
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+
+    def __call__(self, data: bytes):
+        return torch.from_numpy(self.pipeline(image=_cv2_rgb(data))["image"]).permute(2, 0, 1)
+
+
+def _worker_init(_: int) -> None:
+    torch.set_num_threads(1)
+    try:
+        import cv2
+
+        cv2.setNumThreads(0)
+    except ImportError:
+        pass
+
+
+def _make_loader(dataset, batch_size: int, workers: int, collate_fn=None):
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0, worker_init_fn=_worker_init,
+        collate_fn=collate_fn,
+    )
+
+
+def _real_batch(datas: list[bytes], batch_size: int) -> torch.Tensor:
+    """A ``[B, 3, 224, 224]`` uint8 batch of center crops of the first images (repeated if few)."""
+    crop = augkit.Compose([augkit.Resize(shorter=256), augkit.CenterCrop(224), augkit.ToTensor()])
+    views = [crop(augkit.decode(datas[i % len(datas)])) for i in range(batch_size)]
+    return torch.stack(views).contiguous()
+
+
+# ----------------------------------------------------------------------------- measuring
+
+def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> list[Row]:
+    """Warm each implementation up once (not timed), then time ``repeats`` interleaved rounds."""
+    rows, runners = [], []
+    for impl in impls:
+        row = Row(case, impl.name, impl.augkit, unit)
+        try:
+            runner = impl.setup()
+            runner()  # warm-up, excluded
+            runners.append((row, runner))
+        except Skip as reason:
+            row.skipped = str(reason)
+        rows.append(row)
+    for r in range(repeats):
+        shift = r % max(len(runners), 1)
+        for row, runner in runners[shift:] + runners[:shift]:
+            start = time.perf_counter()
+            count = runner()
+            row.rates.append(count / (time.perf_counter() - start))
+    return rows
+
+
+def _group(row: Row) -> str:
+    return row.name.split(":", 1)[0] if ":" in row.name else ""
+
+
+def format_table(rows: list[Row]) -> str:
+    """Markdown table: case, implementation, median, min-max, augkit's ratio to the row."""
+    lines = ["| case | implementation | median | min-max | augkit / this |", "|---|---|---:|---:|---:|"]
+    for row in rows:
+        if row.skipped:
+            lines.append(f"| {row.case} | {row.name} | skipped: {row.skipped} | | |")
+            continue
+        ours = [r for r in rows if r.case == row.case and r.augkit and r.rates and _group(r) == _group(row)]
+        ratio = f"{ours[0].median / row.median:.2f}x" if ours and not row.augkit else ("—" if row.augkit else "")
+        lines.append(
+            f"| {row.case} | {row.name} | {row.median:,.0f} {row.unit} | {min(row.rates):,.0f}-{max(row.rates):,.0f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def environment() -> dict:
+    """Machine and versions for the report."""
+    info = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": _cpu_name(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "augkit": augkit.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+    for module in ("torchvision", "albumentations", "cv2", "PIL", "simplejpeg", "kornia", "timm"):
+        try:
+            info[module] = importlib.import_module(module).__version__
+        except (ImportError, AttributeError):
+            info[module] = "not installed"
+    return info
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def find_images(folder: Path, n: int | None) -> list[Path]:
+    """The first ``n`` JPEGs under ``folder`` (sorted, recursive)."""
+    paths = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"no JPEGs under {folder}: build them with scripts/make_bench_data.py --out {folder}")
+    return paths[:n] if n else paths
+
+
+def parse_cases(text: str) -> list[str]:
+    """``"1,2,batch"`` -> case names, in the canonical order."""
+    wanted: set[str] = set()
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        if item == "all":
+            wanted.update(ALL_CASES)
+        elif item in CASE_NUMBERS:
+            wanted.update(CASE_NUMBERS[item])
+        elif item in ALL_CASES:
+            wanted.add(item)
+        else:
+            raise ValueError(f"unknown case {item!r}: use numbers 1-7 or names {', '.join(ALL_CASES)}")
+    return [c for c in ALL_CASES if c in wanted]
+
+
+def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: int, threads: int = 1, seed: int = 0,
+                  out=None) -> dict:
+    """Run ``cases`` on the JPEGs under ``data``; print the table to ``out`` (stdout); return the figures."""
+    out = sys.stdout if out is None else out
+    torch.set_num_threads(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(0 if threads == 1 else threads)
+    except ImportError:
+        pass
+    paths = find_images(data, n_images)
+    bench = Bench(paths, seed=seed)
+    print(f"augkit bench: {len(paths)} JPEGs from {data}, {repeats} repeats, {threads} thread(s)", file=out)
+    if augkit.io.simplejpeg is not None:
+        sizes = np.array([augkit.io.simplejpeg.decode_jpeg_header(d)[:2] for d in bench.datas])
+        print(f"  mean size {sizes[:, 1].mean():.0f}x{sizes[:, 0].mean():.0f} (width x height)", file=out)
+    rows: list[Row] = []
+    with warnings.catch_warnings():
+        # torchvision 0.29 warns on every decode that its decoders move to torchcodec.
+        warnings.filterwarnings("ignore", message=".*decoding and encoding capabilities of TorchVision", category=DeprecationWarning)
+        for case in cases:
+            start = time.perf_counter()
+            rows += measure(case, bench.impls(case), repeats)
+            print(f"  {case}: {time.perf_counter() - start:.1f} s", file=out, flush=True)
+    table = format_table(rows)
+    print(table, file=out)
+    for row in rows:
+        if row.skipped:
+            print(f"skipped {row.case} / {row.name}: {row.skipped}", file=out)
+    rows_out = [asdict(r) | {"median": r.median} for r in rows]
+    return {"environment": environment(), "images": len(paths), "repeats": repeats, "threads": threads, "rows": rows_out, "table": table}
+
+
+def write_json(figures: dict, path: str | os.PathLike) -> None:
+    """Write the figures (NaN medians of skipped rows become null)."""
+    def clean(value):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    Path(path).write_text(json.dumps(clean(figures), indent=2))

@@ -1,0 +1,181 @@
+"""The benchmark runs end to end, its data set is deterministic, and its fast paths keep the semantics."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+import augkit
+from augkit import bench
+from augkit.cli import main
+from augkit.functional import geometry as G
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _make_bench_data():
+    spec = importlib.util.spec_from_file_location("make_bench_data", REPO / "scripts" / "make_bench_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bench-data")
+    assert _make_bench_data().main(["--out", str(out), "-n", "4", "--classes", "2"]) == 0
+    return out
+
+
+def test_make_bench_data_is_deterministic_and_imagenet_like(tiny_set, tmp_path):
+    assert _make_bench_data().main(["--out", str(tmp_path), "-n", "4", "--classes", "2"]) == 0
+    first = sorted(p.relative_to(tiny_set) for p in tiny_set.rglob("*.jpg"))
+    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.jpg"))
+    assert first == second and len(first) == 4
+    assert {p.parts[0] for p in first} == {"class_00", "class_01"}
+    for rel in first:
+        assert (tiny_set / rel).read_bytes() == (tmp_path / rel).read_bytes()
+        with Image.open(tiny_set / rel) as image:
+            assert image.format == "JPEG" and image.mode == "RGB"
+            assert 300 <= min(image.size) <= 500 and max(image.size) <= 640
+            assert image.layer[0][1:3] == (2, 2)  # luma sampled 2x2: 4:2:0 chroma
+    # another seed gives other images
+    other = tmp_path / "other"
+    assert _make_bench_data().main(["--out", str(other), "-n", "1", "--seed", "1"]) == 0
+    assert (other / first[0]).read_bytes() != (tmp_path / first[0]).read_bytes()
+
+
+def test_bench_runs_end_to_end(tiny_set, tmp_path, capsys):
+    out = tmp_path / "figures.json"
+    args = ["bench", "--data", str(tiny_set), "--n-images", "2", "--repeats", "1", "--cases", "1,sample", "--json", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "| decode | augkit.decode |" in printed and "| sample | augkit |" in printed
+    figures = json.loads(out.read_text())
+    assert figures["images"] == 2 and figures["repeats"] == 1
+    rows = {(r["case"], r["name"]): r for r in figures["rows"]}
+    assert rows[("sample", "augkit")]["median"] > 0 and len(rows[("sample", "augkit")]["rates"]) == 1
+    assert {case for case, _ in rows} == {"decode", "sample"}
+    for row in figures["rows"]:
+        assert (row["skipped"] is None) == (row["median"] is not None)
+    assert "torch" in figures["environment"]
+
+
+def test_bench_reports_a_missing_piece_as_skipped():
+    def missing():
+        raise bench.Skip("augkit: not available yet (augkit.Nothing)")
+
+    rows = bench.measure("x", [bench.Impl("augkit", missing, augkit=True), bench.Impl("peer", lambda: lambda: 3)], repeats=2)
+    assert rows[0].skipped.startswith("augkit: not available yet") and rows[0].rates == []
+    assert len(rows[1].rates) == 2
+    assert "skipped: augkit: not available yet" in bench.format_table(rows)
+
+
+def test_bench_arguments(tmp_path, capsys):
+    assert bench.parse_cases("3,2") == ["sample", "full", "loader"]
+    assert bench.parse_cases("all") == bench.ALL_CASES
+    with pytest.raises(ValueError, match="unknown case"):
+        bench.parse_cases("9")
+    assert main(["bench", "--cases", "nope"]) == 2
+    assert main(["bench", "--data", str(tmp_path), "--cases", "1"]) == 2
+    assert "no JPEGs" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- fused resize + crop
+
+def _window(draw, out_h, out_w):
+    height = draw(st.integers(1, out_h))
+    width = draw(st.integers(1, out_w))
+    top = draw(st.integers(0, out_h - height))
+    left = draw(st.integers(0, out_w - width))
+    return top, left, height, width
+
+
+@given(st.data())
+def test_resize_crop_equals_resize_then_crop(data):
+    in_h, in_w = data.draw(st.integers(2, 64)), data.draw(st.integers(2, 64))
+    out_h, out_w = data.draw(st.integers(2, 96)), data.draw(st.integers(2, 96))
+    antialias = data.draw(st.booleans())
+    dtype = data.draw(st.sampled_from([np.uint8, np.float32]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    image = rng.integers(0, 256, (in_h, in_w, 3), dtype=np.uint8)
+    if dtype == np.float32:
+        image = image.astype(np.float32) / 255
+    top, left, height, width = _window(data.draw, out_h, out_w)
+    expected = G.crop(G.resize(image, (out_h, out_w), antialias), top, left, height, width)
+    got = G.resize_crop(image, (out_h, out_w), top, left, height, width, antialias)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    diff = np.abs(got.astype(np.float64) - expected)
+    assert diff.max() <= (1 if dtype == np.uint8 else 1e-5)
+
+
+def test_resize_crop_on_photos_is_exact_but_for_rare_rounding():
+    from augkit.samples import sample_paths
+
+    rng = np.random.default_rng(0)
+
+    total = differing = 0
+    for path in sample_paths()[:4]:
+        photo = augkit.decode(path)
+        for _ in range(5):
+            shorter = int(rng.integers(256, 481))
+            size = G.shorter_side_size(photo.shape[0], photo.shape[1], shorter)
+            top, left = int(rng.integers(0, size[0] - 223)), int(rng.integers(0, size[1] - 223))
+            expected = G.crop(G.resize(photo, size), top, left, 224, 224)
+            got = G.resize_crop(photo, size, top, left, 224, 224)
+            assert np.abs(got.astype(int) - expected).max() <= 1
+            total += got.size
+            differing += int((got != expected).sum())
+    assert differing / total < 1e-3
+
+
+def test_resize_crop_fills_outside_and_handles_equal_sizes():
+    image = np.arange(10 * 12 * 3, dtype=np.uint8).reshape(10, 12, 3)
+    padded = G.resize_crop(image, (8, 9), -2, -1, 12, 11, fill=7)
+    assert np.array_equal(padded, G.crop(G.resize(image, (8, 9)), -2, -1, 12, 11, fill=7))
+    assert np.array_equal(G.resize_crop(image, (10, 12), 1, 2, 5, 6), image[1:6, 2:8])
+    # one axis unchanged, one output column: torch's special cases
+    assert np.array_equal(G.resize_crop(image, (10, 5), 0, 4, 10, 1), G.resize(image, (10, 5))[:, 4:5])
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        lambda: [augkit.RandomScale(256, 480), augkit.RandomCrop(224), augkit.HorizontalFlip(), augkit.ToTensor()],
+        lambda: [augkit.Resize(shorter=70), augkit.CenterCrop(64)],
+        lambda: [augkit.RandomScale(20, 90), augkit.RandomCrop(48, padding=4, fill=3)],
+        lambda: [augkit.Resize(size=(40, 50), antialias=False), augkit.RandomCrop(30)],
+    ],
+)
+def test_compose_fusion_keeps_params_and_pixels(steps):
+    from augkit.samples import sample_paths
+
+    pipeline = augkit.Compose(steps())
+    for seed, path in enumerate(sample_paths()[:3]):
+        photo = augkit.decode(path)
+        fused, params = pipeline.run(photo, np.random.default_rng(seed))
+        unfused, rng = photo, np.random.default_rng(seed)
+        for t, recorded in zip(pipeline.transforms, params.params):
+            unfused, p = t.run(unfused, rng)
+            assert p == recorded
+        fused, unfused = torch.as_tensor(np.asarray(fused)), torch.as_tensor(np.asarray(unfused))
+        assert fused.shape == unfused.shape
+        assert (fused.int() - unfused.int()).abs().max() <= 1
+        assert torch.equal(torch.as_tensor(np.asarray(pipeline.apply(photo, params))), fused)
+
+
+@given(st.integers(1, 9), st.integers(1, 9), st.sampled_from([1, 3, 4]), st.sampled_from([np.uint8, np.float32, np.int32]))
+def test_hflip_fast_path_equals_numpy(height, width, channels, dtype):
+    image = np.arange(height * width * channels).reshape(height, width, channels).astype(dtype)
+    for view in (image, image[:, ::-1], image[::2]):
+        out = G.hflip(view)
+        assert out.dtype == view.dtype and out.flags.c_contiguous
+        assert np.array_equal(out, view[:, ::-1])
