@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 import augkit
+from augkit._atomic import atomic_write_bytes
 from augkit import constants
 
 CASE_NUMBERS = {
@@ -592,4 +593,4 @@ def write_json(figures: dict, path: str | os.PathLike) -> None:
             return [clean(v) for v in value]
         return value
 
-    Path(path).write_text(json.dumps(clean(figures), indent=2))
+    atomic_write_bytes(path, json.dumps(clean(figures), indent=2).encode())
