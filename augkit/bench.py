@@ -343,31 +343,43 @@ class Bench:
     # 6. test-time views -----------------------------------------------------------------
     def tta(self, scales=(224, 256, 384, 480, 640), size: int = 224, limit: int = 20) -> list[Impl]:
         images = [augkit.decode(d) for d in self.datas[:limit]]
+        mean, std = list(augkit.constants.IMAGENET_MEAN), list(augkit.constants.IMAGENET_STD)
 
-        def augkit_setup():
+        def augkit_setup(normalized: bool):
             views = _augkit_attr("augkit.tta", "MultiScaleTenCrop")(scales=scales, size=size)
+            normalize = augkit.Normalize(mean, std)
 
             def run() -> int:
                 for image in images:
-                    views(image)
+                    out = views(image)
+                    if normalized:
+                        normalize(out)
                 return len(images)
 
             return run
 
-        def tv_setup():
+        def tv_setup(normalized: bool):
             v2 = _need("torchvision.transforms.v2", "torchvision")
+            functional = _need("torchvision.transforms.v2.functional", "torchvision")
             resizes = [v2.Resize(s, antialias=True) for s in scales]
             ten = v2.TenCrop(size)
             tensors = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in images]
 
             def run() -> int:
                 for t in tensors:
-                    torch.stack([v for r in resizes for v in ten(r(t))])
+                    out = torch.stack([v for r in resizes for v in ten(r(t))])
+                    if normalized:
+                        functional.normalize(functional.to_dtype(out, torch.float32, scale=True), mean, std)
                 return len(tensors)
 
             return run
 
-        return [Impl("augkit MultiScaleTenCrop", augkit_setup, augkit=True), Impl("torchvision v2 Resize + TenCrop", tv_setup)]
+        return [
+            Impl("float: augkit MultiScaleTenCrop + Normalize", lambda: augkit_setup(True), augkit=True),
+            Impl("float: torchvision v2 Resize + TenCrop + normalize", lambda: tv_setup(True)),
+            Impl("uint8: augkit MultiScaleTenCrop", lambda: augkit_setup(False), augkit=True),
+            Impl("uint8: torchvision v2 Resize + TenCrop", lambda: tv_setup(False)),
+        ]
 
     # 7. statistics ----------------------------------------------------------------------
     def stats(self) -> list[Impl]:
