@@ -59,6 +59,19 @@ def test_each_op_matches_torchvision(name, sample_images):
             assert torch.allclose(floats, reference(tensor.float() / 255, factor), atol=1e-5), (name, factor, "float")
 
 
+def test_uint8_point_ops_equal_torchvision_exactly():
+    """Brightness/contrast on arrays (one affine OpenCV pass, or the LUT fallback) are exact."""
+    tvf = pytest.importorskip("torchvision.transforms.v2.functional")
+    rng = np.random.default_rng(3)
+    levels = np.arange(256, dtype=np.uint8)
+    image = np.stack([levels, rng.permutation(levels), rng.permutation(levels)], axis=-1).reshape(16, 16, 3)
+    # Random factors take the affine pass; "round" ones such as 1.3 and 0.5 need the LUT.
+    for factor in [*rng.uniform(0.0, 2.0, 40).tolist(), 0.5, 1.3, 1.5, 2.0, 1.0 + 2.0**-20]:
+        for name in ("brightness", "contrast"):
+            expected = _hwc(getattr(tvf, f"adjust_{name}")(_chw(image), factor))
+            assert _diff(getattr(C, f"adjust_{name}")(image, factor), expected) == 0, (name, factor)
+
+
 def test_torchvision_color_jitter_composition_matches(sample_images):
     """The whole jitter with torchvision's params equals torchvision's ColorJitter.transform."""
     v2 = pytest.importorskip("torchvision.transforms.v2")

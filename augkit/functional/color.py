@@ -12,10 +12,14 @@ Semantics follow torchvision v2's ``adjust_brightness/contrast/saturation/hue``:
 
 Two implementations share these semantics, chosen for speed:
 
-- Arrays (HWC, the sample stage) and CPU uint8 batches: per image, lookup tables
-  (``cv2.LUT``) for the point operations and OpenCV's float HSV conversion for hue. A CPU
-  batch is processed image by image, which keeps the working set in cache (~3-10x faster
-  than whole-batch tensor passes on CPU).
+- Arrays (HWC, the sample stage) and CPU uint8 batches: per image, a few SIMD OpenCV
+  passes. Brightness and contrast are one ``saturate(round(f * x + gamma))`` pass whose
+  ``gamma`` reproduces torchvision's floored table exactly (checked on all 256 levels, else
+  ``cv2.LUT``); saturation is one rounding ``cv2.addWeighted`` with the floored gray, which
+  truncates like torchvision except where the exact blend is an integer (``x == gray``),
+  there it keeps the exact value where torchvision's float32 rounding may give one less;
+  hue uses OpenCV's float HSV conversion. A CPU batch is processed image by image, which
+  keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample
   factors broadcast as ``[B, 1, 1, 1]``; hue uses the closed form
   ``out_c = V - (V - min) * clamp(min(k, 4 - k), 0, 1)`` with ``k = (h6 + n_c) mod 6``.
@@ -109,27 +113,89 @@ def _work_hue(x: np.ndarray, factor: float, unit: float, quantize: bool) -> np.n
 _WORK_OPS = (_work_brightness, _work_contrast, _work_saturation, _work_hue)
 
 
-def _lut_brightness(factor: float) -> np.ndarray:
-    return _work_brightness(np.arange(256, dtype=np.float32), factor, 255.0, True).astype(np.uint8)
+# --------------------------------------------------------------------------------------
+# uint8 HWC kernels: few OpenCV passes, no float round trip for the point operations.
+
+_PROBE = np.arange(256, dtype=np.uint8).reshape(1, 256)
+_LEVELS = np.arange(256, dtype=np.float32)
+#: Added to ``-0.5`` so that OpenCV's round-to-nearest reproduces a floor (and ties round up).
+_FLOOR_EPS = 2.0**-12
+#: The narrowest rounding window tried for a single affine pass (``_point_op`` checks it).
+_MIN_WINDOW = 2.0**-16
+
+
+def _point_op(image: np.ndarray, factor: float, offset: float, exact: np.ndarray) -> np.ndarray:
+    """``floor(clamp(factor * x + offset))`` on uint8, with ``exact`` its float32 values at x = 0..255.
+
+    The target table is ``floor(clamp(exact, 0, 255))`` (torchvision's float32 arithmetic).
+    One SIMD pass ``saturate(round(factor * x + gamma))`` (``cv2.convertScaleAbs`` or
+    ``cv2.addWeighted``) gives it when ``gamma`` puts every level's value inside its rounding
+    window; the pass is checked on all 256 levels first, else ``cv2.LUT`` (slower) is used.
+    """
+    clamped = np.minimum(np.maximum(exact, _F32(0.0)), _F32(255.0))
+    table = np.floor(clamped)
+    # round(clamped + g) == table  <=>  table - clamped - 0.5 <= g < table - clamped + 0.5; the
+    # clamped levels then saturate the same way. Take the middle of the common window.
+    np.subtract(table, clamped, out=clamped)
+    low, high = float(clamped.max()), float(clamped.min())
+    table_u8 = table.astype(np.uint8)
+    if 1.0 + high - low >= _MIN_WINDOW:
+        gamma = float(offset) + (low + high) / 2.0
+        if gamma >= -0.5:
+            # Every result is >= -0.5, where |.| rounds like a clamp at 0.
+            if cv2.convertScaleAbs(_PROBE, alpha=factor, beta=gamma).tobytes() == table_u8.tobytes():
+                return cv2.convertScaleAbs(image, alpha=factor, beta=gamma)
+        elif cv2.addWeighted(_PROBE, factor, _PROBE, 0.0, gamma).tobytes() == table_u8.tobytes():
+            return cv2.addWeighted(image, factor, image, 0.0, gamma)
+    return cv2.LUT(image, table_u8)
+
+
+def _gray_floor(image: np.ndarray) -> np.ndarray:
+    """torchvision's floored uint8 grayscale of an HWC uint8 image, as float32 ``H x W``."""
+    gray = cv2.transform(image.astype(np.float32), _GRAY_ROW)
+    np.floor(gray, out=gray)
+    return gray
+
+
+def _u8_brightness(image: np.ndarray, factor: float) -> np.ndarray:
+    return _point_op(image, factor, 0.0, _LEVELS * _F32(factor))
+
+
+def _u8_contrast(image: np.ndarray, factor: float) -> np.ndarray:
+    gray = _gray_floor(image)
+    mean = _F32(cv2.sumElems(gray)[0] / gray.size)
+    exact = _LEVELS * _F32(factor)
+    exact += mean * _F32(1.0 - factor)
+    return _point_op(image, factor, float(mean) * (1.0 - factor), exact)
+
+
+def _u8_saturation(image: np.ndarray, factor: float) -> np.ndarray:
+    gray = cv2.cvtColor(_gray_floor(image).astype(np.uint8), cv2.COLOR_GRAY2RGB)
+    # saturate(round(f * x + (1 - f) * gray - 0.5 + eps)): torchvision's truncation.
+    return cv2.addWeighted(image, factor, gray, 1.0 - factor, _FLOOR_EPS - 0.5)
+
+
+def _u8_hue(image: np.ndarray, factor: float) -> np.ndarray:
+    hsv = cv2.cvtColor(image.astype(np.float32), cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0]
+    np.add(hue, _F32((factor % 1.0) * 360.0), out=hue)
+    out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    # floor(min(x * 255.999 / 255, 255)) in one pass; x >= 0, so |.| changes nothing.
+    return cv2.convertScaleAbs(out, alpha=float(_HUE_TO_UINT8), beta=_FLOOR_EPS - 0.5)
+
+
+_U8_OPS = (_u8_brightness, _u8_contrast, _u8_saturation, _u8_hue)
 
 
 def _jitter_uint8_hwc(image: np.ndarray, factors: Sequence[float | None], order: Sequence[int]) -> np.ndarray:
-    """ColorJitter on one HWC uint8 image: LUTs for point ops, float32 for the others."""
+    """ColorJitter on one HWC uint8 image: one SIMD OpenCV pass per point op, few per other op."""
     out = image
     for op in order:
         op = int(op)
         factor = factors[op]
         if factor is None or factor == NEUTRAL[op]:
             continue
-        if op == BRIGHTNESS:
-            out = cv2.LUT(out, _lut_brightness(factor))
-        elif op == CONTRAST:
-            mean = _F32(_work_gray(out.astype(np.float32), True).mean(dtype=np.float64))
-            lut = _blend_into(np.arange(256, dtype=np.float32), factor, mean, 255.0, True)
-            out = cv2.LUT(out, lut.astype(np.uint8))
-        else:
-            # Results are integers in [0, 255], so holding them as uint8 loses nothing.
-            out = _WORK_OPS[op](out.astype(np.float32), factor, 255.0, True).astype(np.uint8)
+        out = _U8_OPS[op](out, factor)
     return out if out is not image else image.copy()
 
 
@@ -299,8 +365,9 @@ def color_jitter(image, brightness=None, contrast=None, saturation=None, hue=Non
     """
     values = (brightness, contrast, saturation, hue)
     if isinstance(image, np.ndarray):
-        factors = [None if v is None else float(_factor_array(v, None)[0]) for v in values]
-        order = [int(o) for o in np.asarray(order).reshape(-1)]
+        factors = [v if v is None or type(v) is float else float(_factor_array(v, None)[0]) for v in values]
+        if not (type(order) is tuple and all(type(o) is int for o in order)):
+            order = [int(o) for o in np.asarray(order).reshape(-1)]
         return _jitter_hwc(image, factors, order)
     if not isinstance(image, torch.Tensor):
         raise TypeError(f"image must be a numpy array or a torch tensor, got {type(image).__name__}")
