@@ -58,8 +58,10 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
     """
     if isinstance(image, torch.Tensor):
         scale, bias = _scale_and_bias(mean, std, image.dtype == torch.uint8)
+        if image.ndim == 3 and image.numel() > 0 and image.permute(1, 2, 0).is_contiguous():
+            return _affine_hwc_rows(image.permute(1, 2, 0), scale, bias).permute(2, 0, 1)
         if image.dtype == torch.uint8 and image.device.type == "cpu" and image.numel() > 0:
-            if image.is_contiguous():
+            if image.is_contiguous() and image.ndim == 4:
                 return _affine_uint8_planes(image, scale, bias)
             if image.ndim == 4 and image.shape[1] <= 4 and image.is_contiguous(memory_format=torch.channels_last):
                 return _affine_uint8_channels_last(image, scale, bias)
@@ -68,10 +70,27 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
         return _scale_shift(image, scale_t, bias_t)
     scale, bias = _scale_and_bias(mean, std, image.dtype == np.uint8)
+    if image.size and image.dtype in (np.uint8, np.float32) and image.flags.c_contiguous:
+        return _affine_hwc_rows(torch.from_numpy(image), scale, bias).numpy()
     out = image.astype(np.float32)
     out *= scale
     out += bias
     return out
+
+
+def _affine_hwc_rows(hwc: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
+    """float32 ``x * scale[c] + bias[c]`` of one contiguous HWC image (any device).
+
+    Broadcasting a 3-long channel vector over the innermost dimension is slow (numpy and
+    torch both fall back to short loops: ~0.5-0.8 ms for 224 x 224); viewing the image as
+    ``(H, W * C)`` rows and the constants as one ``W * C`` row pattern keeps the loops long
+    (~0.05 ms). Never writes to ``hwc``.
+    """
+    height, width, channels = hwc.shape
+    rows = hwc.reshape(height, width * channels)
+    scale_row = torch.from_numpy(np.tile(scale, width)).to(hwc.device)
+    bias_row = torch.from_numpy(np.tile(bias, width)).to(hwc.device)
+    return torch.addcmul(bias_row, rows.to(torch.float32), scale_row).view(height, width, channels)
 
 
 def _affine_uint8_planes(image: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
