@@ -192,7 +192,17 @@ def _draw(rng, images, *, mixup_alpha, cutmix_alpha, switch_prob, per_sample) ->
     return MixParams(*fields)
 
 
-class Mixup(MixingTransform):
+class _SingleMix(MixingTransform):
+    """Shared arguments of ``Mixup`` and ``CutMix`` (one Beta(alpha, alpha) draw)."""
+
+    def __init__(self, alpha: float, num_classes: int, label_smoothing: float = 0.0, per_sample: bool = False) -> None:
+        self.alpha = _check_alpha("alpha", alpha)
+        self.num_classes = check_int("num_classes", num_classes, 1)
+        self.label_smoothing = check_probability("label_smoothing", label_smoothing)
+        self.per_sample = bool(per_sample)
+
+
+class Mixup(_SingleMix):
     """Mixup: blend each sample with its partner (the reversed batch) and mix the targets.
 
     ``x'_i = lam * x_i + (1 - lam) * x_j`` and ``y'_i = lam * y_i + (1 - lam) * y_j`` with
@@ -222,18 +232,12 @@ class Mixup(MixingTransform):
         ``timm.data.Mixup``.
     """
 
-    def __init__(self, alpha: float, num_classes: int, label_smoothing: float = 0.0, per_sample: bool = False) -> None:
-        self.alpha = _check_alpha("alpha", alpha)
-        self.num_classes = check_int("num_classes", num_classes, 1)
-        self.label_smoothing = check_probability("label_smoothing", label_smoothing)
-        self.per_sample = bool(per_sample)
-
     def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
         """Draw lambda ~ Beta(alpha, alpha) (per batch, or per sample)."""
         return _draw(rng, images, mixup_alpha=self.alpha, cutmix_alpha=0.0, switch_prob=0.0, per_sample=self.per_sample)
 
 
-class CutMix(MixingTransform):
+class CutMix(_SingleMix):
     """CutMix: paste a box from each sample's partner (the reversed batch) and mix the targets.
 
     lam ~ Beta(alpha, alpha); the box has sides ``int(H * sqrt(1 - lam))`` by
@@ -265,12 +269,6 @@ class CutMix(MixingTransform):
     """
 
     _blends = False
-
-    def __init__(self, alpha: float, num_classes: int, label_smoothing: float = 0.0, per_sample: bool = False) -> None:
-        self.alpha = _check_alpha("alpha", alpha)
-        self.num_classes = check_int("num_classes", num_classes, 1)
-        self.label_smoothing = check_probability("label_smoothing", label_smoothing)
-        self.per_sample = bool(per_sample)
 
     def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
         """Draw lambda, the box centre, the clipped box and the corrected lambda."""
