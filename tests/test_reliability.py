@@ -394,7 +394,12 @@ def test_interrupt_while_writing_stats_keeps_the_old_files(tmp_path, monkeypatch
         return replace(src, dst)
 
     monkeypatch.setattr(augkit._atomic.os, "replace", replace_then_interrupt)
-    assert main(args) == 130
+    # A shell's background jobs start with SIGINT ignored: give this test Python's default handler.
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(args) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
     monkeypatch.undo()
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     assert sorted(after) == sorted(before) and after != before
