@@ -4,8 +4,8 @@ Every case runs augkit and its peers (torchvision v2 on PIL images and on tensor
 albumentations, and for batch ops kornia / timm) on the same images in one process. The
 repetitions are interleaved (each repeat runs every implementation once, in a rotating
 order), a warm-up pass is excluded, and the table reports the median rate, its min-max over
-repeats, and the ratio of augkit's median to each peer's. A peer that is not installed, or
-an augkit piece not merged yet, is listed as skipped with the reason.
+repeats, and the ratio of augkit's median to each peer's. A peer that is not installed is
+listed as skipped with the reason.
 
 Cases (``--cases`` takes the numbers or the names):
   1 ``decode``: decode-only (PIL, OpenCV, simplejpeg, torchvision.io, augkit.decode);
@@ -94,14 +94,6 @@ def _need(module: str, what: str | None = None):
         raise Skip(f"{what or module}: not installed ({error})") from error
 
 
-def _augkit_attr(module: str, name: str):
-    """Return ``augkit.<module>.<name>`` or raise Skip("augkit: not available yet ...")."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as error:
-        raise Skip(f"augkit: not available yet ({module}.{name})") from error
-
-
 # ----------------------------------------------------------------------------- decoders
 
 def _pil_rgb(data: bytes):
@@ -166,7 +158,7 @@ class Bench:
         geometry = [augkit.RandomResizedCrop(224)] if rrc else [augkit.RandomScale(256, 480), augkit.RandomCrop(224)]
         steps = geometry + [augkit.HorizontalFlip()]
         if jitter:
-            steps.append(_augkit_attr("augkit", "ColorJitter")(*JITTER))
+            steps.append(augkit.ColorJitter(*JITTER))
         pipeline = augkit.Compose(steps + [augkit.ToTensor()])
         norm = augkit.Normalize(MEAN, STD) if normalize else None
         return pipeline, norm
@@ -260,15 +252,13 @@ class Bench:
             return setup
 
         def augkit_setup():
-            data = _augkit_attr("augkit.data", "AugmentedDataset")
-            device_loader = _augkit_attr("augkit.data", "DeviceLoader")
-            jitter = _augkit_attr("augkit", "ColorJitter")(*JITTER)
+            jitter = augkit.ColorJitter(*JITTER)
             pipeline, _ = self._augkit_pipeline(rrc=False, jitter=False, normalize=False)
             base = [(d, i % 10) for i, d in enumerate(self.datas)]
-            dataset = data(base, pipeline, seed=self.seed)
-            collate = _augkit_attr("augkit.data", "Uint8Collate")()
+            dataset = augkit.data.AugmentedDataset(base, pipeline, seed=self.seed)
+            collate = augkit.data.Uint8Collate()
             loader = _make_loader(dataset, batch_size, workers, collate)
-            return epochs(device_loader(loader, "cpu", [jitter, augkit.Normalize(MEAN, STD)], seed=self.seed))
+            return epochs(augkit.data.DeviceLoader(loader, "cpu", [jitter, augkit.Normalize(MEAN, STD)], seed=self.seed))
 
         return [
             Impl("augkit (batch stage)", augkit_setup, augkit=True),
@@ -313,9 +303,9 @@ class Bench:
 
             return setup
 
-        def augkit_op(module: str, name: str, args: tuple, source: torch.Tensor, with_labels: bool = False):
+        def augkit_op(make: Callable[[], Callable], source: torch.Tensor, with_labels: bool = False):
             def setup():
-                op = _augkit_attr(module, name)(*args)
+                op = make()
                 if with_labels:
                     return timed(lambda: op(source, labels, rng=rng))()
                 return timed(lambda: op(source, rng=rng))()
@@ -329,12 +319,12 @@ class Bench:
             Impl("hflip: augkit (per-sample p)", timed(lambda: augkit.HorizontalFlip()(batch, rng=rng)), augkit=True),
             Impl("hflip: torchvision v2 per-sample", per_sample(lambda: tv().RandomHorizontalFlip(), batch)),
             Impl("hflip: kornia (float)", kornia_op(lambda K: K.augmentation.RandomHorizontalFlip(p=0.5), floats)),
-            Impl("jitter: augkit (uint8)", augkit_op("augkit", "ColorJitter", JITTER, batch), augkit=True),
+            Impl("jitter: augkit (uint8)", augkit_op(lambda: augkit.ColorJitter(*JITTER), batch), augkit=True),
             Impl("jitter: torchvision v2 per-sample", per_sample(lambda: tv().ColorJitter(*JITTER), batch)),
             Impl("jitter: kornia (float)", kornia_op(lambda K: K.augmentation.ColorJitter(*JITTER, p=1.0), floats)),
-            Impl("cutout: augkit", augkit_op("augkit", "Cutout", (56,), batch), augkit=True),
+            Impl("cutout: augkit", augkit_op(lambda: augkit.Cutout(56), batch), augkit=True),
             Impl("cutout: torchvision v2 RandomErasing per-sample", per_sample(lambda: tv().RandomErasing(p=1.0, scale=(0.0625, 0.0625), ratio=(1.0, 1.0)), batch)),
-            Impl("mixup: augkit", augkit_op("augkit", "Mixup", (0.2, 10), floats, with_labels=True), augkit=True),
+            Impl("mixup: augkit", augkit_op(lambda: augkit.Mixup(0.2, 10), floats, with_labels=True), augkit=True),
             Impl("mixup: torchvision v2", lambda: (lambda v2: timed(lambda: v2.MixUp(alpha=0.2, num_classes=10)(floats, labels))())(tv())),
             Impl("mixup: timm", lambda: (lambda m: timed(lambda: m(floats.clone(), labels))())(_need("timm.data").Mixup(mixup_alpha=0.2, num_classes=10, label_smoothing=0))),
         ]
@@ -346,7 +336,7 @@ class Bench:
         mean, std = list(augkit.constants.IMAGENET_MEAN), list(augkit.constants.IMAGENET_STD)
 
         def augkit_setup(normalized: bool):
-            views = _augkit_attr("augkit.tta", "MultiScaleTenCrop")(scales=scales, size=size)
+            views = augkit.MultiScaleTenCrop(scales=scales, size=size)
             normalize = augkit.Normalize(mean, std)
 
             def run() -> int:
@@ -386,7 +376,7 @@ class Bench:
         paths = self.paths
 
         def augkit_setup():
-            compute = _augkit_attr("augkit.stats", "compute")
+            compute = augkit.stats.compute
 
             def run() -> int:
                 compute([str(p) for p in paths], workers=0, progress=False)
