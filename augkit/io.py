@@ -35,6 +35,9 @@ try:
 except ImportError:  # pragma: no cover - simplejpeg is a declared dependency
     simplejpeg = None
 
+#: File name suffixes treated as images when a folder is scanned (lower case).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
 #: Default limit on declared pixels (Pillow's own bomb limit, ~89.5 megapixels).
 MAX_PIXELS = 89_478_485
 

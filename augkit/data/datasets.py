@@ -25,7 +25,7 @@ from augkit._validate import check_int
 from augkit.errors import ImageDecodeError
 from augkit.io import decode
 from augkit.rng import derive_generator
-from augkit.samples import IMAGE_SUFFIXES
+from augkit.io import IMAGE_SUFFIXES
 from augkit.transforms.base import SAMPLE_STAGE, Transform
 
 ON_ERROR_CHOICES = ("raise", "skip")

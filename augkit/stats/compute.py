@@ -17,7 +17,7 @@ import torch
 
 from augkit._validate import check_int, check_size
 from augkit.io import decode
-from augkit.samples import IMAGE_SUFFIXES
+from augkit.io import IMAGE_SUFFIXES
 from augkit.stats.core import Accumulator, Stats
 
 
