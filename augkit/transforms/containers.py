@@ -15,6 +15,7 @@ import torch
 
 from augkit._image import batch_size, is_batch
 from augkit._validate import check_probability, check_vector
+from augkit.transforms import _fusion
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_at
 
 
@@ -82,8 +83,6 @@ class Compose(Transform):
         A resize followed by a crop runs fused (only kept pixels are resampled; same
         parameters, same pixels up to rounding; see ``augkit.transforms._fusion``).
         """
-        from augkit.transforms import _fusion
-
         recorded = []
         transforms, i = self.transforms, 0
         while i < len(transforms):
@@ -106,8 +105,6 @@ class Compose(Transform):
         """Replay the pipeline with recorded parameters."""
         if not isinstance(params, ComposeParams) or len(params.params) != len(self.transforms):
             raise ValueError(f"params must be ComposeParams with {len(self.transforms)} entries, got {params!r}")
-        from augkit.transforms import _fusion
-
         transforms, recorded, i = self.transforms, params.params, 0
         while i < len(transforms):
             nxt = transforms[i + 1] if i + 1 < len(transforms) else None
