@@ -23,6 +23,7 @@ import os
 import struct
 import warnings
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -285,3 +286,30 @@ def _tiff_orientation(tiff: bytes) -> int:
     except struct.error:
         return 1
     return 1
+
+
+def list_images(folder, extensions: Sequence[str] = IMAGE_SUFFIXES) -> tuple[list[Path], list[Path]]:
+    """Find the image files under ``folder``, recursively, by file suffix.
+
+    Hidden files and folders (names starting with ``.``) are ignored; symbolic links to
+    folders are followed.
+
+    Args:
+        folder: A directory.
+        extensions: Lower-case suffixes that mark image files.
+
+    Returns:
+        ``(images, skipped)``: sorted image paths, and the sorted other files.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"source folder {folder} does not exist or is not a directory")
+    images, skipped = [], []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(root, name)
+            (images if path.suffix.lower() in extensions else skipped).append(path)
+    return sorted(images), sorted(skipped)

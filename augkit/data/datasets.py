@@ -23,9 +23,8 @@ from torch.utils.data import Dataset, get_worker_info
 
 from augkit._validate import check_int
 from augkit.errors import ImageDecodeError
-from augkit.io import decode
+from augkit.io import IMAGE_SUFFIXES, decode, list_images
 from augkit.rng import derive_generator
-from augkit.io import IMAGE_SUFFIXES
 from augkit.transforms.base import SAMPLE_STAGE, Transform
 
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -97,15 +96,7 @@ class ImageFolder(Dataset):
         self.targets = [t for _, t in self.samples]
 
     def _find_images(self, folder: str) -> list[str]:
-        found = []
-        for directory, subdirs, files in os.walk(folder, followlinks=True):
-            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-            found.extend(
-                os.path.join(directory, f)
-                for f in sorted(files)
-                if not f.startswith(".") and os.path.splitext(f)[1].lower() in self.extensions
-            )
-        return found
+        return [str(path) for path in list_images(folder, self.extensions)[0]]
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -10,40 +10,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from augkit._validate import check_int, check_size
-from augkit.io import decode
-from augkit.io import IMAGE_SUFFIXES
+from augkit.io import decode, list_images
 from augkit.stats.core import Accumulator, Stats
-
-
-def list_images(folder) -> tuple[list[Path], list[Path]]:
-    """Find the image files under ``folder``, recursively, by file suffix.
-
-    Hidden files and folders (names starting with ``.``) are ignored.
-
-    Args:
-        folder: A directory.
-
-    Returns:
-        ``(images, skipped)``: sorted image paths, and the sorted other files.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise NotADirectoryError(f"source folder {folder} does not exist or is not a directory")
-    images, skipped = [], []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if name.startswith("."):
-                continue
-            path = Path(root, name)
-            (images if path.suffix.lower() in IMAGE_SUFFIXES else skipped).append(path)
-    return sorted(images), sorted(skipped)
 
 
 def compute(
