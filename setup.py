@@ -1,0 +1,15 @@
+"""Optional C accelerators; the package metadata lives in pyproject.toml.
+
+Each extension is optional: where it cannot be built (no compiler, no libjpeg headers) the
+install still succeeds and augkit uses its pure-Python paths, which give the same pixels.
+"""
+
+from setuptools import Extension, setup
+
+COMPILE_ARGS = ["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+
+setup(
+    ext_modules=[
+        Extension("augkit._jpeg", ["augkit/_ext/jpeg.c"], libraries=["jpeg"], extra_compile_args=COMPILE_ARGS, optional=True),
+    ]
+)
