@@ -24,6 +24,26 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* Vectorizing the clamps and selects needs this; it changes no result (no reassociation,
+ * no contraction), only stops GCC from keeping floating-point exception flags exact. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+/* x86-64: a pass is also compiled for AVX2 and picked at load time where the CPU has it
+ * (GCC's ifunc clones; everything it runs is inlined into it); the baseline build stays
+ * plain x86-64. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define PASS_CLONES __attribute__((target_clones("avx2", "default")))
+#define KERNEL static inline __attribute__((always_inline))
+#else
+#define PASS_CLONES
+#define KERNEL static inline
+#endif
 
 #define BLOCK 512
 #define MAX_OPS 16
@@ -50,16 +70,20 @@ typedef struct {
 
 typedef struct {
     float r[BLOCK], g[BLOCK], b[BLOCK], gray[BLOCK];
+    uint8_t planes[3][BLOCK]; /* interleaved pixels pass through these byte planes */
 } Block;
 
 /* ---------------------------------------------------------------- per-block operations */
 
-static inline float clamp255(float y) {
-    y = y < 0.0f ? 0.0f : y;
-    return y > 255.0f ? 255.0f : y;
+/* trunc(clamp(y, 0, 255)) as a whole number, for |y| < 2^31 (blend_is_exact and
+ * prepare_contrast make sure of it); int compares keep the loops free of float branches. */
+KERNEL float clamp255(float y) {
+    int v = (int)y;
+    v = v < 0 ? 0 : v;
+    return (float)(v > 255 ? 255 : v);
 }
 
-static void gray_floor(const Block *k, float *gray, int n) {
+KERNEL void gray_floor(const Block *k, float *gray, int n) {
     /* floor(fma(b, w_b, fma(g, w_g, r * w_r))): both fused sums are exact in double. */
     for (int i = 0; i < n; i++) {
         float s1 = (float)((double)(k->r[i] * W_R) + (double)k->g[i] * (double)W_G);
@@ -68,38 +92,41 @@ static void gray_floor(const Block *k, float *gray, int n) {
     }
 }
 
-static void brightness(float *c, int n, float f) {
+KERNEL void brightness(float *c, int n, float f) {
     for (int i = 0; i < n; i++)
-        c[i] = (float)(int)clamp255(c[i] * f);
+        c[i] = clamp255(c[i] * f);
 }
 
-static void contrast(float *c, int n, const Op *op) {
+KERNEL void contrast(float *c, int n, const Op *op) {
     if (op->exact) {
         for (int i = 0; i < n; i++)
-            c[i] = (float)(int)clamp255((float)((double)(c[i] * op->f) + op->c));
+            c[i] = clamp255((float)((double)(c[i] * op->f) + op->c));
     } else {
         for (int i = 0; i < n; i++)
             c[i] = (float)op->table[(int)c[i]];
     }
 }
 
-static void saturation_channel(float *c, const float *gray, int n, const Op *op) {
+KERNEL void saturation_channel(float *c, const float *gray, int n, const Op *op) {
     if (op->exact) {
         for (int i = 0; i < n; i++)
-            c[i] = (float)(int)clamp255((float)((double)(c[i] * op->f) + (double)gray[i] * op->ad));
+            c[i] = clamp255((float)((double)(c[i] * op->f) + (double)gray[i] * op->ad));
     } else {
-        for (int i = 0; i < n; i++)
-            c[i] = (float)(int)clamp255(fmaf(gray[i], op->a, c[i] * op->f));
+        for (int i = 0; i < n; i++) {
+            float y = fmaf(gray[i], op->a, c[i] * op->f);
+            c[i] = y <= 0.0f ? 0.0f : (y >= 255.0f ? 255.0f : (float)(int)y);
+        }
     }
 }
 
-static inline float clamp01(float y) {
+KERNEL float clamp01(float y) {
     y = y < 0.0f ? 0.0f : y;
     return y > 1.0f ? 1.0f : y;
 }
 
-static void hue(Block *k, int n, float shift) {
+KERNEL void hue(Block *k, int n, float shift) {
     float *R = k->r, *G = k->g, *B = k->b;
+    /* Two loops (to H, S, V in place, then back), each small enough for GCC to vectorize. */
     for (int i = 0; i < n; i++) {
         /* _rgb_to_hsv on x * float32(1 / 255) */
         float r = R[i] * INV255, g = G[i] * INV255, b = B[i] * INV255;
@@ -112,36 +139,53 @@ static void hue(Block *k, int n, float shift) {
         float s = range / (eqc ? 1.0f : mx);
         float div = eqc ? 1.0f : range;
         /* h = bc - gc (max is r), (rc + 2) - bc (max is g), (gc + 4) - rc (else) */
-        int is_r = mx == r, is_g = !is_r && mx == g;
+        int is_r = mx == r, is_g = (mx != r) & (mx == g);
         float first = is_r ? b : (is_g ? r : g);
         float second = is_r ? g : (is_g ? b : r);
         float offset = is_r ? 0.0f : (is_g ? 2.0f : 4.0f);
         float h = ((mx - first) / div + offset) - (mx - second) / div;
         h = h * SIXTH + 1.0f;
         h = h >= 1.0f ? h - 1.0f : h;
-        /* (h + shift) remainder 1; h in [0, 1), shift in [-1, 1] */
+        R[i] = h;
+        G[i] = s;
+        B[i] = mx;
+    }
+    for (int i = 0; i < n; i++) {
+        float h = R[i], s = G[i], v = B[i];
+        /* (h + shift) remainder 1, h in [0, 1) and shift in [-1, 1]. Where torch's
+         * remainder rounds up to 1.0 this gives 0.0: both land in sector 0 with f = 0. */
         h = h + shift;
-        h = h < 0.0f ? (h > -1.0f ? h + 1.0f : 0.0f) : (h >= 1.0f ? h - 1.0f : h);
-        /* _hsv_to_rgb */
+        float up = h + 1.0f, down = h - 1.0f;
+        h = h < 0.0f ? up : h;
+        h = h >= 1.0f ? down : h;
+        /* _hsv_to_rgb; the sector as a float keeps every select in one vector width */
         float h6 = h * 6.0f;
-        int sector = (int)h6;
-        float f = h6 - (float)sector;
-        sector = sector == 6 ? 0 : sector;
+        float sector = (float)(int)h6;
+        float f = h6 - sector;
+        sector = sector == 6.0f ? 0.0f : sector;
         float sxf = s * f;
         float oms = 1.0f - s;
-        float q = clamp01((1.0f - sxf) * mx);
-        float t = clamp01((sxf + oms) * mx);
-        float p = clamp01(oms * mx);
-        float ro = (sector == 0 || sector == 5) ? mx : (sector == 1 ? q : (sector == 4 ? t : p));
-        float go = sector == 0 ? t : ((sector == 1 || sector == 2) ? mx : (sector == 3 ? q : p));
-        float bo = sector <= 1 ? p : (sector == 2 ? t : (sector == 5 ? q : mx));
+        float q = clamp01((1.0f - sxf) * v);
+        float t = clamp01((sxf + oms) * v);
+        float p = clamp01(oms * v);
+        /* torchvision's select table: r = v q p p t v, g = t v v q p p, b = p p t v v q */
+        float ro = sector == 4.0f ? t : p;
+        ro = sector == 1.0f ? q : ro;
+        ro = sector == 0.0f ? v : ro;
+        ro = sector == 5.0f ? v : ro;
+        float go = sector == 3.0f ? q : p;
+        go = sector <= 2.0f ? v : go;
+        go = sector == 0.0f ? t : go;
+        float bo = sector == 5.0f ? q : v;
+        bo = sector == 2.0f ? t : bo;
+        bo = sector <= 1.0f ? p : bo;
         R[i] = (float)(int)(ro * TO_U8);
         G[i] = (float)(int)(go * TO_U8);
         B[i] = (float)(int)(bo * TO_U8);
     }
 }
 
-static void apply_op(Block *k, int n, const Op *op) {
+KERNEL void apply_op(Block *k, int n, const Op *op) {
     switch (op->op) {
     case BRIGHTNESS:
         brightness(k->r, n, op->f);
@@ -173,45 +217,101 @@ typedef struct {
     int planar; /* 1: [3, H, W] planes, 0: [H, W, 3] interleaved */
 } Image;
 
-static void load(const uint8_t *data, const Image *im, Py_ssize_t start, int n, Block *k) {
-    if (im->planar) {
-        const uint8_t *r = data + start, *g = r + im->pixels, *b = g + im->pixels;
-        for (int i = 0; i < n; i++) {
-            k->r[i] = r[i];
-            k->g[i] = g[i];
-            k->b[i] = b[i];
-        }
-    } else {
-        const uint8_t *p = data + 3 * start;
-        for (int i = 0; i < n; i++) {
-            k->r[i] = p[3 * i];
-            k->g[i] = p[3 * i + 1];
-            k->b[i] = p[3 * i + 2];
-        }
+#if defined(__SSE2__)
+/* (a, b, c) -> (zip(a.lo, b.hi), zip(a.hi, c.lo), zip(b.lo, c.hi)) on bytes; four rounds turn
+ * 16 interleaved RGB pixels into R, G and B planes (OpenCV's SSE2 v_load_deinterleave). */
+KERNEL void split_round(__m128i *a, __m128i *b, __m128i *c) {
+    __m128i x = _mm_unpacklo_epi8(*a, _mm_unpackhi_epi64(*b, *b));
+    __m128i y = _mm_unpacklo_epi8(_mm_unpackhi_epi64(*a, *a), *c);
+    __m128i z = _mm_unpacklo_epi8(*b, _mm_unpackhi_epi64(*c, *c));
+    *a = x, *b = y, *c = z;
+}
+
+/* The inverse round: even and odd bytes back into halves. */
+KERNEL void merge_round(__m128i *a, __m128i *b, __m128i *c) {
+    const __m128i low = _mm_set1_epi16(0xff);
+    __m128i x = _mm_packus_epi16(_mm_and_si128(*a, low), _mm_and_si128(*b, low));
+    __m128i y = _mm_packus_epi16(_mm_and_si128(*c, low), _mm_srli_epi16(*a, 8));
+    __m128i z = _mm_packus_epi16(_mm_srli_epi16(*b, 8), _mm_srli_epi16(*c, 8));
+    *a = x, *b = y, *c = z;
+}
+#endif
+
+/* Interleaved RGB bytes <-> three byte planes. */
+KERNEL void split_rgb(const uint8_t *p, uint8_t *r, uint8_t *g, uint8_t *b, int n) {
+    int i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + 3 * i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(p + 3 * i + 16));
+        __m128i z = _mm_loadu_si128((const __m128i *)(p + 3 * i + 32));
+        for (int round = 0; round < 4; round++)
+            split_round(&x, &y, &z);
+        _mm_storeu_si128((__m128i *)(r + i), x);
+        _mm_storeu_si128((__m128i *)(g + i), y);
+        _mm_storeu_si128((__m128i *)(b + i), z);
+    }
+#endif
+    for (; i < n; i++) {
+        r[i] = p[3 * i];
+        g[i] = p[3 * i + 1];
+        b[i] = p[3 * i + 2];
     }
 }
 
-static void store(const Image *im, Py_ssize_t start, int n, const Block *k) {
-    if (im->planar) {
-        uint8_t *r = im->dst + start, *g = r + im->pixels, *b = g + im->pixels;
-        for (int i = 0; i < n; i++) {
-            r[i] = (uint8_t)(int)k->r[i];
-            g[i] = (uint8_t)(int)k->g[i];
-            b[i] = (uint8_t)(int)k->b[i];
-        }
-    } else {
-        uint8_t *p = im->dst + 3 * start;
-        for (int i = 0; i < n; i++) {
-            p[3 * i] = (uint8_t)(int)k->r[i];
-            p[3 * i + 1] = (uint8_t)(int)k->g[i];
-            p[3 * i + 2] = (uint8_t)(int)k->b[i];
-        }
+KERNEL void merge_rgb(uint8_t *p, const uint8_t *r, const uint8_t *g, const uint8_t *b, int n) {
+    int i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(r + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(g + i));
+        __m128i z = _mm_loadu_si128((const __m128i *)(b + i));
+        for (int round = 0; round < 4; round++)
+            merge_round(&x, &y, &z);
+        _mm_storeu_si128((__m128i *)(p + 3 * i), x);
+        _mm_storeu_si128((__m128i *)(p + 3 * i + 16), y);
+        _mm_storeu_si128((__m128i *)(p + 3 * i + 32), z);
     }
+#endif
+    for (; i < n; i++) {
+        p[3 * i] = r[i];
+        p[3 * i + 1] = g[i];
+        p[3 * i + 2] = b[i];
+    }
+}
+
+KERNEL void load(const uint8_t *data, const Image *im, Py_ssize_t start, int n, Block *k) {
+    const uint8_t *r, *g, *b;
+    if (im->planar) {
+        r = data + start, g = r + im->pixels, b = g + im->pixels;
+    } else {
+        split_rgb(data + 3 * start, k->planes[0], k->planes[1], k->planes[2], n);
+        r = k->planes[0], g = k->planes[1], b = k->planes[2];
+    }
+    for (int i = 0; i < n; i++) {
+        k->r[i] = r[i];
+        k->g[i] = g[i];
+        k->b[i] = b[i];
+    }
+}
+
+KERNEL void store(const Image *im, Py_ssize_t start, int n, Block *k) {
+    int planar = im->planar;
+    uint8_t *r = planar ? im->dst + start : k->planes[0];
+    uint8_t *g = planar ? r + im->pixels : k->planes[1];
+    uint8_t *b = planar ? g + im->pixels : k->planes[2];
+    for (int i = 0; i < n; i++) {
+        r[i] = (uint8_t)(int)k->r[i];
+        g[i] = (uint8_t)(int)k->g[i];
+        b[i] = (uint8_t)(int)k->b[i];
+    }
+    if (!planar)
+        merge_rgb(im->dst + 3 * start, r, g, b, n);
 }
 
 /* One pass: load from ``data``, apply ops[0:count], store to dst; with ``gray_sum``, also
  * sum the floored gray of the result (for the contrast that follows). */
-static void run_pass(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+PASS_CLONES static void run_pass(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
     int64_t total = 0;
     for (Py_ssize_t start = 0; start < im->pixels; start += BLOCK) {
         int n = (int)(im->pixels - start < BLOCK ? im->pixels - start : BLOCK);
@@ -245,8 +345,8 @@ static int exponent(float v) {
 static int blend_is_exact(float f, float a) {
     if (f == 0.0f || a == 0.0f)
         return 1;
-    if (!isfinite(f) || !isfinite(a))
-        return 0;
+    if (!(fabsf(f) < 1048576.0f && fabsf(a) < 1048576.0f))
+        return 0; /* also keeps |x * f + g * a| below 2^31 for the int clamp */
     int ef = exponent(f), ea = exponent(a);
     int hi = ef > ea ? ef : ea, lo = ef < ea ? ef : ea;
     return (hi + 9) - (lo - 24) <= 53;
@@ -256,11 +356,12 @@ static void prepare_contrast(Op *op, int64_t gray_sum, Py_ssize_t pixels) {
     /* torch.mean of the float32 gray: the sum (exact below 2^24) divided by the count. */
     float mean = (float)gray_sum / (float)pixels;
     op->c = (double)mean * (double)op->a; /* exact: 24 x 24 bits */
-    op->exact = 1;
+    op->exact = fabsf(op->f) < 1048576.0f && fabsf(op->a) < 1048576.0f;
     for (int x = 0; x < 256; x++) {
         float fx = (float)x * op->f;
-        op->table[x] = (uint8_t)(int)clamp255(fmaf(mean, op->a, fx));
-        if ((uint8_t)(int)clamp255((float)((double)fx + op->c)) != op->table[x])
+        float exact = fmaf(mean, op->a, fx);
+        op->table[x] = exact <= 0.0f ? 0 : (exact >= 255.0f ? 255 : (uint8_t)(int)exact);
+        if (op->exact && (uint8_t)(int)clamp255((float)((double)fx + op->c)) != op->table[x])
             op->exact = 0;
     }
 }
@@ -327,6 +428,8 @@ static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
         double value = factor[index];
         if (index == HUE && !(value >= -1.0 && value <= 1.0))
             value = fmod(value, 1.0); /* a shift is taken modulo one turn */
+        if (index == BRIGHTNESS && value > 1048576.0)
+            value = 1048576.0; /* any x >= 1 saturates either way; keeps x * f below 2^31 */
         op->f = (float)value;
         op->a = (float)(1.0 - value);
         op->ad = (double)op->a;

@@ -17,11 +17,11 @@ Three implementations share these semantics, chosen for speed:
   torchvision's float32 arithmetic operation by operation, fused multiply-adds included,
   so every operation and the whole chain equal torchvision's uint8 result exactly (on
   CPUs where torch uses its AVX2/AVX-512 or NEON kernels).
-- The same images without the extension: per image, a few SIMD OpenCV passes. Brightness and contrast are one ``saturate(round(f * x + gamma))`` pass whose
-  ``gamma`` reproduces torchvision's floored table exactly (checked on all 256 levels, else
-  ``cv2.LUT``); saturation is one rounding ``cv2.addWeighted`` with the floored gray, which
-  truncates like torchvision except where the exact blend is an integer (``x == gray``),
-  there it keeps the exact value where torchvision's float32 rounding may give one less;
+- The same images without the extension: per image, a few SIMD OpenCV passes. Brightness
+  and contrast are one ``saturate(round(f * x + gamma))`` pass whose ``gamma`` reproduces
+  torchvision's floored table exactly (checked on all 256 levels, else ``cv2.LUT``);
+  saturation is one rounding ``cv2.addWeighted`` with the floored gray, which truncates like
+  torchvision except where the exact blend is an integer (``x == gray``), there it keeps the exact value where torchvision's float32 rounding may give one less;
   hue uses OpenCV's float HSV conversion. A CPU batch is processed image by image, which
   keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample
