@@ -37,7 +37,7 @@
 /* x86-64: a pass is also compiled for AVX2 and picked at load time where the CPU has it
  * (GCC's ifunc clones; everything it runs is inlined into it); the baseline build stays
  * plain x86-64. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
 #define PASS_CLONES __attribute__((target_clones("avx2", "default")))
 #define KERNEL static inline __attribute__((always_inline))
 #else
