@@ -5,6 +5,7 @@ from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.errors import ImageDecodeError
 from augkit.interop import Albumentations, TorchVision
+from augkit.encoded import open_image
 from augkit.io import decode
 from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
@@ -69,6 +70,7 @@ __all__ = [
     "constants",
     "data",
     "decode",
+    "open_image",
     "derive_generator",
     "from_config",
     "presets",

@@ -169,10 +169,11 @@ class Bench:
         rng = np.random.default_rng(self.seed)
 
         def one(data, i):
-            image = augkit.decode(data)
-            if fused:
+            if fused:  # only the window the crop reads is decoded
+                image = augkit.open_image(data)
                 out = pipeline(image, rng=rng)
             else:
+                image = augkit.decode(data)
                 for t in steps:  # one transform at a time: the unfused reference
                     image = t(image, rng=rng)
                 out = image

@@ -9,8 +9,9 @@ of ``(seed, e, i)`` for any ``num_workers``, and logged parameters replay exactl
 Targets: images only (HWC arrays in, HWC arrays out). Masks, bounding boxes and keypoints
 are not passed through yet.
 
-Neither library is imported when ``augkit`` is: albumentations (an augkit dependency) is
-imported on first use, torchvision (optional) only by ``TorchVision``.
+Neither library is imported when ``augkit`` is, nor required: albumentations (the
+``augkit[interop]`` extra) is imported on first use of ``Albumentations``, torchvision only
+by ``TorchVision``.
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ class Albumentations(_Locked, Transform):
     stages = (SAMPLE_STAGE,)
 
     def __init__(self, transform: Any) -> None:
-        import albumentations as A
+        try:
+            import albumentations as A
+        except ImportError as error:
+            raise ImportError("augkit.Albumentations needs albumentations: pip install 'augkit[interop]'") from error
 
         if isinstance(transform, dict):
             if "transform" not in transform:

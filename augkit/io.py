@@ -1,7 +1,8 @@
 """Decoding: a path, bytes, a PIL image or an array in; an HWC uint8 RGB array out.
 
-JPEGs are decoded with simplejpeg (libjpeg-turbo, strict: a file libjpeg reports as
-corrupt is refused, never decoded to partly gray pixels); other formats with Pillow.
+JPEGs are decoded with libjpeg-turbo (augkit's own ``augkit._jpeg`` where it is built, else
+simplejpeg; both give the same pixels), strictly: a file libjpeg reports as corrupt is refused,
+never decoded to partly gray pixels. Other formats are decoded with Pillow.
 
 Conversions (documented contract):
   * grayscale (L, 1, I;16, I, F) -> the gray value repeated in R, G and B;
@@ -36,13 +37,19 @@ try:
 except ImportError:  # pragma: no cover - simplejpeg is a declared dependency
     simplejpeg = None
 
+try:
+    from augkit import _jpeg
+except ImportError:  # the optional C extension (setup.py) is not built
+    _jpeg = None
+
 #: File name suffixes treated as images when a folder is scanned (lower case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 #: Default limit on declared pixels (Pillow's own bomb limit, ~89.5 megapixels).
 MAX_PIXELS = 89_478_485
 
-_JPEG_MAGIC = b"\xff\xd8\xff"
+#: The first bytes of every JPEG file.
+JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _EXIF_ORIENTATION_TAG = 0x0112
 
@@ -102,7 +109,7 @@ def decode_bytes(data: bytes, source: str = "<bytes>", *, max_pixels: int = MAX_
     """
     if not data:
         raise ImageDecodeError(source, "empty file")
-    if data.startswith(_JPEG_MAGIC) and simplejpeg is not None:
+    if data.startswith(JPEG_MAGIC) and simplejpeg is not None:
         image = _decode_jpeg(data, source, max_pixels)
         if image is not None:
             return image
@@ -123,20 +130,33 @@ def decode_bytes(data: bytes, source: str = "<bytes>", *, max_pixels: int = MAX_
         raise ImageDecodeError(source, f"corrupt or truncated image ({error})") from error
 
 
-def _decode_jpeg(data: bytes, source: str, max_pixels: int) -> np.ndarray | None:
-    """Decode a JPEG with libjpeg-turbo; None when Pillow must handle it (CMYK / YCCK)."""
+def jpeg_header(data: bytes, source: str = "<bytes>", max_pixels: int = MAX_PIXELS) -> tuple[int, int, str]:
+    """Read a JPEG's ``(height, width, colorspace)`` and check its size against ``max_pixels``.
+
+    ``colorspace`` is libjpeg's: ``"YCbCr"``, ``"RGB"``, ``"Gray"``, ``"CMYK"`` or ``"YCCK"``.
+    """
     try:
         height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
     except ValueError as error:
         raise ImageDecodeError(source, f"corrupt JPEG header ({error})") from error
     _check_pixels(source, height, width, max_pixels)
+    return height, width, colorspace
+
+
+def _decode_jpeg(data: bytes, source: str, max_pixels: int) -> np.ndarray | None:
+    """Decode a JPEG with libjpeg-turbo; None when Pillow must handle it (CMYK / YCCK)."""
+    height, width, colorspace = jpeg_header(data, source, max_pixels)
     try:
         if colorspace in ("CMYK", "YCCK"):
             # Pillow converts CMYK (Adobe inversion included) but silently decodes data that
             # libjpeg reports as corrupt; a strict decode checks the data first.
             simplejpeg.decode_jpeg(data, colorspace="CMYK", strict=True)
             return None
-        image = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False, fastupsample=False, strict=True)
+        if _jpeg is not None:
+            image = np.empty((height, width, 3), np.uint8)
+            _jpeg.decode_window(data, image, 0, 0, height, width, True)
+        else:
+            image = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False, fastupsample=False, strict=True)
     except ValueError as error:
         raise ImageDecodeError(source, f"corrupt or truncated JPEG ({error})") from error
     orientation = jpeg_exif_orientation(data)

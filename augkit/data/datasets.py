@@ -23,9 +23,11 @@ from torch.utils.data import Dataset, get_worker_info
 
 from augkit._validate import check_int
 from augkit.errors import ImageDecodeError
+from augkit.encoded import open_image
 from augkit.io import IMAGE_SUFFIXES, decode, list_images
 from augkit.rng import derive_generator
 from augkit.transforms.base import SAMPLE_STAGE, Transform
+from augkit.transforms.containers import Compose
 
 ON_ERROR_CHOICES = ("raise", "skip")
 
@@ -244,27 +246,26 @@ class AugmentedDataset(Dataset):
     def _load(self, index: int):
         image, target, has_target = _split_item(self.base[index])
         if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
-            image = decode(image)
+            # A Compose decodes only the window its first transforms read.
+            image = open_image(image) if isinstance(self.pipeline, Compose) else decode(image)
         return image, target, has_target
 
-    def _load_or_replace(self, index: int):
-        """Return ``(image, target, has_target, index of the item used)``."""
-        n = len(self.base)
-        for step in range(n):
-            candidate = (index + step) % n
+    def _augment(self, index: int, used: int):
+        """Load item ``used`` and run the pipeline with item ``index``'s generator."""
+        image, target, has_target = self._load(used)
+        if self.pipeline is not None:
             try:
-                return (*self._load(candidate), candidate)
-            except ImageDecodeError as error:
-                if self.on_error == "raise":
-                    raise
-                self._count_skip()
-                warnings.warn(
-                    f"AugmentedDataset skipped undecodable item {candidate} ({error.source}: {error.reason});"
-                    f" item {index} is replaced by the next decodable item",
-                    SkippedItemWarning,
-                    stacklevel=3,
-                )
-        raise ImageDecodeError(_source_name(_split_item(self.base[index])[0]), f"no item of the dataset ({n} items) can be decoded")
+                image = self.pipeline(image, rng=derive_generator(self.seed, self.epoch, index))
+            except ImageDecodeError:
+                raise  # from decoding a window: handled as any undecodable item
+            except Exception as error:
+                # Same exception, same message; the note (shown in tracebacks, also those a
+                # DataLoader worker sends back) names the file the pipeline failed on.
+                if hasattr(error, "add_note"):
+                    source = _source_name(_split_item(self.base[used])[0])
+                    error.add_note(f"augkit: raised while augmenting item {index} of AugmentedDataset ({source})")
+                raise
+        return (image, target) if has_target else image
 
     def __getitem__(self, index):
         if isinstance(index, bool) or not isinstance(index, Integral):
@@ -275,18 +276,21 @@ class AugmentedDataset(Dataset):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"index {index} is out of range for a dataset of {n} items")
-        image, target, has_target, used = self._load_or_replace(index)
-        if self.pipeline is not None:
+        for step in range(n):
+            candidate = (index + step) % n
             try:
-                image = self.pipeline(image, rng=derive_generator(self.seed, self.epoch, index))
-            except Exception as error:
-                # Same exception, same message; the note (shown in tracebacks, also those a
-                # DataLoader worker sends back) names the file the pipeline failed on.
-                if hasattr(error, "add_note"):
-                    source = _source_name(_split_item(self.base[used])[0])
-                    error.add_note(f"augkit: raised while augmenting item {index} of AugmentedDataset ({source})")
-                raise
-        return (image, target) if has_target else image
+                return self._augment(index, candidate)
+            except ImageDecodeError as error:
+                if self.on_error == "raise":
+                    raise
+                self._count_skip()
+                warnings.warn(
+                    f"AugmentedDataset skipped undecodable item {candidate} ({error.source}: {error.reason});"
+                    f" item {index} is replaced by the next decodable item",
+                    SkippedItemWarning,
+                    stacklevel=2,
+                )
+        raise ImageDecodeError(_source_name(_split_item(self.base[index])[0]), f"no item of the dataset ({n} items) can be decoded")
 
     def __repr__(self) -> str:
         return f"AugmentedDataset(base={type(self.base).__name__}[{len(self)}], pipeline={self.pipeline!r}, seed={self.seed}, on_error={self.on_error!r})"

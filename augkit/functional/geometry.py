@@ -6,6 +6,7 @@ Arrays are HWC (sample stage); tensors are ``[..., C, H, W]`` (either stage).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -109,17 +110,68 @@ def resize_crop(
         >>> bool((fused == crop(resize(image, (40, 33)), 5, 7, 20, 20)).all())
         True
     """
-    out_h, out_w = size
-    in_h, in_w = image.shape[:2]
-    inside = 0 <= top and 0 <= left and top + height <= out_h and left + width <= out_w
-    if not inside or (in_h, in_w) == (out_h, out_w) or image.dtype not in (np.uint8, np.float32):
+    plan = resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias)
+    if plan is None or image.dtype not in (np.uint8, np.float32):
         return crop(resize(image, size, antialias), top, left, height, width, fill)
-    rows = _axis_region(in_h, out_h, top, height, antialias)
-    cols = _axis_region(in_w, out_w, left, width, antialias)
-    (y0, y1, ky, oh), (x0, x1, kx, ow) = rows, cols
+    return resize_crop_region(image[plan.rows, plan.cols], plan)
+
+
+@dataclass(frozen=True)
+class ResizeCropPlan:
+    """The input region a fused resize-crop reads, and how to resample it.
+
+    Attributes:
+        rows: Input rows ``slice(start, stop)`` the window depends on.
+        cols: Input columns, likewise.
+        region_size: ``(height, width)`` of the region's resize on the full resize's grid.
+        scales: Torch scale factors that keep that grid exactly.
+        window: ``(top, left, height, width)`` of the output inside the region's resize.
+        antialias: Low-pass filter when shrinking.
+    """
+
+    rows: slice
+    cols: slice
+    region_size: tuple[int, int]
+    scales: tuple[float, float]
+    window: tuple[int, int, int, int]
+    antialias: bool
+
+
+def resize_crop_plan(
+    in_size: tuple[int, int], size: tuple[int, int], top: int, left: int, height: int, width: int, antialias: bool = True
+) -> ResizeCropPlan | None:
+    """Plan ``resize_crop`` for an input of ``in_size``; None when it must resize the whole image.
+
+    Args:
+        in_size: ``(height, width)`` of the input image.
+        size, top, left, height, width, antialias: As ``resize_crop``.
+
+    Returns:
+        The plan (its ``rows`` and ``cols`` are all of the input the window depends on), or
+        None when the window leaves the resized image or the size is unchanged.
+    """
+    (in_h, in_w), (out_h, out_w) = in_size, size
+    inside = 0 <= top and 0 <= left and top + height <= out_h and left + width <= out_w
+    if not inside or (in_h, in_w) == (out_h, out_w):
+        return None
+    (y0, y1, ky, oh), (x0, x1, kx, ow) = _axis_region(in_h, out_h, top, height, antialias), _axis_region(in_w, out_w, left, width, antialias)
     scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
-    out = _bilinear_hwc(image[y0:y1, x0:x1], (oh, ow), antialias, scales)
-    return out[top - ky : top - ky + height, left - kx : left - kx + width]
+    return ResizeCropPlan(slice(y0, y1), slice(x0, x1), (oh, ow), scales, (top - ky, left - kx, height, width), antialias)
+
+
+def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
+    """Finish a planned ``resize_crop`` from the input region ``image[plan.rows, plan.cols]``.
+
+    Args:
+        region: HWC uint8 or float32 pixels of the planned rows and columns.
+        plan: What ``resize_crop_plan`` returned.
+
+    Returns:
+        The ``(height, width, C)`` window.
+    """
+    out = _bilinear_hwc(region, plan.region_size, plan.antialias, plan.scales)
+    top, left, height, width = plan.window
+    return out[top : top + height, left : left + width]
 
 
 def _bilinear_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, scales=(None, None)) -> np.ndarray:

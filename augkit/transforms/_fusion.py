@@ -38,22 +38,28 @@ def _shape_only(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.broadcast_to(np.zeros((), image.dtype), (size[0], size[1], image.shape[2]))
 
 
-def _resized_size(resizer: Transform, image: np.ndarray, params) -> tuple[int, int]:
+def resized_size(resizer: Transform, image: np.ndarray, params) -> tuple[int, int]:
+    """The resizer's output ``(height, width)`` for ``image`` with ``params``."""
     if isinstance(resizer, Resize):
         return resizer.output_size(image.shape[0], image.shape[1])
     return G.shorter_side_size(image.shape[0], image.shape[1], params.shorter)
 
 
 def _apply(resizer: Transform, crop: _CropBase, image: np.ndarray, resize_params, crop_params) -> np.ndarray:
-    size = _resized_size(resizer, image, resize_params)
+    size = resized_size(resizer, image, resize_params)
     p = crop_params
     return G.resize_crop(image, size, p.top, p.left, p.height, p.width, resizer.antialias, crop.fill)
 
 
+def sample_pair(resizer: Transform, crop: _CropBase, image: np.ndarray, rng: np.random.Generator) -> tuple:
+    """Draw both transforms' parameters, with the same generator calls as unfused."""
+    resize_params = resizer.sample(rng, image)
+    return resize_params, crop.sample(rng, _shape_only(image, resized_size(resizer, image, resize_params)))
+
+
 def run_pair(resizer: Transform, crop: _CropBase, image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, tuple]:
     """Sample both transforms' parameters (same draws as unfused) and apply them fused."""
-    resize_params = resizer.sample(rng, image)
-    crop_params = crop.sample(rng, _shape_only(image, _resized_size(resizer, image, resize_params)))
+    resize_params, crop_params = sample_pair(resizer, crop, image, rng)
     return _apply(resizer, crop, image, resize_params, crop_params), (resize_params, crop_params)
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from augkit.encoded import EncodedJpeg
 from augkit.rng import as_generator
 
 SAMPLE_STAGE = "sample"
@@ -127,7 +128,13 @@ class Transform(Configurable):
         raise NotImplementedError
 
     def run(self, image, rng: np.random.Generator) -> tuple[Any, Any]:
-        """Sample parameters and apply them; return ``(output, params)``."""
+        """Sample parameters and apply them; return ``(output, params)``.
+
+        An undecoded ``augkit.encoded.EncodedJpeg`` is decoded first (``Compose`` decodes
+        only the window its first transforms read).
+        """
+        if isinstance(image, EncodedJpeg):
+            image = image.decode()
         params = self.sample(rng, image)
         return self.apply(image, params), params
 

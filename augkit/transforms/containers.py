@@ -15,7 +15,8 @@ import torch
 
 from augkit._image import batch_size, is_batch
 from augkit._validate import check_probability, check_vector
-from augkit.transforms import _fusion
+from augkit.encoded import EncodedJpeg
+from augkit.transforms import _fusion, _window
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_at
 
 
@@ -81,10 +82,14 @@ class Compose(Transform):
         """Apply each child in turn, recording its parameters.
 
         A resize followed by a crop runs fused (only kept pixels are resampled; same
-        parameters, same pixels up to rounding; see ``augkit.transforms._fusion``).
+        parameters, same pixels up to rounding; see ``augkit.transforms._fusion``). An
+        undecoded ``augkit.encoded.EncodedJpeg`` is decoded only where the first transforms
+        read it (``augkit.transforms._window``).
         """
         recorded = []
         transforms, i = self.transforms, 0
+        if isinstance(image, EncodedJpeg):
+            image, recorded, i = _window.run_head(transforms, image, rng)
         while i < len(transforms):
             nxt = transforms[i + 1] if i + 1 < len(transforms) else None
             if _fusion.fused_pair(transforms[i], nxt, image):
@@ -106,6 +111,8 @@ class Compose(Transform):
         if not isinstance(params, ComposeParams) or len(params.params) != len(self.transforms):
             raise ValueError(f"params must be ComposeParams with {len(self.transforms)} entries, got {params!r}")
         transforms, recorded, i = self.transforms, params.params, 0
+        if isinstance(image, EncodedJpeg):
+            image = image.decode()
         while i < len(transforms):
             nxt = transforms[i + 1] if i + 1 < len(transforms) else None
             if _fusion.fused_pair(transforms[i], nxt, image):

@@ -1,0 +1,161 @@
+/* augkit._jpeg: decode one window of a JPEG with libjpeg(-turbo), skipping what it doesn't keep.
+ *
+ * decode_window(data, out, top, left, height, width, strict) writes the RGB pixels of rows
+ * [top, top + height) and columns [left, left + width) of the full decode into `out`, a
+ * writable C-contiguous buffer of height * width * 3 bytes. The pixels equal the full decode's
+ * (islow IDCT, fancy upsampling, as simplejpeg and Pillow decode): columns come from
+ * jpeg_crop_scanline() with a margin, so the upsampler's replicated crop edge never reaches
+ * a kept pixel; rows before the window are skipped with jpeg_skip_scanlines().
+ * With strict set, the rows after the window are still entropy-decoded (skipped) and any
+ * libjpeg warning (corrupt data, premature end) is an error: a file is refused exactly when
+ * a full strict decode refuses it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+
+/* Kept columns stay this far from a crop edge (the fancy upsampler replicates the edge). */
+#define COLUMN_MARGIN 2
+
+typedef struct {
+    struct jpeg_error_mgr base;
+    jmp_buf escape;
+    int strict;
+    char message[JMSG_LENGTH_MAX];
+} ErrorManager;
+
+static void on_error_exit(j_common_ptr cinfo) {
+    ErrorManager *err = (ErrorManager *)cinfo->err;
+    err->base.format_message(cinfo, err->message);
+    longjmp(err->escape, 1);
+}
+
+static void on_emit_message(j_common_ptr cinfo, int level) {
+    ErrorManager *err = (ErrorManager *)cinfo->err;
+    if (level < 0 && err->strict) { /* a warning: corrupt or truncated data */
+        err->base.format_message(cinfo, err->message);
+        longjmp(err->escape, 1);
+    }
+}
+
+/* Runs without the GIL; returns 0 or -1 with err->message set. */
+static int decode_into(const unsigned char *data, size_t size, unsigned char *out, JDIMENSION top, JDIMENSION left,
+                       JDIMENSION height, JDIMENSION width, ErrorManager *err) {
+    struct jpeg_decompress_struct cinfo;
+    unsigned char *volatile rows = NULL;
+    cinfo.err = jpeg_std_error(&err->base);
+    err->base.error_exit = on_error_exit;
+    err->base.emit_message = on_emit_message;
+    if (setjmp(err->escape)) {
+        free(rows);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+        snprintf(err->message, sizeof err->message, "CMYK/YCCK JPEGs are not decoded by windows");
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    cinfo.out_color_space = JCS_RGB;
+    cinfo.dct_method = JDCT_ISLOW;
+    cinfo.do_fancy_upsampling = TRUE;
+    jpeg_start_decompress(&cinfo);
+    if (cinfo.output_components != 3 || top + height > cinfo.output_height || left + width > cinfo.output_width) {
+        snprintf(err->message, sizeof err->message, "window (%u, %u, %u, %u) is outside the %ux%u image", top, left, height,
+                 width, cinfo.output_height, cinfo.output_width);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    JDIMENSION crop_left = left > COLUMN_MARGIN ? left - COLUMN_MARGIN : 0;
+    JDIMENSION crop_right = left + width + COLUMN_MARGIN < cinfo.output_width ? left + width + COLUMN_MARGIN : cinfo.output_width;
+    JDIMENSION crop_width = crop_right - crop_left;
+    if (crop_left > 0 || crop_width < cinfo.output_width) {
+        jpeg_crop_scanline(&cinfo, &crop_left, &crop_width); /* widened to iMCU boundaries */
+    }
+    size_t stride = (size_t)cinfo.output_width * 3; /* output_width is now the cropped width */
+    JDIMENSION batch = cinfo.rec_outbuf_height > 0 ? (JDIMENSION)cinfo.rec_outbuf_height : 1;
+    rows = malloc(stride * batch);
+    JSAMPROW pointers[16];
+    if (rows == NULL || batch > 16) {
+        snprintf(err->message, sizeof err->message, "out of memory");
+        free(rows);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    for (JDIMENSION i = 0; i < batch; i++) pointers[i] = rows + i * stride;
+    if (top > 0) jpeg_skip_scanlines(&cinfo, top);
+    size_t offset = (size_t)(left - crop_left) * 3, row_bytes = (size_t)width * 3;
+    while (cinfo.output_scanline < top + height) {
+        JDIMENSION first = cinfo.output_scanline;
+        JDIMENSION got = jpeg_read_scanlines(&cinfo, pointers, batch);
+        for (JDIMENSION i = 0; i < got; i++) {
+            JDIMENSION y = first + i;
+            if (y >= top && y < top + height) memcpy(out + (size_t)(y - top) * row_bytes, rows + i * stride + offset, row_bytes);
+        }
+    }
+    if (err->strict) {
+        /* Entropy-decode the remaining rows too (libjpeg skips straight to the end when asked
+         * to skip every remaining row, so the last one is read), then check the end marker. */
+        JDIMENSION remaining = cinfo.output_height - cinfo.output_scanline;
+        if (remaining > 1) jpeg_skip_scanlines(&cinfo, remaining - 1);
+        while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, pointers, batch);
+        jpeg_finish_decompress(&cinfo);
+    }
+    free(rows);
+    jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
+
+static PyObject *decode_window(PyObject *self, PyObject *args) {
+    Py_buffer data, out;
+    unsigned int top, left, height, width;
+    int strict = 1;
+    if (!PyArg_ParseTuple(args, "y*w*IIII|p:decode_window", &data, &out, &top, &left, &height, &width, &strict)) return NULL;
+    PyObject *result = NULL;
+    if (height == 0 || width == 0) {
+        PyErr_SetString(PyExc_ValueError, "decode_window: the window must be at least 1x1");
+    } else if (!PyBuffer_IsContiguous(&out, 'C') || (size_t)out.len != (size_t)height * width * 3) {
+        PyErr_Format(PyExc_ValueError, "decode_window: out must be a C-contiguous buffer of %zu bytes, got %zd",
+                     (size_t)height * width * 3, out.len);
+    } else {
+        ErrorManager err;
+        memset(&err, 0, sizeof err);
+        err.strict = strict;
+        int status;
+        Py_BEGIN_ALLOW_THREADS status = decode_into(data.buf, (size_t)data.len, out.buf, top, left, height, width, &err);
+        Py_END_ALLOW_THREADS if (status == 0) {
+            Py_INCREF(Py_None);
+            result = Py_None;
+        }
+        else {
+            PyErr_SetString(PyExc_ValueError, err.message[0] ? err.message : "JPEG decoding failed");
+        }
+    }
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"decode_window", decode_window, METH_VARARGS,
+     "decode_window(data, out, top, left, height, width, strict=True)\n--\n\n"
+     "Decode rows [top, top+height) and columns [left, left+width) of a JPEG as RGB into out."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "augkit._jpeg", "Windowed JPEG decoding (libjpeg-turbo).", -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__jpeg(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL) PyModule_AddIntConstant(m, "LIBJPEG_VERSION", JPEG_LIB_VERSION);
+    return m;
+}

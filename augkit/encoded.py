@@ -1,0 +1,114 @@
+"""JPEGs read but not decoded yet: the header is known, pixels are decoded on demand.
+
+A sample-stage pipeline that starts by cropping (``RandomResizedCrop``, or a resize followed
+by a crop) needs only part of the image. ``open_image`` returns an ``EncodedJpeg`` for such
+files, and ``Compose`` decodes only the rows and columns its first transforms read
+(``augkit.transforms._window``). Every other transform decodes it whole first. Pixels are
+those of the full decode (same libjpeg-turbo settings as ``augkit.decode``); only the work
+is skipped. Decoding a window needs augkit's compiled ``augkit._jpeg`` module; without it
+``open_image`` decodes as ``augkit.decode`` does.
+
+Data outside the decoded window is not checked: a JPEG whose entropy data is corrupt after
+the window decodes without error (the pixels returned are right), while a truncated file
+(no end marker) is refused as by ``augkit.decode``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from augkit import io
+from augkit.errors import ImageDecodeError
+
+#: True when windows can be decoded (augkit's C extension ``augkit._jpeg`` is built).
+WINDOWED_DECODING = io._jpeg is not None
+
+
+class EncodedJpeg:
+    """An upright RGB or grayscale JPEG whose pixels are decoded on demand.
+
+    Args:
+        data: The file's bytes.
+        source: A path or description used in error messages.
+        height: Image height from the header.
+        width: Image width from the header.
+
+    Shape:
+        ``shape`` is ``(height, width, 3)``, the decoded image's.
+    """
+
+    __slots__ = ("data", "source", "height", "width")
+
+    def __init__(self, data: bytes, source: str, height: int, width: int) -> None:
+        self.data, self.source, self.height, self.width = data, source, height, width
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """The decoded image's ``(height, width, 3)``."""
+        return (self.height, self.width, 3)
+
+    def stand_in(self) -> np.ndarray:
+        """A zero-cost read-only array of the image's shape, for sampling parameters from."""
+        return np.broadcast_to(np.zeros((), np.uint8), self.shape)
+
+    def decode(self) -> np.ndarray:
+        """Decode the whole image, as ``augkit.decode`` does."""
+        return self.decode_window(0, 0, self.height, self.width)
+
+    def decode_window(self, top: int, left: int, height: int, width: int) -> np.ndarray:
+        """Decode rows ``[top, top + height)`` and columns ``[left, left + width)``.
+
+        Args:
+            top: First row, >= 0.
+            left: First column, >= 0.
+            height: Rows, >= 1; the window must lie inside the image.
+            width: Columns, >= 1.
+
+        Returns:
+            ``(height, width, 3)`` uint8 RGB array, equal to ``decode()[top:top+height, left:left+width]``.
+
+        Raises:
+            ImageDecodeError: The data is corrupt (in or before the window) or truncated.
+        """
+        if not (0 <= top and 0 <= left and 0 < height and 0 < width and top + height <= self.height and left + width <= self.width):
+            raise ValueError(f"window (top={top}, left={left}, height={height}, width={width}) is outside the {self.height}x{self.width} image")
+        out = np.empty((height, width, 3), np.uint8)
+        try:
+            io._jpeg.decode_window(self.data, out, top, left, height, width, True)
+        except ValueError as error:
+            raise ImageDecodeError(self.source, f"corrupt or truncated JPEG ({error})") from error
+        return out
+
+    def __repr__(self) -> str:
+        return f"EncodedJpeg({self.source!r}, {self.height}x{self.width})"
+
+
+def open_image(source, *, max_pixels: int = io.MAX_PIXELS) -> np.ndarray | EncodedJpeg:
+    """Read an image, leaving it undecoded where a window of it can be decoded later.
+
+    Args:
+        source: As ``augkit.decode``: a path, bytes, a PIL image or an array.
+        max_pixels: Refuse images declaring more pixels than this.
+
+    Returns:
+        An ``EncodedJpeg`` for an upright (EXIF orientation 1) RGB or grayscale JPEG read from
+        a path or bytes when windowed decoding is available; otherwise the decoded
+        ``(H, W, 3)`` uint8 array, exactly as ``augkit.decode`` returns it.
+
+    Raises:
+        ImageDecodeError: As ``augkit.decode`` (a corrupt JPEG header is refused here; the
+            data is checked when pixels are decoded).
+    """
+    if not WINDOWED_DECODING or not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return io.decode(source, max_pixels=max_pixels)
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        data = io.read_file(name)
+    else:
+        data, name = bytes(source), f"<bytes: {len(source)}>"
+    header = io.jpeg_header(data, name, max_pixels) if data.startswith(io.JPEG_MAGIC) else None
+    if header is None or header[2] not in ("YCbCr", "RGB", "Gray") or io.jpeg_exif_orientation(data) != 1:
+        return io.decode_bytes(data, name, max_pixels=max_pixels)
+    return EncodedJpeg(data, name, header[0], header[1])
