@@ -45,6 +45,14 @@
 #define KERNEL static inline
 #endif
 
+/* The AVX2 + FMA pass (x86-64, GCC or clang): compiled with target attributes, picked at
+ * load time. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define FAST_PATH 1
+#else
+#define FAST_PATH 0
+#endif
+
 #define BLOCK 512
 #define MAX_OPS 16
 
@@ -64,6 +72,7 @@ typedef struct {
     float a;       /* float32(1 - factor) (blends) */
     double ad;     /* (double)a */
     int exact;     /* saturation: the double blend is exact; contrast: the affine form is */
+    float mean;    /* contrast: the mean gray */
     double c;      /* contrast: (double)mean * (double)a */
     uint8_t table[256]; /* contrast: the exact table (used when !exact) */
 } Op;
@@ -332,6 +341,195 @@ PASS_CLONES static void run_pass(const uint8_t *data, const Image *im, const Op 
         *gray_sum = total;
 }
 
+/* ---------------------------------------------------------------- AVX2 + FMA pass
+ *
+ * With FMA in hardware the fused operations need no emulation: ``_mm256_fmadd_ps`` rounds
+ * once, as torch's kernels do, and every other float32 operation is the same IEEE
+ * operation, so this pass computes torchvision's arithmetic directly, eight pixels per
+ * vector, all operations of a pass on registers (the image is read and written once per
+ * pass, through byte planes). Picked at load time where the CPU has AVX2 and FMA. */
+#if FAST_PATH
+#include <immintrin.h>
+#define FAST __attribute__((target("avx2,fma")))
+#define FAST_KERNEL static inline __attribute__((always_inline, target("avx2,fma")))
+#define TRUNC (_MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
+
+/* trunc(clamp(y, 0, 255)); a NaN gives 0. */
+FAST_KERNEL __m256 v_clamp255(__m256 y) {
+    y = _mm256_round_ps(y, TRUNC);
+    return _mm256_min_ps(_mm256_max_ps(y, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+}
+
+FAST_KERNEL __m256 v_clamp01(__m256 y) {
+    return _mm256_min_ps(_mm256_max_ps(y, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
+}
+
+/* floor(fma(b, w_b, fma(g, w_g, r * w_r))): torchvision's floored gray (never negative). */
+FAST_KERNEL __m256 v_gray(__m256 r, __m256 g, __m256 b) {
+    __m256 s = _mm256_mul_ps(r, _mm256_set1_ps(W_R));
+    s = _mm256_fmadd_ps(g, _mm256_set1_ps(W_G), s);
+    s = _mm256_fmadd_ps(b, _mm256_set1_ps(W_B), s);
+    return _mm256_round_ps(s, TRUNC);
+}
+
+/* cond ? x : y */
+FAST_KERNEL __m256 v_sel(__m256 cond, __m256 x, __m256 y) { return _mm256_blendv_ps(y, x, cond); }
+
+FAST_KERNEL void v_hue(__m256 *R, __m256 *G, __m256 *B, float shift) {
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const __m256 inv255 = _mm256_set1_ps(INV255);
+    /* _rgb_to_hsv on x * float32(1 / 255) */
+    __m256 r = _mm256_mul_ps(*R, inv255), g = _mm256_mul_ps(*G, inv255), b = _mm256_mul_ps(*B, inv255);
+    __m256 mx = _mm256_max_ps(_mm256_max_ps(r, g), b);
+    __m256 mn = _mm256_min_ps(_mm256_min_ps(r, g), b);
+    __m256 eqc = _mm256_cmp_ps(mx, mn, _CMP_EQ_OQ);
+    __m256 range = _mm256_sub_ps(mx, mn);
+    __m256 s = _mm256_div_ps(range, v_sel(eqc, one, mx));
+    __m256 div = v_sel(eqc, one, range);
+    /* h = bc - gc (max is r), (rc + 2) - bc (max is g), (gc + 4) - rc (else) */
+    __m256 is_r = _mm256_cmp_ps(mx, r, _CMP_EQ_OQ);
+    __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(mx, g, _CMP_EQ_OQ));
+    __m256 first = v_sel(is_r, b, v_sel(is_g, r, g));
+    __m256 second = v_sel(is_r, g, v_sel(is_g, b, r));
+    __m256 offset = v_sel(is_r, zero, v_sel(is_g, _mm256_set1_ps(2.0f), _mm256_set1_ps(4.0f)));
+    __m256 h = _mm256_add_ps(_mm256_div_ps(_mm256_sub_ps(mx, first), div), offset);
+    h = _mm256_sub_ps(h, _mm256_div_ps(_mm256_sub_ps(mx, second), div));
+    h = _mm256_add_ps(_mm256_mul_ps(h, _mm256_set1_ps(SIXTH)), one);
+    h = v_sel(_mm256_cmp_ps(h, one, _CMP_GE_OQ), _mm256_sub_ps(h, one), h);
+    /* (h + shift) remainder 1 (see hue()) */
+    h = _mm256_add_ps(h, _mm256_set1_ps(shift));
+    h = v_sel(_mm256_cmp_ps(h, zero, _CMP_LT_OQ), _mm256_add_ps(h, one), h);
+    h = v_sel(_mm256_cmp_ps(h, one, _CMP_GE_OQ), _mm256_sub_ps(h, one), h);
+    /* _hsv_to_rgb */
+    __m256 h6 = _mm256_mul_ps(h, _mm256_set1_ps(6.0f));
+    __m256 sector = _mm256_round_ps(h6, TRUNC);
+    __m256 f = _mm256_sub_ps(h6, sector);
+    __m256 sxf = _mm256_mul_ps(s, f);
+    __m256 oms = _mm256_sub_ps(one, s);
+    __m256 q = v_clamp01(_mm256_mul_ps(_mm256_sub_ps(one, sxf), mx));
+    __m256 t = v_clamp01(_mm256_mul_ps(_mm256_add_ps(sxf, oms), mx));
+    __m256 p = v_clamp01(_mm256_mul_ps(oms, mx));
+    __m256 v = mx;
+    /* sector 6 (h6 rounded up to 6) is sector 0; r = v q p p t v, g = t v v q p p, b = p p t v v q */
+    __m256 s0 = _mm256_or_ps(_mm256_cmp_ps(sector, zero, _CMP_EQ_OQ), _mm256_cmp_ps(sector, _mm256_set1_ps(6.0f), _CMP_EQ_OQ));
+    __m256 s1 = _mm256_cmp_ps(sector, one, _CMP_EQ_OQ);
+    __m256 s2 = _mm256_cmp_ps(sector, _mm256_set1_ps(2.0f), _CMP_EQ_OQ);
+    __m256 s3 = _mm256_cmp_ps(sector, _mm256_set1_ps(3.0f), _CMP_EQ_OQ);
+    __m256 s4 = _mm256_cmp_ps(sector, _mm256_set1_ps(4.0f), _CMP_EQ_OQ);
+    __m256 s5 = _mm256_cmp_ps(sector, _mm256_set1_ps(5.0f), _CMP_EQ_OQ);
+    __m256 ro = v_sel(s4, t, p);
+    ro = v_sel(s1, q, ro);
+    ro = v_sel(_mm256_or_ps(s0, s5), v, ro);
+    __m256 go = v_sel(s3, q, p);
+    go = v_sel(_mm256_or_ps(s1, s2), v, go);
+    go = v_sel(s0, t, go);
+    __m256 bo = v_sel(s5, q, v);
+    bo = v_sel(s2, t, bo);
+    bo = v_sel(_mm256_or_ps(s0, s1), p, bo);
+    const __m256 to_u8 = _mm256_set1_ps(TO_U8);
+    *R = _mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC);
+    *G = _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC);
+    *B = _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC);
+}
+
+FAST_KERNEL __m256 v_load8(const uint8_t *p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+    int64_t total = 0;
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i gather = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    uint8_t *P0 = k->planes[0], *P1 = k->planes[1], *P2 = k->planes[2];
+    for (Py_ssize_t start = 0; start < im->pixels; start += BLOCK) {
+        int n = (int)(im->pixels - start < BLOCK ? im->pixels - start : BLOCK);
+        if (im->planar) {
+            memcpy(P0, data + start, n);
+            memcpy(P1, data + im->pixels + start, n);
+            memcpy(P2, data + 2 * im->pixels + start, n);
+        } else {
+            split_rgb(data + 3 * start, P0, P1, P2, n);
+        }
+        __m256i sum = _mm256_setzero_si256();
+        for (int i = 0; i < n; i += 8) {
+            __m256 r = v_load8(P0 + i), g = v_load8(P1 + i), b = v_load8(P2 + i);
+            for (int j = 0; j < count; j++) {
+                const Op *op = &ops[j];
+                const __m256 f = _mm256_set1_ps(op->f);
+                switch (op->op) {
+                case BRIGHTNESS:
+                    r = v_clamp255(_mm256_mul_ps(r, f));
+                    g = v_clamp255(_mm256_mul_ps(g, f));
+                    b = v_clamp255(_mm256_mul_ps(b, f));
+                    break;
+                case CONTRAST: {
+                    const __m256 a = _mm256_set1_ps(op->a), mean = _mm256_set1_ps(op->mean);
+                    r = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(r, f)));
+                    g = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(g, f)));
+                    b = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(b, f)));
+                    break;
+                }
+                case SATURATION: {
+                    const __m256 a = _mm256_set1_ps(op->a), gray = v_gray(r, g, b);
+                    r = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(r, f)));
+                    g = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(g, f)));
+                    b = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(b, f)));
+                    break;
+                }
+                default:
+                    v_hue(&r, &g, &b, op->f);
+                }
+            }
+            if (gray_sum) {
+                __m256i level = _mm256_cvttps_epi32(v_gray(r, g, b));
+                __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
+                sum = _mm256_add_epi32(sum, _mm256_and_si256(level, valid));
+            }
+            if (count > 0) {
+                /* 8 levels per channel back to bytes: r0-3 g0-3 b0-3 b0-3 | r4-7 g4-7 b4-7 b4-7 */
+                __m256i ri = _mm256_cvttps_epi32(r), gi = _mm256_cvttps_epi32(g), bi = _mm256_cvttps_epi32(b);
+                __m256i words = _mm256_packus_epi16(_mm256_packus_epi32(ri, gi), _mm256_packus_epi32(bi, bi));
+                __m256i bytes = _mm256_permutevar8x32_epi32(words, gather);
+                __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
+                _mm_storel_epi64((__m128i *)(P0 + i), lo);
+                _mm_storel_epi64((__m128i *)(P1 + i), _mm_unpackhi_epi64(lo, lo));
+                _mm_storel_epi64((__m128i *)(P2 + i), hi);
+            }
+        }
+        if (gray_sum) {
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+            total += _mm_cvtsi128_si32(s4);
+        }
+        if (count > 0 || (!gray_sum && data != im->dst)) {
+            if (im->planar) {
+                memcpy(im->dst + start, P0, n);
+                memcpy(im->dst + im->pixels + start, P1, n);
+                memcpy(im->dst + 2 * im->pixels + start, P2, n);
+            } else {
+                merge_rgb(im->dst + 3 * start, P0, P1, P2, n);
+            }
+        }
+    }
+    if (gray_sum)
+        *gray_sum = total;
+}
+#endif
+
+/* 1 where run_pass_fast is used (the CPU has AVX2 and FMA); _simd() switches it for tests. */
+static int use_fast = 0;
+
+static void pass(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+#if FAST_PATH
+    if (use_fast) {
+        run_pass_fast(data, im, ops, count, gray_sum, k);
+        return;
+    }
+#endif
+    run_pass(data, im, ops, count, gray_sum, k);
+}
+
 /* ---------------------------------------------------------------- exactness checks */
 
 static int exponent(float v) {
@@ -355,6 +553,7 @@ static int blend_is_exact(float f, float a) {
 static void prepare_contrast(Op *op, int64_t gray_sum, Py_ssize_t pixels) {
     /* torch.mean of the float32 gray: the sum (exact below 2^24) divided by the count. */
     float mean = (float)gray_sum / (float)pixels;
+    op->mean = mean;
     op->c = (double)mean * (double)op->a; /* exact: 24 x 24 bits */
     op->exact = fabsf(op->f) < 1048576.0f && fabsf(op->a) < 1048576.0f;
     for (int x = 0; x < 256; x++) {
@@ -460,6 +659,7 @@ static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
         PyErr_NoMemory();
         goto done;
     }
+    memset(k->planes, 0, sizeof(k->planes)); /* the vector pass reads whole vectors past a block's end */
     Py_BEGIN_ALLOW_THREADS
     /* Each contrast ends a pass over the operations before it (summing the gray), then
      * starts the next one; the last pass runs the operations after the last contrast. */
@@ -469,13 +669,13 @@ static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
         if (ops[j].op != CONTRAST)
             continue;
         int64_t gray_sum = 0;
-        run_pass(data, &im, ops + first, j - first, &gray_sum, k);
+        pass(data, &im, ops + first, j - first, &gray_sum, k);
         if (j > first)
             data = im.dst;
         prepare_contrast(&ops[j], gray_sum, im.pixels);
         first = j;
     }
-    run_pass(data, &im, ops + first, count - first, NULL, k);
+    pass(data, &im, ops + first, count - first, NULL, k);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(k);
     Py_INCREF(Py_None);
@@ -486,6 +686,19 @@ done:
     return result;
 }
 
+static PyObject *simd(PyObject *self, PyObject *args) {
+    int enable = -1;
+    if (!PyArg_ParseTuple(args, "|p:_simd", &enable))
+        return NULL;
+    int available = 0;
+#if FAST_PATH
+    available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    if (enable >= 0)
+        use_fast = enable && available;
+    return PyBool_FromLong(use_fast);
+}
+
 static PyMethodDef methods[] = {
     {"jitter", (PyCFunction)(void (*)(void))jitter, METH_VARARGS | METH_KEYWORDS,
      "jitter(image, out, brightness, contrast, saturation, hue, order, planar=False)\n--\n\n"
@@ -493,6 +706,10 @@ static PyMethodDef methods[] = {
      "image and out: C-contiguous uint8 [H, W, 3] (or [3, H, W] with planar=True), may be\n"
      "the same buffer. Factors: float or None (skipped, as is a neutral one). order: the\n"
      "operation indices (0 brightness, 1 contrast, 2 saturation, 3 hue) in order."},
+    {"_simd", simd, METH_VARARGS,
+     "_simd([enable]) -> bool\n--\n\n"
+     "Whether the AVX2 + FMA pass is used; with ``enable``, switch it (on only where the CPU has\n"
+     "AVX2 and FMA). For tests of the portable pass."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -500,4 +717,10 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "augkit._color",
                                     "Native uint8 ColorJitter kernel (torchvision v2 arithmetic).", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__color(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__color(void) {
+#if FAST_PATH
+    __builtin_cpu_init();
+    use_fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return PyModule_Create(&module);
+}
