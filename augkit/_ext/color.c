@@ -375,11 +375,16 @@ FAST_KERNEL __m256 v_gray(__m256 r, __m256 g, __m256 b) {
 /* cond ? x : y */
 FAST_KERNEL __m256 v_sel(__m256 cond, __m256 x, __m256 y) { return _mm256_blendv_ps(y, x, cond); }
 
-FAST_KERNEL void v_hue(__m256 *R, __m256 *G, __m256 *B, float shift) {
+/* _rgb_to_hsv in place: (r, g, b) levels -> (h, s, v). Hue is split in two loops over a
+ * block (each short enough for the out-of-order core to overlap several vectors' long
+ * dependency chains). */
+FAST_KERNEL void v_to_hsv(float *R, float *G, float *B) {
     const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
     const __m256 inv255 = _mm256_set1_ps(INV255);
-    /* _rgb_to_hsv on x * float32(1 / 255) */
-    __m256 r = _mm256_mul_ps(*R, inv255), g = _mm256_mul_ps(*G, inv255), b = _mm256_mul_ps(*B, inv255);
+    /* on x * float32(1 / 255) */
+    __m256 r = _mm256_mul_ps(_mm256_loadu_ps(R), inv255);
+    __m256 g = _mm256_mul_ps(_mm256_loadu_ps(G), inv255);
+    __m256 b = _mm256_mul_ps(_mm256_loadu_ps(B), inv255);
     __m256 mx = _mm256_max_ps(_mm256_max_ps(r, g), b);
     __m256 mn = _mm256_min_ps(_mm256_min_ps(r, g), b);
     __m256 eqc = _mm256_cmp_ps(mx, mn, _CMP_EQ_OQ);
@@ -396,20 +401,25 @@ FAST_KERNEL void v_hue(__m256 *R, __m256 *G, __m256 *B, float shift) {
     h = _mm256_sub_ps(h, _mm256_div_ps(_mm256_sub_ps(mx, second), div));
     h = _mm256_add_ps(_mm256_mul_ps(h, _mm256_set1_ps(SIXTH)), one);
     h = v_sel(_mm256_cmp_ps(h, one, _CMP_GE_OQ), _mm256_sub_ps(h, one), h);
-    /* (h + shift) remainder 1 (see hue()) */
-    h = _mm256_add_ps(h, _mm256_set1_ps(shift));
+    _mm256_storeu_ps(R, h);
+    _mm256_storeu_ps(G, s);
+    _mm256_storeu_ps(B, mx);
+}
+
+/* (h + shift) remainder 1 (see hue()), then _hsv_to_rgb and the truncation to levels. */
+FAST_KERNEL void v_from_hsv(float *R, float *G, float *B, __m256 shift) {
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    __m256 h = _mm256_add_ps(_mm256_loadu_ps(R), shift), s = _mm256_loadu_ps(G), v = _mm256_loadu_ps(B);
     h = v_sel(_mm256_cmp_ps(h, zero, _CMP_LT_OQ), _mm256_add_ps(h, one), h);
     h = v_sel(_mm256_cmp_ps(h, one, _CMP_GE_OQ), _mm256_sub_ps(h, one), h);
-    /* _hsv_to_rgb */
     __m256 h6 = _mm256_mul_ps(h, _mm256_set1_ps(6.0f));
     __m256 sector = _mm256_round_ps(h6, TRUNC);
     __m256 f = _mm256_sub_ps(h6, sector);
     __m256 sxf = _mm256_mul_ps(s, f);
     __m256 oms = _mm256_sub_ps(one, s);
-    __m256 q = v_clamp01(_mm256_mul_ps(_mm256_sub_ps(one, sxf), mx));
-    __m256 t = v_clamp01(_mm256_mul_ps(_mm256_add_ps(sxf, oms), mx));
-    __m256 p = v_clamp01(_mm256_mul_ps(oms, mx));
-    __m256 v = mx;
+    __m256 q = v_clamp01(_mm256_mul_ps(_mm256_sub_ps(one, sxf), v));
+    __m256 t = v_clamp01(_mm256_mul_ps(_mm256_add_ps(sxf, oms), v));
+    __m256 p = v_clamp01(_mm256_mul_ps(oms, v));
     /* sector 6 (h6 rounded up to 6) is sector 0; r = v q p p t v, g = t v v q p p, b = p p t v v q */
     __m256 s0 = _mm256_or_ps(_mm256_cmp_ps(sector, zero, _CMP_EQ_OQ), _mm256_cmp_ps(sector, _mm256_set1_ps(6.0f), _CMP_EQ_OQ));
     __m256 s1 = _mm256_cmp_ps(sector, one, _CMP_EQ_OQ);
@@ -427,13 +437,51 @@ FAST_KERNEL void v_hue(__m256 *R, __m256 *G, __m256 *B, float shift) {
     bo = v_sel(s2, t, bo);
     bo = v_sel(_mm256_or_ps(s0, s1), p, bo);
     const __m256 to_u8 = _mm256_set1_ps(TO_U8);
-    *R = _mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC);
-    *G = _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC);
-    *B = _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC);
+    _mm256_storeu_ps(R, _mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC));
+    _mm256_storeu_ps(G, _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC));
+    _mm256_storeu_ps(B, _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC));
 }
 
 FAST_KERNEL __m256 v_load8(const uint8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+/* The operations, one loop each over a block of nv (a multiple of 8) planar float levels. */
+FAST_KERNEL void v_apply(Block *k, int nv, const Op *op) {
+    float *R = k->r, *G = k->g, *B = k->b;
+    const __m256 f = _mm256_set1_ps(op->f), a = _mm256_set1_ps(op->a);
+    switch (op->op) {
+    case BRIGHTNESS:
+        for (int i = 0; i < nv; i += 8) {
+            _mm256_storeu_ps(R + i, v_clamp255(_mm256_mul_ps(_mm256_loadu_ps(R + i), f)));
+            _mm256_storeu_ps(G + i, v_clamp255(_mm256_mul_ps(_mm256_loadu_ps(G + i), f)));
+            _mm256_storeu_ps(B + i, v_clamp255(_mm256_mul_ps(_mm256_loadu_ps(B + i), f)));
+        }
+        break;
+    case CONTRAST: {
+        const __m256 mean = _mm256_set1_ps(op->mean);
+        for (int i = 0; i < nv; i += 8) {
+            _mm256_storeu_ps(R + i, v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(_mm256_loadu_ps(R + i), f))));
+            _mm256_storeu_ps(G + i, v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(_mm256_loadu_ps(G + i), f))));
+            _mm256_storeu_ps(B + i, v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(_mm256_loadu_ps(B + i), f))));
+        }
+        break;
+    }
+    case SATURATION:
+        for (int i = 0; i < nv; i += 8) {
+            __m256 r = _mm256_loadu_ps(R + i), g = _mm256_loadu_ps(G + i), b = _mm256_loadu_ps(B + i);
+            __m256 gray = v_gray(r, g, b);
+            _mm256_storeu_ps(R + i, v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(r, f))));
+            _mm256_storeu_ps(G + i, v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(g, f))));
+            _mm256_storeu_ps(B + i, v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(b, f))));
+        }
+        break;
+    default:
+        for (int i = 0; i < nv; i += 8)
+            v_to_hsv(R + i, G + i, B + i);
+        for (int i = 0; i < nv; i += 8)
+            v_from_hsv(R + i, G + i, B + i, f);
+    }
 }
 
 FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
@@ -443,6 +491,7 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
     uint8_t *P0 = k->planes[0], *P1 = k->planes[1], *P2 = k->planes[2];
     for (Py_ssize_t start = 0; start < im->pixels; start += BLOCK) {
         int n = (int)(im->pixels - start < BLOCK ? im->pixels - start : BLOCK);
+        int nv = (n + 7) & ~7;
         if (im->planar) {
             memcpy(P0, data + start, n);
             memcpy(P1, data + im->pixels + start, n);
@@ -450,44 +499,33 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
         } else {
             split_rgb(data + 3 * start, P0, P1, P2, n);
         }
-        __m256i sum = _mm256_setzero_si256();
-        for (int i = 0; i < n; i += 8) {
-            __m256 r = v_load8(P0 + i), g = v_load8(P1 + i), b = v_load8(P2 + i);
-            for (int j = 0; j < count; j++) {
-                const Op *op = &ops[j];
-                const __m256 f = _mm256_set1_ps(op->f);
-                switch (op->op) {
-                case BRIGHTNESS:
-                    r = v_clamp255(_mm256_mul_ps(r, f));
-                    g = v_clamp255(_mm256_mul_ps(g, f));
-                    b = v_clamp255(_mm256_mul_ps(b, f));
-                    break;
-                case CONTRAST: {
-                    const __m256 a = _mm256_set1_ps(op->a), mean = _mm256_set1_ps(op->mean);
-                    r = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(r, f)));
-                    g = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(g, f)));
-                    b = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(b, f)));
-                    break;
-                }
-                case SATURATION: {
-                    const __m256 a = _mm256_set1_ps(op->a), gray = v_gray(r, g, b);
-                    r = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(r, f)));
-                    g = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(g, f)));
-                    b = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(b, f)));
-                    break;
-                }
-                default:
-                    v_hue(&r, &g, &b, op->f);
-                }
+        if (count > 0 || gray_sum) {
+            for (int i = 0; i < nv; i += 8) {
+                _mm256_storeu_ps(k->r + i, v_load8(P0 + i));
+                _mm256_storeu_ps(k->g + i, v_load8(P1 + i));
+                _mm256_storeu_ps(k->b + i, v_load8(P2 + i));
             }
-            if (gray_sum) {
-                __m256i level = _mm256_cvttps_epi32(v_gray(r, g, b));
+        }
+        for (int j = 0; j < count; j++)
+            v_apply(k, nv, &ops[j]);
+        if (gray_sum) {
+            __m256i sum = _mm256_setzero_si256();
+            for (int i = 0; i < nv; i += 8) {
+                __m256 gray = v_gray(_mm256_loadu_ps(k->r + i), _mm256_loadu_ps(k->g + i), _mm256_loadu_ps(k->b + i));
                 __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
-                sum = _mm256_add_epi32(sum, _mm256_and_si256(level, valid));
+                sum = _mm256_add_epi32(sum, _mm256_and_si256(_mm256_cvttps_epi32(gray), valid));
             }
-            if (count > 0) {
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+            total += _mm_cvtsi128_si32(s4);
+        }
+        if (count > 0) {
+            for (int i = 0; i < nv; i += 8) {
                 /* 8 levels per channel back to bytes: r0-3 g0-3 b0-3 b0-3 | r4-7 g4-7 b4-7 b4-7 */
-                __m256i ri = _mm256_cvttps_epi32(r), gi = _mm256_cvttps_epi32(g), bi = _mm256_cvttps_epi32(b);
+                __m256i ri = _mm256_cvttps_epi32(_mm256_loadu_ps(k->r + i));
+                __m256i gi = _mm256_cvttps_epi32(_mm256_loadu_ps(k->g + i));
+                __m256i bi = _mm256_cvttps_epi32(_mm256_loadu_ps(k->b + i));
                 __m256i words = _mm256_packus_epi16(_mm256_packus_epi32(ri, gi), _mm256_packus_epi32(bi, bi));
                 __m256i bytes = _mm256_permutevar8x32_epi32(words, gather);
                 __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
@@ -495,12 +533,6 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
                 _mm_storel_epi64((__m128i *)(P1 + i), _mm_unpackhi_epi64(lo, lo));
                 _mm_storel_epi64((__m128i *)(P2 + i), hi);
             }
-        }
-        if (gray_sum) {
-            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-            total += _mm_cvtsi128_si32(s4);
         }
         if (count > 0 || (!gray_sum && data != im->dst)) {
             if (im->planar) {
