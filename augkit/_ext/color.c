@@ -164,9 +164,8 @@ KERNEL void hue(Block *k, int n, float shift) {
         /* (h + shift) remainder 1, h in [0, 1) and shift in [-1, 1]. Where torch's
          * remainder rounds up to 1.0 this gives 0.0: both land in sector 0 with f = 0. */
         h = h + shift;
-        float up = h + 1.0f, down = h - 1.0f;
-        h = h < 0.0f ? up : h;
-        h = h >= 1.0f ? down : h;
+        h = h < 0.0f ? h + 1.0f : h;
+        h = h >= 1.0f ? h - 1.0f : h; /* h + 1 rounds to 1 for h > -2^-25: 0 then */
         /* _hsv_to_rgb; the sector as a float keeps every select in one vector width */
         float h6 = h * 6.0f;
         float sector = (float)(int)h6;
@@ -360,10 +359,6 @@ FAST_KERNEL __m256 v_clamp255(__m256 y) {
     return _mm256_min_ps(_mm256_max_ps(y, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
 }
 
-FAST_KERNEL __m256 v_clamp01(__m256 y) {
-    return _mm256_min_ps(_mm256_max_ps(y, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
-}
-
 /* floor(fma(b, w_b, fma(g, w_g, r * w_r))): torchvision's floored gray (never negative). */
 FAST_KERNEL __m256 v_gray(__m256 r, __m256 g, __m256 b) {
     __m256 s = _mm256_mul_ps(r, _mm256_set1_ps(W_R));
@@ -417,9 +412,13 @@ FAST_KERNEL void v_from_hsv(float *R, float *G, float *B, __m256 shift) {
     __m256 f = _mm256_sub_ps(h6, sector);
     __m256 sxf = _mm256_mul_ps(s, f);
     __m256 oms = _mm256_sub_ps(one, s);
-    __m256 q = v_clamp01(_mm256_mul_ps(_mm256_sub_ps(one, sxf), v));
-    __m256 t = v_clamp01(_mm256_mul_ps(_mm256_add_ps(sxf, oms), v));
-    __m256 p = v_clamp01(_mm256_mul_ps(oms, v));
+    /* torchvision clamps q, t and p to [0, 1]; here they never leave it: v = x * float32(1 / 255)
+     * <= 1 for x <= 255, s = range / v is in [0, 1] (rounding is monotone), f in [0, 1), so
+     * 1 - s * f, s * f + (1 - s) (<= s + (1 - s) rounded, i.e. 1) and 1 - s are in [0, 1]
+     * (checked on all 2^24 colours by scripts/check_color_exhaustive.py). */
+    __m256 q = _mm256_mul_ps(_mm256_sub_ps(one, sxf), v);
+    __m256 t = _mm256_mul_ps(_mm256_add_ps(sxf, oms), v);
+    __m256 p = _mm256_mul_ps(oms, v);
     /* sector 6 (h6 rounded up to 6) is sector 0; r = v q p p t v, g = t v v q p p, b = p p t v v q */
     __m256 s0 = _mm256_or_ps(_mm256_cmp_ps(sector, zero, _CMP_EQ_OQ), _mm256_cmp_ps(sector, _mm256_set1_ps(6.0f), _CMP_EQ_OQ));
     __m256 s1 = _mm256_cmp_ps(sector, one, _CMP_EQ_OQ);
