@@ -483,7 +483,11 @@ FAST_KERNEL void v_apply(Block *k, int nv, const Op *op) {
     }
 }
 
-FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+/* As run_pass; ``blocked_in`` / ``blocked_out``: an interleaved image's data is (or is written)
+ * block by block as three planes in the block's own bytes (between the passes around a
+ * contrast, which saves splitting and merging the pixels again). */
+FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k,
+                               int blocked_in, int blocked_out) {
     int64_t total = 0;
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i gather = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -495,6 +499,10 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
             memcpy(P0, data + start, n);
             memcpy(P1, data + im->pixels + start, n);
             memcpy(P2, data + 2 * im->pixels + start, n);
+        } else if (blocked_in) {
+            memcpy(P0, data + 3 * start, n);
+            memcpy(P1, data + 3 * start + n, n);
+            memcpy(P2, data + 3 * start + 2 * n, n);
         } else {
             split_rgb(data + 3 * start, P0, P1, P2, n);
         }
@@ -533,11 +541,15 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
                 _mm_storel_epi64((__m128i *)(P2 + i), hi);
             }
         }
-        if (count > 0 || (!gray_sum && data != im->dst)) {
+        if (count > 0 || (!gray_sum && (data != im->dst || blocked_in != blocked_out))) {
             if (im->planar) {
                 memcpy(im->dst + start, P0, n);
                 memcpy(im->dst + im->pixels + start, P1, n);
                 memcpy(im->dst + 2 * im->pixels + start, P2, n);
+            } else if (blocked_out) {
+                memcpy(im->dst + 3 * start, P0, n);
+                memcpy(im->dst + 3 * start + n, P1, n);
+                memcpy(im->dst + 3 * start + 2 * n, P2, n);
             } else {
                 merge_rgb(im->dst + 3 * start, P0, P1, P2, n);
             }
@@ -551,10 +563,11 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
 /* 1 where run_pass_fast is used (the CPU has AVX2 and FMA); _simd() switches it for tests. */
 static int use_fast = 0;
 
-static void pass(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+static void pass(int fast, const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k,
+                 int blocked_in, int blocked_out) {
 #if FAST_PATH
-    if (use_fast) {
-        run_pass_fast(data, im, ops, count, gray_sum, k);
+    if (fast) {
+        run_pass_fast(data, im, ops, count, gray_sum, k, blocked_in, blocked_out);
         return;
     }
 #endif
@@ -695,18 +708,18 @@ static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
     /* Each contrast ends a pass over the operations before it (summing the gray), then
      * starts the next one; the last pass runs the operations after the last contrast. */
     const uint8_t *data = im.src;
-    int first = 0;
+    int fast = use_fast, first = 0, blocked = fast && !planar, blocked_in = 0;
     for (int j = 0; j < count && im.pixels > 0; j++) {
         if (ops[j].op != CONTRAST)
             continue;
         int64_t gray_sum = 0;
-        pass(data, &im, ops + first, j - first, &gray_sum, k);
+        pass(fast, data, &im, ops + first, j - first, &gray_sum, k, blocked_in, blocked);
         if (j > first)
-            data = im.dst;
+            data = im.dst, blocked_in = blocked;
         prepare_contrast(&ops[j], gray_sum, im.pixels);
         first = j;
     }
-    pass(data, &im, ops + first, count - first, NULL, k);
+    pass(fast, data, &im, ops + first, count - first, NULL, k, blocked_in, 0);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(k);
     Py_INCREF(Py_None);
