@@ -367,49 +367,61 @@ FAST_KERNEL __m256 v_gray(__m256 r, __m256 g, __m256 b) {
     return _mm256_round_ps(s, TRUNC);
 }
 
+/* Comparisons on the bits (integer compares issue on more ports than float ones): for floats
+ * that are not NaN and not -0, == is equality of the bits, and x >= 1 is bits(x) > bits(1) - 1
+ * (negative floats are negative integers). */
+FAST_KERNEL __m256 v_eq(__m256 x, __m256 y) {
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_castps_si256(x), _mm256_castps_si256(y)));
+}
+
+FAST_KERNEL __m256 v_ge1(__m256 x) {
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(0x3f7fffff)));
+}
+
 /* cond ? x : y */
 FAST_KERNEL __m256 v_sel(__m256 cond, __m256 x, __m256 y) { return _mm256_blendv_ps(y, x, cond); }
 
-/* _rgb_to_hsv in place: (r, g, b) levels -> (h, s, v). Hue is split in two loops over a
- * block (each short enough for the out-of-order core to overlap several vectors' long
- * dependency chains). */
-FAST_KERNEL void v_to_hsv(float *R, float *G, float *B) {
-    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+typedef struct {
+    __m256 r, g, b;
+} V3;
+
+/* _rgb_to_hsv: (r, g, b) levels -> (h, s, v). Hue runs as two loops over a block (each short
+ * enough for the out-of-order core to overlap several vectors' long dependency chains). */
+FAST_KERNEL V3 v_to_hsv(V3 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 inv255 = _mm256_set1_ps(INV255);
     /* on x * float32(1 / 255) */
-    __m256 r = _mm256_mul_ps(_mm256_loadu_ps(R), inv255);
-    __m256 g = _mm256_mul_ps(_mm256_loadu_ps(G), inv255);
-    __m256 b = _mm256_mul_ps(_mm256_loadu_ps(B), inv255);
+    __m256 r = _mm256_mul_ps(x.r, inv255), g = _mm256_mul_ps(x.g, inv255), b = _mm256_mul_ps(x.b, inv255);
     __m256 mx = _mm256_max_ps(_mm256_max_ps(r, g), b);
     __m256 mn = _mm256_min_ps(_mm256_min_ps(r, g), b);
-    __m256 eqc = _mm256_cmp_ps(mx, mn, _CMP_EQ_OQ);
+    __m256 eqc = v_eq(mx, mn);
     __m256 range = _mm256_sub_ps(mx, mn);
     __m256 s = _mm256_div_ps(range, v_sel(eqc, one, mx));
     __m256 div = v_sel(eqc, one, range);
     /* h = bc - gc (max is r), (rc + 2) - bc (max is g), (gc + 4) - rc (else) */
-    __m256 is_r = _mm256_cmp_ps(mx, r, _CMP_EQ_OQ);
-    __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(mx, g, _CMP_EQ_OQ));
+    __m256 is_r = v_eq(mx, r);
+    __m256 is_g = _mm256_andnot_ps(is_r, v_eq(mx, g));
     __m256 first = v_sel(is_r, b, v_sel(is_g, r, g));
     __m256 second = v_sel(is_r, g, v_sel(is_g, b, r));
-    __m256 offset = v_sel(is_r, zero, v_sel(is_g, _mm256_set1_ps(2.0f), _mm256_set1_ps(4.0f)));
+    __m256 offset = _mm256_andnot_ps(is_r, v_sel(is_g, _mm256_set1_ps(2.0f), _mm256_set1_ps(4.0f)));
     __m256 h = _mm256_add_ps(_mm256_div_ps(_mm256_sub_ps(mx, first), div), offset);
     h = _mm256_sub_ps(h, _mm256_div_ps(_mm256_sub_ps(mx, second), div));
     h = _mm256_add_ps(_mm256_mul_ps(h, _mm256_set1_ps(SIXTH)), one);
-    h = v_sel(_mm256_cmp_ps(h, one, _CMP_GE_OQ), _mm256_sub_ps(h, one), h);
-    _mm256_storeu_ps(R, h);
-    _mm256_storeu_ps(G, s);
-    _mm256_storeu_ps(B, mx);
+    h = v_sel(v_ge1(h), _mm256_sub_ps(h, one), h);
+    V3 hsv = {h, s, mx};
+    return hsv;
 }
 
 /* (h + shift) remainder 1 (see hue()), then _hsv_to_rgb and the truncation to levels. */
-FAST_KERNEL void v_from_hsv(float *R, float *G, float *B, __m256 shift) {
-    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-    __m256 h = _mm256_add_ps(_mm256_loadu_ps(R), shift), s = _mm256_loadu_ps(G), v = _mm256_loadu_ps(B);
-    h = v_sel(_mm256_cmp_ps(h, zero, _CMP_LT_OQ), _mm256_add_ps(h, one), h);
-    h = v_sel(_mm256_cmp_ps(h, one, _CMP_GE_OQ), _mm256_sub_ps(h, one), h);
+FAST_KERNEL V3 v_from_hsv(V3 x, __m256 shift) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 h = _mm256_add_ps(x.r, shift), s = x.g, v = x.b;
+    /* h < 0: the sign bit (h is never -0: h before the shift is not, and +0 + -0 is +0) */
+    h = _mm256_blendv_ps(h, _mm256_add_ps(h, one), h);
+    h = v_sel(v_ge1(h), _mm256_sub_ps(h, one), h);
     __m256 h6 = _mm256_mul_ps(h, _mm256_set1_ps(6.0f));
-    __m256 sector = _mm256_round_ps(h6, TRUNC);
-    __m256 f = _mm256_sub_ps(h6, sector);
+    __m256 f = _mm256_sub_ps(h6, _mm256_round_ps(h6, TRUNC));
+    __m256i sector = _mm256_cvttps_epi32(h6);
     __m256 sxf = _mm256_mul_ps(s, f);
     __m256 oms = _mm256_sub_ps(one, s);
     /* torchvision clamps q, t and p to [0, 1]; here they never leave it: v = x * float32(1 / 255)
@@ -420,12 +432,10 @@ FAST_KERNEL void v_from_hsv(float *R, float *G, float *B, __m256 shift) {
     __m256 t = _mm256_mul_ps(_mm256_add_ps(sxf, oms), v);
     __m256 p = _mm256_mul_ps(oms, v);
     /* sector 6 (h6 rounded up to 6) is sector 0; r = v q p p t v, g = t v v q p p, b = p p t v v q */
-    __m256 s0 = _mm256_or_ps(_mm256_cmp_ps(sector, zero, _CMP_EQ_OQ), _mm256_cmp_ps(sector, _mm256_set1_ps(6.0f), _CMP_EQ_OQ));
-    __m256 s1 = _mm256_cmp_ps(sector, one, _CMP_EQ_OQ);
-    __m256 s2 = _mm256_cmp_ps(sector, _mm256_set1_ps(2.0f), _CMP_EQ_OQ);
-    __m256 s3 = _mm256_cmp_ps(sector, _mm256_set1_ps(3.0f), _CMP_EQ_OQ);
-    __m256 s4 = _mm256_cmp_ps(sector, _mm256_set1_ps(4.0f), _CMP_EQ_OQ);
-    __m256 s5 = _mm256_cmp_ps(sector, _mm256_set1_ps(5.0f), _CMP_EQ_OQ);
+#define SECTOR(k) _mm256_castsi256_ps(_mm256_cmpeq_epi32(sector, _mm256_set1_epi32(k)))
+    __m256 s0 = _mm256_or_ps(SECTOR(0), SECTOR(6));
+    __m256 s1 = SECTOR(1), s2 = SECTOR(2), s3 = SECTOR(3), s4 = SECTOR(4), s5 = SECTOR(5);
+#undef SECTOR
     __m256 ro = v_sel(s4, t, p);
     ro = v_sel(s1, q, ro);
     ro = v_sel(_mm256_or_ps(s0, s5), v, ro);
@@ -436,50 +446,88 @@ FAST_KERNEL void v_from_hsv(float *R, float *G, float *B, __m256 shift) {
     bo = v_sel(s2, t, bo);
     bo = v_sel(_mm256_or_ps(s0, s1), p, bo);
     const __m256 to_u8 = _mm256_set1_ps(TO_U8);
-    _mm256_storeu_ps(R, _mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC));
-    _mm256_storeu_ps(G, _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC));
-    _mm256_storeu_ps(B, _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC));
+    V3 rgb = {_mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC), _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC),
+              _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC)};
+    return rgb;
+}
+
+FAST_KERNEL V3 v_point(V3 x, const Op *op) {
+    const __m256 f = _mm256_set1_ps(op->f), a = _mm256_set1_ps(op->a);
+    if (op->op == BRIGHTNESS) {
+        x.r = v_clamp255(_mm256_mul_ps(x.r, f));
+        x.g = v_clamp255(_mm256_mul_ps(x.g, f));
+        x.b = v_clamp255(_mm256_mul_ps(x.b, f));
+    } else if (op->op == CONTRAST) {
+        const __m256 mean = _mm256_set1_ps(op->mean);
+        x.r = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.r, f)));
+        x.g = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.g, f)));
+        x.b = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.b, f)));
+    } else {
+        const __m256 gray = v_gray(x.r, x.g, x.b);
+        x.r = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.r, f)));
+        x.g = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.g, f)));
+        x.b = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.b, f)));
+    }
+    return x;
 }
 
 FAST_KERNEL __m256 v_load8(const uint8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
-/* The operations, one loop each over a block of nv (a multiple of 8) planar float levels. */
-FAST_KERNEL void v_apply(Block *k, int nv, const Op *op) {
-    float *R = k->r, *G = k->g, *B = k->b;
-    const __m256 f = _mm256_set1_ps(op->f), a = _mm256_set1_ps(op->a);
-    switch (op->op) {
-    case BRIGHTNESS:
-        for (int i = 0; i < nv; i += 8) {
-            _mm256_storeu_ps(R + i, v_clamp255(_mm256_mul_ps(_mm256_loadu_ps(R + i), f)));
-            _mm256_storeu_ps(G + i, v_clamp255(_mm256_mul_ps(_mm256_loadu_ps(G + i), f)));
-            _mm256_storeu_ps(B + i, v_clamp255(_mm256_mul_ps(_mm256_loadu_ps(B + i), f)));
-        }
-        break;
-    case CONTRAST: {
-        const __m256 mean = _mm256_set1_ps(op->mean);
-        for (int i = 0; i < nv; i += 8) {
-            _mm256_storeu_ps(R + i, v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(_mm256_loadu_ps(R + i), f))));
-            _mm256_storeu_ps(G + i, v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(_mm256_loadu_ps(G + i), f))));
-            _mm256_storeu_ps(B + i, v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(_mm256_loadu_ps(B + i), f))));
-        }
-        break;
+/* Pixels i..i+7 of the block: from its byte planes (the first operation of a pass) or its
+ * float planes (the others). */
+FAST_KERNEL V3 v_in(const Block *k, int i, int bytes) {
+    V3 x;
+    if (bytes) {
+        x.r = v_load8(k->planes[0] + i), x.g = v_load8(k->planes[1] + i), x.b = v_load8(k->planes[2] + i);
+    } else {
+        x.r = _mm256_loadu_ps(k->r + i), x.g = _mm256_loadu_ps(k->g + i), x.b = _mm256_loadu_ps(k->b + i);
     }
-    case SATURATION:
-        for (int i = 0; i < nv; i += 8) {
-            __m256 r = _mm256_loadu_ps(R + i), g = _mm256_loadu_ps(G + i), b = _mm256_loadu_ps(B + i);
-            __m256 gray = v_gray(r, g, b);
-            _mm256_storeu_ps(R + i, v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(r, f))));
-            _mm256_storeu_ps(G + i, v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(g, f))));
-            _mm256_storeu_ps(B + i, v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(b, f))));
-        }
-        break;
-    default:
+    return x;
+}
+
+/* And back (levels); with ``sum``, also add the floored gray of the n - i valid pixels. */
+FAST_KERNEL void v_out(Block *k, int i, int bytes, V3 x, __m256i *sum, int n) {
+    if (sum) {
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
+        *sum = _mm256_add_epi32(*sum, _mm256_and_si256(_mm256_cvttps_epi32(v_gray(x.r, x.g, x.b)), valid));
+    }
+    if (bytes) {
+        /* 8 levels per channel back to bytes: r0-3 g0-3 b0-3 b0-3 | r4-7 g4-7 b4-7 b4-7 */
+        __m256i ri = _mm256_cvttps_epi32(x.r), gi = _mm256_cvttps_epi32(x.g), bi = _mm256_cvttps_epi32(x.b);
+        __m256i words = _mm256_packus_epi16(_mm256_packus_epi32(ri, gi), _mm256_packus_epi32(bi, bi));
+        __m256i bytes8 = _mm256_permutevar8x32_epi32(words, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        __m128i lo = _mm256_castsi256_si128(bytes8), hi = _mm256_extracti128_si256(bytes8, 1);
+        _mm_storel_epi64((__m128i *)(k->planes[0] + i), lo);
+        _mm_storel_epi64((__m128i *)(k->planes[1] + i), _mm_unpackhi_epi64(lo, lo));
+        _mm_storel_epi64((__m128i *)(k->planes[2] + i), hi);
+    } else {
+        _mm256_storeu_ps(k->r + i, x.r);
+        _mm256_storeu_ps(k->g + i, x.g);
+        _mm256_storeu_ps(k->b + i, x.b);
+    }
+}
+
+/* One operation over the block's n pixels (nv rounded up to 8), reading bytes (in_bytes) or
+ * floats, writing bytes (out_bytes, summing the gray with ``sum``) or floats. */
+FAST_KERNEL void v_apply(Block *k, int n, int nv, const Op *op, int in_bytes, int out_bytes, __m256i *sum) {
+    if (op->op == HUE) {
         for (int i = 0; i < nv; i += 8)
-            v_to_hsv(R + i, G + i, B + i);
+            v_out(k, i, 0, v_to_hsv(v_in(k, i, in_bytes)), NULL, n);
+        const __m256 shift = _mm256_set1_ps(op->f);
         for (int i = 0; i < nv; i += 8)
-            v_from_hsv(R + i, G + i, B + i, f);
+            v_out(k, i, out_bytes, v_from_hsv(v_in(k, i, 0), shift), sum, n);
+    } else if (op->op == BRIGHTNESS) {
+        for (int i = 0; i < nv; i += 8)
+            v_out(k, i, out_bytes, v_point(v_in(k, i, in_bytes), op), sum, n);
+    } else if (op->op == CONTRAST) {
+        for (int i = 0; i < nv; i += 8)
+            v_out(k, i, out_bytes, v_point(v_in(k, i, in_bytes), op), sum, n);
+    } else {
+        for (int i = 0; i < nv; i += 8)
+            v_out(k, i, out_bytes, v_point(v_in(k, i, in_bytes), op), sum, n);
     }
 }
 
@@ -489,8 +537,6 @@ FAST_KERNEL void v_apply(Block *k, int nv, const Op *op) {
 FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k,
                                int blocked_in, int blocked_out) {
     int64_t total = 0;
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i gather = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     uint8_t *P0 = k->planes[0], *P1 = k->planes[1], *P2 = k->planes[2];
     for (Py_ssize_t start = 0; start < im->pixels; start += BLOCK) {
         int n = (int)(im->pixels - start < BLOCK ? im->pixels - start : BLOCK);
@@ -506,40 +552,34 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
         } else {
             split_rgb(data + 3 * start, P0, P1, P2, n);
         }
-        if (count > 0 || gray_sum) {
-            for (int i = 0; i < nv; i += 8) {
-                _mm256_storeu_ps(k->r + i, v_load8(P0 + i));
-                _mm256_storeu_ps(k->g + i, v_load8(P1 + i));
-                _mm256_storeu_ps(k->b + i, v_load8(P2 + i));
-            }
+        __m256i sum = _mm256_setzero_si256();
+        __m256i *sump = gray_sum ? &sum : NULL;
+        /* constant flags per call, so each variant is its own loop */
+        for (int j = 0; j < count; j++) {
+            const Op *op = &ops[j];
+            int in = j == 0, out = j == count - 1;
+            if (in && out)
+                sump ? v_apply(k, n, nv, op, 1, 1, &sum) : v_apply(k, n, nv, op, 1, 1, NULL);
+            else if (in)
+                v_apply(k, n, nv, op, 1, 0, NULL);
+            else if (out)
+                sump ? v_apply(k, n, nv, op, 0, 1, &sum) : v_apply(k, n, nv, op, 0, 1, NULL);
+            else
+                v_apply(k, n, nv, op, 0, 0, NULL);
         }
-        for (int j = 0; j < count; j++)
-            v_apply(k, nv, &ops[j]);
         if (gray_sum) {
-            __m256i sum = _mm256_setzero_si256();
-            for (int i = 0; i < nv; i += 8) {
-                __m256 gray = v_gray(_mm256_loadu_ps(k->r + i), _mm256_loadu_ps(k->g + i), _mm256_loadu_ps(k->b + i));
-                __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
-                sum = _mm256_add_epi32(sum, _mm256_and_si256(_mm256_cvttps_epi32(gray), valid));
+            if (count == 0) {
+                for (int i = 0; i < nv; i += 8) {
+                    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                    V3 x = v_in(k, i, 1);
+                    __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
+                    sum = _mm256_add_epi32(sum, _mm256_and_si256(_mm256_cvttps_epi32(v_gray(x.r, x.g, x.b)), valid));
+                }
             }
             __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
             total += _mm_cvtsi128_si32(s4);
-        }
-        if (count > 0) {
-            for (int i = 0; i < nv; i += 8) {
-                /* 8 levels per channel back to bytes: r0-3 g0-3 b0-3 b0-3 | r4-7 g4-7 b4-7 b4-7 */
-                __m256i ri = _mm256_cvttps_epi32(_mm256_loadu_ps(k->r + i));
-                __m256i gi = _mm256_cvttps_epi32(_mm256_loadu_ps(k->g + i));
-                __m256i bi = _mm256_cvttps_epi32(_mm256_loadu_ps(k->b + i));
-                __m256i words = _mm256_packus_epi16(_mm256_packus_epi32(ri, gi), _mm256_packus_epi32(bi, bi));
-                __m256i bytes = _mm256_permutevar8x32_epi32(words, gather);
-                __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
-                _mm_storel_epi64((__m128i *)(P0 + i), lo);
-                _mm_storel_epi64((__m128i *)(P1 + i), _mm_unpackhi_epi64(lo, lo));
-                _mm_storel_epi64((__m128i *)(P2 + i), hi);
-            }
         }
         if (count > 0 || (!gray_sum && (data != im->dst || blocked_in != blocked_out))) {
             if (im->planar) {
