@@ -223,3 +223,27 @@ def test_non_contiguous_input_is_handled_by_the_functional_api(photo):
 def test_bad_arguments_are_refused_by_name(image, out, order, message):
     with pytest.raises((ValueError, TypeError), match=message):
         native.jitter(image, out, 1.5, None, None, None, order)
+
+
+@pytest.mark.skipif(len(PATHS) < 2, reason="the CPU has no AVX2 + FMA: one pass only")
+def test_vector_pass_equals_portable_pass_on_every_small_length():
+    """The vector pass's tail handling (its last pixels go through padded copies): 1..70 pixels,
+    interleaved, planar and in place, each chain equals the portable pass."""
+    rng = np.random.default_rng(5)
+    default = native._simd()
+    try:
+        for pixels in range(1, 71):
+            image = rng.integers(0, 256, (1, pixels, 3), dtype=np.uint8)
+            factors = (*rng.uniform(0.3, 1.8, 3).tolist(), float(rng.uniform(-0.5, 0.5)))
+            order = tuple(int(i) for i in rng.permutation(4))
+            results = []
+            for simd in (True, False):
+                native._simd(simd)
+                planes = _run(np.ascontiguousarray(image.transpose(2, 0, 1)), factors, order, planar=True)
+                work = image.copy()
+                native.jitter(work, work, *factors, order)
+                results.append((_run(image, factors, order), planes.transpose(1, 2, 0), work))
+            for fast, portable in zip(*results):
+                np.testing.assert_array_equal(fast, portable, err_msg=f"{pixels} pixels")
+    finally:
+        native._simd(default)

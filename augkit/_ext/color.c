@@ -471,16 +471,37 @@ FAST_KERNEL V3 v_point(V3 x, const Op *op) {
     return x;
 }
 
+/* Where a block's pixels come from and go to: interleaved [H, W, 3] bytes (``planar`` 0;
+ * reading 8 pixels reads 32 bytes, so the caller keeps 8 readable bytes after each vector) or
+ * three planes ``stride`` bytes apart; pointers at the block's first pixel. */
+typedef struct {
+    const uint8_t *in;
+    uint8_t *out;
+    Py_ssize_t stride;
+    int planar;
+} Io;
+
 FAST_KERNEL __m256 v_load8(const uint8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
-/* Pixels i..i+7 of the block: from its byte planes (the first operation of a pass) or its
- * float planes (the others). */
-FAST_KERNEL V3 v_in(const Block *k, int i, int bytes) {
+/* Pixels i..i+7 of the block: from the image's bytes (the first operation of a pass) or the
+ * block's float planes (the others). */
+FAST_KERNEL V3 v_in(const Block *k, const Io *io, int i, int bytes) {
     V3 x;
-    if (bytes) {
-        x.r = v_load8(k->planes[0] + i), x.g = v_load8(k->planes[1] + i), x.b = v_load8(k->planes[2] + i);
+    if (bytes && io->planar) {
+        const uint8_t *p = io->in + i;
+        x.r = v_load8(p), x.g = v_load8(p + io->stride), x.b = v_load8(p + 2 * io->stride);
+    } else if (bytes) {
+        /* 24 bytes -> lanes (pixels 0-3 | 4-7) -> each channel's bytes into 32-bit slots */
+        __m256i v = _mm256_loadu_si256((const __m256i *)(io->in + 3 * i));
+        v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0));
+#define PICK(c) _mm256_setr_epi8(c, -1, -1, -1, c + 3, -1, -1, -1, c + 6, -1, -1, -1, c + 9, -1, -1, -1, \
+                                 c, -1, -1, -1, c + 3, -1, -1, -1, c + 6, -1, -1, -1, c + 9, -1, -1, -1)
+        x.r = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, PICK(0)));
+        x.g = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, PICK(1)));
+        x.b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, PICK(2)));
+#undef PICK
     } else {
         x.r = _mm256_loadu_ps(k->r + i), x.g = _mm256_loadu_ps(k->g + i), x.b = _mm256_loadu_ps(k->b + i);
     }
@@ -488,21 +509,33 @@ FAST_KERNEL V3 v_in(const Block *k, int i, int bytes) {
 }
 
 /* And back (levels); with ``sum``, also add the floored gray of the n - i valid pixels. */
-FAST_KERNEL void v_out(Block *k, int i, int bytes, V3 x, __m256i *sum, int n) {
+FAST_KERNEL void v_out(Block *k, const Io *io, int i, int bytes, V3 x, __m256i *sum, int n) {
     if (sum) {
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
         *sum = _mm256_add_epi32(*sum, _mm256_and_si256(_mm256_cvttps_epi32(v_gray(x.r, x.g, x.b)), valid));
     }
-    if (bytes) {
+    if (bytes && io->planar) {
         /* 8 levels per channel back to bytes: r0-3 g0-3 b0-3 b0-3 | r4-7 g4-7 b4-7 b4-7 */
         __m256i ri = _mm256_cvttps_epi32(x.r), gi = _mm256_cvttps_epi32(x.g), bi = _mm256_cvttps_epi32(x.b);
         __m256i words = _mm256_packus_epi16(_mm256_packus_epi32(ri, gi), _mm256_packus_epi32(bi, bi));
-        __m256i bytes8 = _mm256_permutevar8x32_epi32(words, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        __m128i lo = _mm256_castsi256_si128(bytes8), hi = _mm256_extracti128_si256(bytes8, 1);
-        _mm_storel_epi64((__m128i *)(k->planes[0] + i), lo);
-        _mm_storel_epi64((__m128i *)(k->planes[1] + i), _mm_unpackhi_epi64(lo, lo));
-        _mm_storel_epi64((__m128i *)(k->planes[2] + i), hi);
+        __m256i v = _mm256_permutevar8x32_epi32(words, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+        uint8_t *p = io->out + i;
+        _mm_storel_epi64((__m128i *)p, lo);
+        _mm_storel_epi64((__m128i *)(p + io->stride), _mm_unpackhi_epi64(lo, lo));
+        _mm_storel_epi64((__m128i *)(p + 2 * io->stride), hi);
+    } else if (bytes) {
+        /* pixels as r | g << 8 | b << 16, 12 bytes per lane, the lanes joined: 24 bytes */
+        __m256i v = _mm256_or_si256(_mm256_cvttps_epi32(x.r),
+                                    _mm256_or_si256(_mm256_slli_epi32(_mm256_cvttps_epi32(x.g), 8),
+                                                    _mm256_slli_epi32(_mm256_cvttps_epi32(x.b), 16)));
+        v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4,
+                                                    5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
+        v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+        uint8_t *p = io->out + 3 * i;
+        _mm_storeu_si128((__m128i *)p, _mm256_castsi256_si128(v));
+        _mm_storel_epi64((__m128i *)(p + 16), _mm256_extracti128_si256(v, 1));
     } else {
         _mm256_storeu_ps(k->r + i, x.r);
         _mm256_storeu_ps(k->g + i, x.g);
@@ -510,90 +543,95 @@ FAST_KERNEL void v_out(Block *k, int i, int bytes, V3 x, __m256i *sum, int n) {
     }
 }
 
-/* One operation over the block's n pixels (nv rounded up to 8), reading bytes (in_bytes) or
- * floats, writing bytes (out_bytes, summing the gray with ``sum``) or floats. */
-FAST_KERNEL void v_apply(Block *k, int n, int nv, const Op *op, int in_bytes, int out_bytes, __m256i *sum) {
+/* One operation over the block's n pixels (nv rounded up to 8), reading the image's bytes
+ * (in_bytes) or the float planes, writing bytes (out_bytes, summing the gray with ``sum``) or
+ * the float planes. */
+FAST_KERNEL void v_apply(Block *k, const Io *io, int n, int nv, const Op *op, int in_bytes, int out_bytes, __m256i *sum) {
     if (op->op == HUE) {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, i, 0, v_to_hsv(v_in(k, i, in_bytes)), NULL, n);
+            v_out(k, io, i, 0, v_to_hsv(v_in(k, io, i, in_bytes)), NULL, n);
         const __m256 shift = _mm256_set1_ps(op->f);
         for (int i = 0; i < nv; i += 8)
-            v_out(k, i, out_bytes, v_from_hsv(v_in(k, i, 0), shift), sum, n);
+            v_out(k, io, i, out_bytes, v_from_hsv(v_in(k, io, i, 0), shift), sum, n);
     } else if (op->op == BRIGHTNESS) {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, i, out_bytes, v_point(v_in(k, i, in_bytes), op), sum, n);
+            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op), sum, n);
     } else if (op->op == CONTRAST) {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, i, out_bytes, v_point(v_in(k, i, in_bytes), op), sum, n);
+            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op), sum, n);
     } else {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, i, out_bytes, v_point(v_in(k, i, in_bytes), op), sum, n);
+            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op), sum, n);
     }
 }
 
-/* As run_pass; ``blocked_in`` / ``blocked_out``: an interleaved image's data is (or is written)
- * block by block as three planes in the block's own bytes (between the passes around a
- * contrast, which saves splitting and merging the pixels again). */
-FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k,
-                               int blocked_in, int blocked_out) {
+/* The operations on one block of n <= BLOCK pixels; returns the sum of the floored gray of the
+ * result where ``want_sum``. */
+FAST_KERNEL int64_t v_block(Block *k, const Io *io, int n, const Op *ops, int count, int want_sum) {
+    int nv = (n + 7) & ~7;
+    __m256i sum = _mm256_setzero_si256();
+    __m256i *sump = want_sum ? &sum : NULL;
+    /* constant flags per call, so each variant is its own loop */
+    for (int j = 0; j < count; j++) {
+        const Op *op = &ops[j];
+        int in = j == 0, out = j == count - 1;
+        if (in && out)
+            sump ? v_apply(k, io, n, nv, op, 1, 1, &sum) : v_apply(k, io, n, nv, op, 1, 1, NULL);
+        else if (in)
+            v_apply(k, io, n, nv, op, 1, 0, NULL);
+        else if (out)
+            sump ? v_apply(k, io, n, nv, op, 0, 1, &sum) : v_apply(k, io, n, nv, op, 0, 1, NULL);
+        else
+            v_apply(k, io, n, nv, op, 0, 0, NULL);
+    }
+    if (!want_sum)
+        return 0;
+    if (count == 0) {
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        for (int i = 0; i < nv; i += 8) {
+            V3 x = v_in(k, io, i, 1);
+            __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
+            sum = _mm256_add_epi32(sum, _mm256_and_si256(_mm256_cvttps_epi32(v_gray(x.r, x.g, x.b)), valid));
+        }
+    }
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+    return _mm_cvtsi128_si32(s4);
+}
+
+/* As run_pass, eight pixels per vector: whole vectors where 32 bytes can be read from each
+ * (interleaved) or 8 from each plane; the last (at most 18) pixels through padded copies. */
+FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+    Py_ssize_t N = im->pixels;
     int64_t total = 0;
-    uint8_t *P0 = k->planes[0], *P1 = k->planes[1], *P2 = k->planes[2];
-    for (Py_ssize_t start = 0; start < im->pixels; start += BLOCK) {
-        int n = (int)(im->pixels - start < BLOCK ? im->pixels - start : BLOCK);
-        int nv = (n + 7) & ~7;
-        if (im->planar) {
-            memcpy(P0, data + start, n);
-            memcpy(P1, data + im->pixels + start, n);
-            memcpy(P2, data + 2 * im->pixels + start, n);
-        } else if (blocked_in) {
-            memcpy(P0, data + 3 * start, n);
-            memcpy(P1, data + 3 * start + n, n);
-            memcpy(P2, data + 3 * start + 2 * n, n);
-        } else {
-            split_rgb(data + 3 * start, P0, P1, P2, n);
-        }
-        __m256i sum = _mm256_setzero_si256();
-        __m256i *sump = gray_sum ? &sum : NULL;
-        /* constant flags per call, so each variant is its own loop */
-        for (int j = 0; j < count; j++) {
-            const Op *op = &ops[j];
-            int in = j == 0, out = j == count - 1;
-            if (in && out)
-                sump ? v_apply(k, n, nv, op, 1, 1, &sum) : v_apply(k, n, nv, op, 1, 1, NULL);
-            else if (in)
-                v_apply(k, n, nv, op, 1, 0, NULL);
-            else if (out)
-                sump ? v_apply(k, n, nv, op, 0, 1, &sum) : v_apply(k, n, nv, op, 0, 1, NULL);
-            else
-                v_apply(k, n, nv, op, 0, 0, NULL);
-        }
-        if (gray_sum) {
-            if (count == 0) {
-                for (int i = 0; i < nv; i += 8) {
-                    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-                    V3 x = v_in(k, i, 1);
-                    __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lanes);
-                    sum = _mm256_add_epi32(sum, _mm256_and_si256(_mm256_cvttps_epi32(v_gray(x.r, x.g, x.b)), valid));
+    if (count == 0 && !gray_sum) {
+        if (data != im->dst)
+            memcpy(im->dst, data, (size_t)(3 * N));
+        return;
+    }
+    Py_ssize_t whole = im->planar ? N & ~(Py_ssize_t)7 : (N >= 11 ? ((N - 11) / 8 + 1) * 8 : 0);
+    for (Py_ssize_t start = 0; start < whole; start += BLOCK) {
+        int n = (int)(whole - start < BLOCK ? whole - start : BLOCK);
+        Io io = {data + (im->planar ? start : 3 * start), im->dst + (im->planar ? start : 3 * start), N, im->planar};
+        total += v_block(k, &io, n, ops, count, gray_sum != NULL);
+    }
+    int rest = (int)(N - whole);
+    if (rest > 0) {
+        uint8_t in[3 * 24 + 8] = {0}, out[3 * 24];
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < rest; i++)
+                in[3 * i + c] = im->planar ? data[c * N + whole + i] : data[3 * (whole + i) + c];
+        Io io = {in, out, 0, 0};
+        total += v_block(k, &io, rest, ops, count, gray_sum != NULL);
+        if (count > 0)
+            for (int c = 0; c < 3; c++)
+                for (int i = 0; i < rest; i++) {
+                    if (im->planar)
+                        im->dst[c * N + whole + i] = out[3 * i + c];
+                    else
+                        im->dst[3 * (whole + i) + c] = out[3 * i + c];
                 }
-            }
-            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-            total += _mm_cvtsi128_si32(s4);
-        }
-        if (count > 0 || (!gray_sum && (data != im->dst || blocked_in != blocked_out))) {
-            if (im->planar) {
-                memcpy(im->dst + start, P0, n);
-                memcpy(im->dst + im->pixels + start, P1, n);
-                memcpy(im->dst + 2 * im->pixels + start, P2, n);
-            } else if (blocked_out) {
-                memcpy(im->dst + 3 * start, P0, n);
-                memcpy(im->dst + 3 * start + n, P1, n);
-                memcpy(im->dst + 3 * start + 2 * n, P2, n);
-            } else {
-                merge_rgb(im->dst + 3 * start, P0, P1, P2, n);
-            }
-        }
     }
     if (gray_sum)
         *gray_sum = total;
@@ -603,11 +641,10 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
 /* 1 where run_pass_fast is used (the CPU has AVX2 and FMA); _simd() switches it for tests. */
 static int use_fast = 0;
 
-static void pass(int fast, const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k,
-                 int blocked_in, int blocked_out) {
+static void pass(int fast, const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
 #if FAST_PATH
     if (fast) {
-        run_pass_fast(data, im, ops, count, gray_sum, k, blocked_in, blocked_out);
+        run_pass_fast(data, im, ops, count, gray_sum, k);
         return;
     }
 #endif
@@ -748,18 +785,18 @@ static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
     /* Each contrast ends a pass over the operations before it (summing the gray), then
      * starts the next one; the last pass runs the operations after the last contrast. */
     const uint8_t *data = im.src;
-    int fast = use_fast, first = 0, blocked = fast && !planar, blocked_in = 0;
+    int fast = use_fast, first = 0;
     for (int j = 0; j < count && im.pixels > 0; j++) {
         if (ops[j].op != CONTRAST)
             continue;
         int64_t gray_sum = 0;
-        pass(fast, data, &im, ops + first, j - first, &gray_sum, k, blocked_in, blocked);
+        pass(fast, data, &im, ops + first, j - first, &gray_sum, k);
         if (j > first)
-            data = im.dst, blocked_in = blocked;
+            data = im.dst;
         prepare_contrast(&ops[j], gray_sum, im.pixels);
         first = j;
     }
-    pass(fast, data, &im, ops + first, count - first, NULL, k, blocked_in, 0);
+    pass(fast, data, &im, ops + first, count - first, NULL, k);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(k);
     Py_INCREF(Py_None);
