@@ -421,30 +421,27 @@ FAST_KERNEL V3 v_from_hsv(V3 x, __m256 shift) {
     h = v_sel(v_ge1(h), _mm256_sub_ps(h, one), h);
     __m256 h6 = _mm256_mul_ps(h, _mm256_set1_ps(6.0f));
     __m256 f = _mm256_sub_ps(h6, _mm256_round_ps(h6, TRUNC));
-    __m256i sector = _mm256_cvttps_epi32(h6);
+    __m256i sector = _mm256_cvttps_epi32(h6); /* 0..6, 6 (h6 rounded up to 6) is sector 0 */
     __m256 sxf = _mm256_mul_ps(s, f);
     __m256 oms = _mm256_sub_ps(one, s);
-    /* torchvision clamps q, t and p to [0, 1]; here they never leave it: v = x * float32(1 / 255)
-     * <= 1 for x <= 255, s = range / v is in [0, 1] (rounding is monotone), f in [0, 1), so
-     * 1 - s * f, s * f + (1 - s) (<= s + (1 - s) rounded, i.e. 1) and 1 - s are in [0, 1]
-     * (checked on all 2^24 colours by scripts/check_color_exhaustive.py). */
-    __m256 q = _mm256_mul_ps(_mm256_sub_ps(one, sxf), v);
-    __m256 t = _mm256_mul_ps(_mm256_add_ps(sxf, oms), v);
+    /* torchvision's select table r = v q p p t v, g = t v v q p p, b = p p t v v q: each channel
+     * takes v, p or the sector's other value (q in odd sectors, t in even ones). A mask is a
+     * constant shifted left by the sector, bit 31 - k set for the sectors k it holds in
+     * (blendv reads the sign bit). */
+#define IN(set) _mm256_castsi256_ps(_mm256_sllv_epi32(_mm256_set1_epi32((int)(set)), sector))
+#define K(k) (1u << (31 - (k)))
+    /* q = (1 - s * f) * v, t = (s * f + (1 - s)) * v, p = (1 - s) * v. torchvision clamps them
+     * to [0, 1]; they never leave it: v = x * float32(1 / 255) <= 1 for x <= 255, s = range / v
+     * is in [0, 1] (rounding is monotone), f in [0, 1), so 1 - s * f, s * f + (1 - s) (<= s +
+     * (1 - s) rounded, i.e. 1) and 1 - s are in [0, 1] (checked on all 2^24 colours by
+     * scripts/check_color_exhaustive.py). */
+    __m256 other = _mm256_mul_ps(v_sel(IN(K(1) | K(3) | K(5)), _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), v);
     __m256 p = _mm256_mul_ps(oms, v);
-    /* sector 6 (h6 rounded up to 6) is sector 0; r = v q p p t v, g = t v v q p p, b = p p t v v q */
-#define SECTOR(k) _mm256_castsi256_ps(_mm256_cmpeq_epi32(sector, _mm256_set1_epi32(k)))
-    __m256 s0 = _mm256_or_ps(SECTOR(0), SECTOR(6));
-    __m256 s1 = SECTOR(1), s2 = SECTOR(2), s3 = SECTOR(3), s4 = SECTOR(4), s5 = SECTOR(5);
-#undef SECTOR
-    __m256 ro = v_sel(s4, t, p);
-    ro = v_sel(s1, q, ro);
-    ro = v_sel(_mm256_or_ps(s0, s5), v, ro);
-    __m256 go = v_sel(s3, q, p);
-    go = v_sel(_mm256_or_ps(s1, s2), v, go);
-    go = v_sel(s0, t, go);
-    __m256 bo = v_sel(s5, q, v);
-    bo = v_sel(s2, t, bo);
-    bo = v_sel(_mm256_or_ps(s0, s1), p, bo);
+    __m256 ro = v_sel(IN(K(0) | K(5) | K(6)), v, v_sel(IN(K(1) | K(4)), other, p));
+    __m256 go = v_sel(IN(K(1) | K(2)), v, v_sel(IN(K(0) | K(3) | K(6)), other, p));
+    __m256 bo = v_sel(IN(K(3) | K(4)), v, v_sel(IN(K(2) | K(5)), other, p));
+#undef K
+#undef IN
     const __m256 to_u8 = _mm256_set1_ps(TO_U8);
     V3 rgb = {_mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC), _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC),
               _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC)};
