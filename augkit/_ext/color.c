@@ -443,27 +443,40 @@ FAST_KERNEL V3 v_from_hsv(V3 x, __m256 shift) {
 #undef K
 #undef IN
     const __m256 to_u8 = _mm256_set1_ps(TO_U8);
-    V3 rgb = {_mm256_round_ps(_mm256_mul_ps(ro, to_u8), TRUNC), _mm256_round_ps(_mm256_mul_ps(go, to_u8), TRUNC),
-              _mm256_round_ps(_mm256_mul_ps(bo, to_u8), TRUNC)};
+    /* x * 255.999 in [0, 256): truncated by v_levels or by the conversion to bytes */
+    V3 rgb = {_mm256_mul_ps(ro, to_u8), _mm256_mul_ps(go, to_u8), _mm256_mul_ps(bo, to_u8)};
     return rgb;
 }
 
-FAST_KERNEL V3 v_point(V3 x, const Op *op) {
+/* trunc of each channel (values in [0, 256)) */
+FAST_KERNEL V3 v_levels(V3 x) {
+    x.r = _mm256_round_ps(x.r, TRUNC), x.g = _mm256_round_ps(x.g, TRUNC), x.b = _mm256_round_ps(x.b, TRUNC);
+    return x;
+}
+
+/* y, or min(y, 255) where only the conversion to bytes follows (it truncates, and its
+ * saturating packs take negative values and NaN to 0). */
+FAST_KERNEL __m256 v_clamp(__m256 y, int to_bytes) {
+    return to_bytes ? _mm256_min_ps(_mm256_set1_ps(255.0f), y) : v_clamp255(y);
+}
+
+/* Brightness, contrast, saturation; ``to_bytes``: only the conversion to bytes follows. */
+FAST_KERNEL V3 v_point(V3 x, const Op *op, int to_bytes) {
     const __m256 f = _mm256_set1_ps(op->f), a = _mm256_set1_ps(op->a);
     if (op->op == BRIGHTNESS) {
-        x.r = v_clamp255(_mm256_mul_ps(x.r, f));
-        x.g = v_clamp255(_mm256_mul_ps(x.g, f));
-        x.b = v_clamp255(_mm256_mul_ps(x.b, f));
+        x.r = v_clamp(_mm256_mul_ps(x.r, f), to_bytes);
+        x.g = v_clamp(_mm256_mul_ps(x.g, f), to_bytes);
+        x.b = v_clamp(_mm256_mul_ps(x.b, f), to_bytes);
     } else if (op->op == CONTRAST) {
         const __m256 mean = _mm256_set1_ps(op->mean);
-        x.r = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.r, f)));
-        x.g = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.g, f)));
-        x.b = v_clamp255(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.b, f)));
+        x.r = v_clamp(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.r, f)), to_bytes);
+        x.g = v_clamp(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.g, f)), to_bytes);
+        x.b = v_clamp(_mm256_fmadd_ps(mean, a, _mm256_mul_ps(x.b, f)), to_bytes);
     } else {
         const __m256 gray = v_gray(x.r, x.g, x.b);
-        x.r = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.r, f)));
-        x.g = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.g, f)));
-        x.b = v_clamp255(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.b, f)));
+        x.r = v_clamp(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.r, f)), to_bytes);
+        x.g = v_clamp(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.g, f)), to_bytes);
+        x.b = v_clamp(_mm256_fmadd_ps(gray, a, _mm256_mul_ps(x.b, f)), to_bytes);
     }
     return x;
 }
@@ -523,12 +536,12 @@ FAST_KERNEL void v_out(Block *k, const Io *io, int i, int bytes, V3 x, __m256i *
         _mm_storel_epi64((__m128i *)(p + io->stride), _mm_unpackhi_epi64(lo, lo));
         _mm_storel_epi64((__m128i *)(p + 2 * io->stride), hi);
     } else if (bytes) {
-        /* pixels as r | g << 8 | b << 16, 12 bytes per lane, the lanes joined: 24 bytes */
-        __m256i v = _mm256_or_si256(_mm256_cvttps_epi32(x.r),
-                                    _mm256_or_si256(_mm256_slli_epi32(_mm256_cvttps_epi32(x.g), 8),
-                                                    _mm256_slli_epi32(_mm256_cvttps_epi32(x.b), 16)));
-        v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4,
-                                                    5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
+        /* saturating packs: r0-3 g0-3 b0-3 b0-3 | r4-7 g4-7 b4-7 b4-7, interleaved (12 bytes per
+         * lane), the lanes joined: 24 bytes */
+        __m256i ri = _mm256_cvttps_epi32(x.r), gi = _mm256_cvttps_epi32(x.g), bi = _mm256_cvttps_epi32(x.b);
+        __m256i v = _mm256_packus_epi16(_mm256_packus_epi32(ri, gi), _mm256_packus_epi32(bi, bi));
+        v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1, 0, 4, 8, 1, 5,
+                                                    9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1));
         v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
         uint8_t *p = io->out + 3 * i;
         _mm_storeu_si128((__m128i *)p, _mm256_castsi256_si128(v));
@@ -544,21 +557,24 @@ FAST_KERNEL void v_out(Block *k, const Io *io, int i, int bytes, V3 x, __m256i *
  * (in_bytes) or the float planes, writing bytes (out_bytes, summing the gray with ``sum``) or
  * the float planes. */
 FAST_KERNEL void v_apply(Block *k, const Io *io, int n, int nv, const Op *op, int in_bytes, int out_bytes, __m256i *sum) {
+    int to_bytes = out_bytes && !sum; /* the levels need not be exact floats */
     if (op->op == HUE) {
         for (int i = 0; i < nv; i += 8)
             v_out(k, io, i, 0, v_to_hsv(v_in(k, io, i, in_bytes)), NULL, n);
         const __m256 shift = _mm256_set1_ps(op->f);
-        for (int i = 0; i < nv; i += 8)
-            v_out(k, io, i, out_bytes, v_from_hsv(v_in(k, io, i, 0), shift), sum, n);
+        for (int i = 0; i < nv; i += 8) {
+            V3 y = v_from_hsv(v_in(k, io, i, 0), shift);
+            v_out(k, io, i, out_bytes, to_bytes ? y : v_levels(y), sum, n);
+        }
     } else if (op->op == BRIGHTNESS) {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op), sum, n);
+            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op, to_bytes), sum, n);
     } else if (op->op == CONTRAST) {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op), sum, n);
+            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op, to_bytes), sum, n);
     } else {
         for (int i = 0; i < nv; i += 8)
-            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op), sum, n);
+            v_out(k, io, i, out_bytes, v_point(v_in(k, io, i, in_bytes), op, to_bytes), sum, n);
     }
 }
 
