@@ -17,6 +17,11 @@
  * integer 0..255 between operations), so each operation is a loop the compiler
  * vectorizes with baseline SIMD. Contrast needs the mean gray of the image as it is when
  * contrast runs: the operations before it run in a first pass that also sums the gray.
+ * Where the CPU has AVX2 and FMA (x86-64, checked at load time) a second pass is used instead:
+ * it computes the fused operations with the FMA instruction itself, reads and writes the
+ * interleaved bytes directly and keeps the floats in registers within an operation (see
+ * run_pass_fast). Both passes are checked against torchvision on all 2^24 colours by
+ * scripts/check_color_exhaustive.py; ``_simd(False)`` selects the portable one (tests).
  * The GIL is released around the pixel loops. Only Python.h and the buffer protocol.
  */
 #define PY_SSIZE_T_CLEAN
