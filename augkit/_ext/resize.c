@@ -1,0 +1,435 @@
+/* augkit._resize: any window of torch's uint8 bilinear resize, bit-exact, from only the input it reads.
+ *
+ * resize_window(src, dst, y0, x0, in_h, in_w, out_h, out_w, top, left, antialias) writes
+ * crop(resize(image, (out_h, out_w)), top, left, H, W) into dst, an (H, W, C) uint8 buffer,
+ * where resize is torch's CPU uint8 kernel (torch.ops.aten._upsample_bilinear2d_aa with
+ * antialias, torch.ops.aten.upsample_bilinear2d with align_corners=False without) on the
+ * whole in_h x in_w image. src holds the image's rows [y0, y0 + rows) and columns
+ * [x0, x0 + cols) as an (rows, cols, C) uint8 buffer (C in 1..4, pixels contiguous, any row
+ * stride); it must cover the input the window depends on (augkit.functional.geometry's
+ * resize_window_region), else ValueError.
+ *
+ * The algorithm is torch's (itself Pillow-SIMD's): per axis, weights are computed in double
+ * exactly as torch does (source centres scale * (i + 0.5) with scale = in / out, the
+ * triangle filter widened by the scale when antialiasing and shrinking), then turned into
+ * int16 with a precision chosen from the largest weight of the WHOLE axis; a horizontal pass
+ * (rounded and clamped to uint8), then a vertical one. An axis whose input and output
+ * sizes are equal is not resampled. Integer sums are exact, so the results do not depend
+ * on how the loops are vectorized.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__)) && __GNUC__ >= 6
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((always_inline))
+#else
+#define INLINE static inline
+#endif
+
+/* One axis of the window: for each kept output index, the first input index it reads
+ * and K int16 weights. */
+typedef struct {
+    int identity; /* input and output sizes are equal: no resampling */
+    int K;        /* taps per output (zero-padded) */
+    int prec;     /* fixed-point precision of the weights */
+    long lo, hi;  /* input indices [lo, hi) the window reads */
+    int *start;   /* per output: first input index read */
+    int16_t *w;   /* per output: K weights */
+} Axis;
+
+static void axis_free(Axis *a) {
+    free(a->start);
+    free(a->w);
+    a->start = NULL;
+    a->w = NULL;
+}
+
+static double triangle(double x) {
+    if (x < 0.0) x = -x;
+    if (x < 1.0) return 1.0 - x;
+    return 0.0;
+}
+
+/* Torch's bounds and double weights of output i (wt holds max_interp entries, zero past
+ * *size); returns the largest weight. Mirrors HelperInterpBase::_compute_indices_min_size_
+ * weights_aa / _compute_indices_min_size_weights for the linear filter. */
+static double weights_at(long i, long in, double scale, int antialias, int max_interp, double *wt, long *min, long *size) {
+    double wt_max = 0.0;
+    if (antialias) {
+        double support = scale >= 1.0 ? 1.0 * scale : 1.0;
+        double center = scale * (i + 0.5);
+        double invscale = scale >= 1.0 ? 1.0 / scale : 1.0;
+        long xmin = (long)(int64_t)(center - support + 0.5);
+        long xmax = (long)(int64_t)(center + support + 0.5);
+        if (xmin < 0) xmin = 0;
+        if (xmax > in) xmax = in;
+        long xsize = xmax - xmin;
+        if (xsize < 0) xsize = 0;
+        if (xsize > max_interp) xsize = max_interp;
+        double total = 0.0;
+        long j;
+        for (j = 0; j < xsize; j++) {
+            double w = triangle(((double)(j + xmin) - center + 0.5) * invscale);
+            wt[j] = w;
+            total += w;
+        }
+        if (total != 0.0) {
+            for (j = 0; j < xsize; j++) {
+                wt[j] /= total;
+                if (wt[j] > wt_max) wt_max = wt[j];
+            }
+        }
+        for (; j < max_interp; j++) wt[j] = 0.0;
+        *min = xmin;
+        *size = xsize;
+    } else {
+        double real = scale * (i + 0.5) - 0.5;
+        if (real < 0.0) real = 0.0;
+        long index = (long)(int64_t)floorf((float)real);
+        if (index > in - 1) index = in - 1;
+        double lambda = real - (double)index;
+        if (lambda < 0.0) lambda = 0.0;
+        if (lambda > 1.0) lambda = 1.0;
+        long xsize = (index + 2 < in ? index + 2 : in) - index;
+        if (xsize < 0) xsize = 0;
+        if (xsize > 2) xsize = 2;
+        int w_index = 0;
+        for (int j = 0; j < 2; j++) {
+            wt[j] = 0.0;
+            double w = triangle((double)j - lambda);
+            if (index + j <= 0)
+                w_index = 0;
+            else if (index + j >= in - 1)
+                w_index = (int)xsize - 1;
+            wt[w_index] += w;
+            if (wt[w_index] > wt_max) wt_max = wt[w_index];
+            w_index++;
+        }
+        *min = index;
+        *size = xsize;
+    }
+    return wt_max;
+}
+
+/* Weight precision per (in, out, antialias), packed into one word: in (24 bits), out (24),
+ * antialias (1), precision (5). Read and written with the GIL held. */
+#define CACHE_SIZE 512
+static uint64_t precision_cache[CACHE_SIZE];
+
+static int cached_precision(long in, long out, int antialias) {
+    if (in >= (1L << 24) || out >= (1L << 24)) return -1;
+    uint64_t key = ((uint64_t)in << 30) | ((uint64_t)out << 6) | ((uint64_t)antialias << 5);
+    uint64_t slot = precision_cache[(key >> 5) * 2654435761u % CACHE_SIZE];
+    return (slot & ~(uint64_t)31) == key ? (int)(slot & 31) : -1;
+}
+
+static void store_precision(long in, long out, int antialias, int prec) {
+    if (in >= (1L << 24) || out >= (1L << 24)) return;
+    uint64_t key = ((uint64_t)in << 30) | ((uint64_t)out << 6) | ((uint64_t)antialias << 5);
+    precision_cache[(key >> 5) * 2654435761u % CACHE_SIZE] = key | (uint64_t)prec;
+}
+
+/* Plan outputs [first, first + count) of an in -> out axis. Returns 0, or -1 (no memory). */
+static int axis_build(Axis *a, long in, long out, int antialias, long first, long count) {
+    memset(a, 0, sizeof *a);
+    if (in == out) {
+        a->identity = 1;
+        a->lo = first;
+        a->hi = first + count;
+        return 0;
+    }
+    double scale = (double)in / (double)out;
+    int max_interp = antialias ? (int)ceil(scale >= 1.0 ? scale : 1.0) * 2 + 1 : 2;
+    double *wd = malloc(sizeof(double) * (size_t)max_interp * (size_t)(count + 1));
+    long *mins = malloc(sizeof(long) * (size_t)count * 2);
+    if (wd == NULL || mins == NULL) {
+        free(wd);
+        free(mins);
+        return -1;
+    }
+    long *sizes = mins + count;
+    double wt_max = 0.0;
+    double *scratch = wd + (size_t)max_interp * (size_t)count;
+    int prec = cached_precision(in, out, antialias);
+    long from = prec < 0 ? 0 : first, to = prec < 0 ? out : first + count;
+    for (long i = from; i < to; i++) {
+        int kept = i >= first && i < first + count;
+        long m, s;
+        double *wt = kept ? wd + (size_t)max_interp * (size_t)(i - first) : scratch;
+        double mx = weights_at(i, in, scale, antialias, max_interp, wt, &m, &s);
+        if (mx > wt_max) wt_max = mx;
+        if (kept) {
+            mins[i - first] = m;
+            sizes[i - first] = s;
+        }
+    }
+    if (prec < 0) {
+        for (prec = 0; prec < 22; ++prec) {
+            int next = (int)(0.5 + wt_max * (1 << (prec + 1)));
+            if (next >= (1 << 15)) break;
+        }
+        store_precision(in, out, antialias, prec);
+    }
+    long lo = in, hi = 0, K = 0;
+    for (long i = 0; i < count; i++) {
+        if (sizes[i] > K) K = sizes[i];
+        if (sizes[i] > 0) {
+            if (mins[i] < lo) lo = mins[i];
+            if (mins[i] + sizes[i] > hi) hi = mins[i] + sizes[i];
+        }
+    }
+    if (hi <= lo) lo = hi = 0;
+    a->K = (int)K;
+    a->prec = prec;
+    a->lo = lo;
+    a->hi = hi;
+    a->start = malloc(sizeof(int) * (size_t)count);
+    a->w = calloc((size_t)count * (size_t)(K > 0 ? K : 1), sizeof(int16_t));
+    if (a->start == NULL || a->w == NULL) {
+        free(wd);
+        free(mins);
+        axis_free(a);
+        return -1;
+    }
+    for (long i = 0; i < count; i++) {
+        /* Read K inputs from every output; near the far end start earlier, with zero weights first. */
+        long m = sizes[i] > 0 ? mins[i] : lo, shift = 0;
+        if (m + K > hi) {
+            shift = m + K - hi;
+            m -= shift;
+        }
+        a->start[i] = (int)m;
+        for (long j = 0; j < sizes[i]; j++) {
+            double v = wd[(size_t)max_interp * (size_t)i + (size_t)j] * (1 << prec);
+            a->w[(size_t)i * (size_t)K + (size_t)(j + shift)] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
+        }
+    }
+    free(wd);
+    free(mins);
+    return 0;
+}
+
+/* Make an axis' input indices relative to `base`, the first input index of the buffer read. */
+static void rebase(Axis *a, long count, long base) {
+    for (long i = 0; i < count; i++) a->start[i] -= (int)base;
+}
+
+INLINE uint8_t clamp_shift(int32_t acc, int prec) {
+    int32_t v = acc >> prec;
+    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+/* Horizontal pass over `rows` rows: out pixel x = sum_t in pixel (start[x] + t) * w[x][t]. */
+INLINE void hrows(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long n, const int *start,
+                  const int16_t *w, const int C, const int K, int prec) {
+    const int32_t init = (int32_t)1 << (prec - 1);
+    long r = 0;
+    for (; r + 1 < rows; r += 2) { /* two rows share each output's offsets and weights */
+        const uint8_t *in0 = src + r * ss, *in1 = in0 + ss;
+        uint8_t *out0 = dst + r * ds, *out1 = out0 + ds;
+        for (long x = 0; x < n; x++) {
+            const uint8_t *p0 = in0 + (ptrdiff_t)start[x] * C, *p1 = in1 + (ptrdiff_t)start[x] * C;
+            const int16_t *k = w + x * K;
+            int32_t a0[4] = {init, init, init, init}, a1[4] = {init, init, init, init};
+            for (int t = 0; t < K; t++) {
+                for (int c = 0; c < C; c++) {
+                    a0[c] += (int32_t)p0[t * C + c] * k[t];
+                    a1[c] += (int32_t)p1[t * C + c] * k[t];
+                }
+            }
+            for (int c = 0; c < C; c++) {
+                out0[x * C + c] = clamp_shift(a0[c], prec);
+                out1[x * C + c] = clamp_shift(a1[c], prec);
+            }
+        }
+    }
+    for (; r < rows; r++) {
+        const uint8_t *in = src + r * ss;
+        uint8_t *out = dst + r * ds;
+        for (long x = 0; x < n; x++) {
+            const uint8_t *p = in + (ptrdiff_t)start[x] * C;
+            const int16_t *k = w + x * K;
+            int32_t a[4] = {init, init, init, init};
+            for (int t = 0; t < K; t++)
+                for (int c = 0; c < C; c++) a[c] += (int32_t)p[t * C + c] * k[t];
+            for (int c = 0; c < C; c++) out[x * C + c] = clamp_shift(a[c], prec);
+        }
+    }
+}
+
+#define HCASE(c, k)                                                  \
+    case (c) * 16 + (k):                                             \
+        hrows(src, ss, dst, ds, rows, n, start, w, (c), (k), prec); \
+        break;
+#define HCASES(c) HCASE(c, 1) HCASE(c, 2) HCASE(c, 3) HCASE(c, 4) HCASE(c, 5) HCASE(c, 6) HCASE(c, 7) HCASE(c, 8)
+
+HOT static void hpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long n, const int *start,
+                      const int16_t *w, int C, int K, int prec) {
+    switch (K <= 8 ? C * 16 + K : 0) {
+        HCASES(1)
+        HCASES(2)
+        HCASES(3)
+        HCASES(4)
+    default:
+        switch (C) {
+        case 1: hrows(src, ss, dst, ds, rows, n, start, w, 1, K, prec); break;
+        case 2: hrows(src, ss, dst, ds, rows, n, start, w, 2, K, prec); break;
+        case 3: hrows(src, ss, dst, ds, rows, n, start, w, 3, K, prec); break;
+        default: hrows(src, ss, dst, ds, rows, n, start, w, 4, K, prec); break;
+        }
+    }
+}
+
+/* Vertical pass: out row y = sum_t in row (start[y] + t) * w[y][t], over `bytes` bytes a row. */
+#define CHUNK 512
+HOT static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long bytes, const int *start,
+                      const int16_t *w, int K, int prec) {
+    const int32_t init = (int32_t)1 << (prec - 1);
+    int32_t acc[CHUNK];
+    for (long y = 0; y < rows; y++) {
+        const uint8_t *base = src + (ptrdiff_t)start[y] * ss;
+        const int16_t *k = w + y * K;
+        uint8_t *out = dst + y * ds;
+        for (long j0 = 0; j0 < bytes; j0 += CHUNK) {
+            long m = bytes - j0 < CHUNK ? bytes - j0 : CHUNK;
+            for (long j = 0; j < m; j++) acc[j] = init;
+            int t = 0;
+            for (; t + 1 < K; t += 2) {
+                const uint8_t *r0 = base + t * ss + j0, *r1 = r0 + ss;
+                const int32_t w0 = k[t], w1 = k[t + 1];
+                for (long j = 0; j < m; j++) acc[j] += (int32_t)r0[j] * w0 + (int32_t)r1[j] * w1;
+            }
+            if (t < K) {
+                const uint8_t *r0 = base + t * ss + j0;
+                const int32_t w0 = k[t];
+                for (long j = 0; j < m; j++) acc[j] += (int32_t)r0[j] * w0;
+            }
+            for (long j = 0; j < m; j++) out[j0 + j] = clamp_shift(acc[j], prec);
+        }
+    }
+}
+
+static int get_hwc(PyObject *obj, Py_buffer *view, int writable, const char *name) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0) return -1;
+    const char *f = view->format;
+    if (view->ndim != 3 || view->itemsize != 1 || (f != NULL && strcmp(f, "B") != 0) || view->shape[2] < 1 || view->shape[2] > 4 ||
+        view->strides[2] != 1 || view->strides[1] != view->shape[2] || view->strides[0] < view->shape[1] * view->shape[2]) {
+        PyErr_Format(PyExc_ValueError, "%s must be an (H, W, C) uint8 buffer with C in 1..4, pixels contiguous", name);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *resize_window(PyObject *self, PyObject *args) {
+    PyObject *src_obj, *dst_obj;
+    long y0, x0, in_h, in_w, out_h, out_w, top, left;
+    int antialias;
+    if (!PyArg_ParseTuple(args, "OOllllllllp:resize_window", &src_obj, &dst_obj, &y0, &x0, &in_h, &in_w, &out_h, &out_w, &top,
+                          &left, &antialias))
+        return NULL;
+    Py_buffer src, dst;
+    if (get_hwc(src_obj, &src, 0, "src") < 0) return NULL;
+    if (get_hwc(dst_obj, &dst, 1, "dst") < 0) {
+        PyBuffer_Release(&src);
+        return NULL;
+    }
+    long rows = (long)src.shape[0], cols = (long)src.shape[1], C = (long)src.shape[2];
+    long height = (long)dst.shape[0], width = (long)dst.shape[1];
+    Axis ay = {0}, ax = {0};
+    PyObject *result = NULL;
+    if (dst.shape[2] != C) {
+        PyErr_SetString(PyExc_ValueError, "src and dst must have the same number of channels");
+        goto done;
+    }
+    if (in_h < 1 || in_w < 1 || out_h < 1 || out_w < 1 || in_h >= INT_MAX || in_w >= INT_MAX || out_h >= INT_MAX || out_w >= INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "image and output sizes must be positive");
+        goto done;
+    }
+    if (height < 1 || width < 1 || top < 0 || left < 0 || top + height > out_h || left + width > out_w) {
+        PyErr_Format(PyExc_ValueError, "window (%ld, %ld, %ld, %ld) is not inside the %ldx%ld output", top, left, height, width, out_h,
+                     out_w);
+        goto done;
+    }
+    if (y0 < 0 || x0 < 0 || y0 + rows > in_h || x0 + cols > in_w) {
+        PyErr_SetString(PyExc_ValueError, "src region is not inside the image");
+        goto done;
+    }
+    if (axis_build(&ay, in_h, out_h, antialias, top, height) < 0 || axis_build(&ax, in_w, out_w, antialias, left, width) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((ay.hi > ay.lo && (ay.lo < y0 || ay.hi > y0 + rows)) || (ax.hi > ax.lo && (ax.lo < x0 || ax.hi > x0 + cols))) {
+        PyErr_Format(PyExc_ValueError, "src region (rows %ld:%ld, cols %ld:%ld) lacks input the window reads (rows %ld:%ld, cols %ld:%ld)",
+                     y0, y0 + rows, x0, x0 + cols, ay.lo, ay.hi, ax.lo, ax.hi);
+        goto done;
+    }
+    {
+        const uint8_t *s = src.buf;
+        uint8_t *d = dst.buf;
+        ptrdiff_t ss = src.strides[0], ds = dst.strides[0];
+        uint8_t *tmp = NULL;
+        int failed = 0;
+        Py_BEGIN_ALLOW_THREADS
+        if (ax.identity && ay.identity) {
+            for (long y = 0; y < height; y++) memcpy(d + y * ds, s + (top + y - y0) * ss + (left - x0) * C, (size_t)(width * C));
+        } else if (ay.identity) {
+            rebase(&ax, width, x0);
+            hpass(s + (top - y0) * ss, ss, d, ds, height, width, ax.start, ax.w, (int)C, ax.K, ax.prec);
+        } else if (ax.identity) {
+            rebase(&ay, height, y0);
+            vpass(s + (left - x0) * C, ss, d, ds, height, width * C, ay.start, ay.w, ay.K, ay.prec);
+        } else {
+            long n = ay.hi - ay.lo;
+            ptrdiff_t ts = (ptrdiff_t)(width * C);
+            tmp = malloc((size_t)(n > 0 ? n : 1) * (size_t)ts);
+            if (tmp == NULL) {
+                failed = 1;
+            } else {
+                rebase(&ax, width, x0);
+                rebase(&ay, height, ay.lo);
+                hpass(s + (ay.lo - y0) * ss, ss, tmp, ts, n, width, ax.start, ax.w, (int)C, ax.K, ax.prec);
+                vpass(tmp, ts, d, ds, height, width * C, ay.start, ay.w, ay.K, ay.prec);
+            }
+            free(tmp);
+        }
+        Py_END_ALLOW_THREADS
+        if (failed) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    axis_free(&ay);
+    axis_free(&ax);
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&dst);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"resize_window", resize_window, METH_VARARGS,
+     "resize_window(src, dst, y0, x0, in_h, in_w, out_h, out_w, top, left, antialias)\n\n"
+     "Write the (H, W) window at (top, left) of torch's uint8 bilinear resize of the in_h x in_w image to\n"
+     "(out_h, out_w) into dst, from src: the image's rows [y0, y0 + rows) and columns [x0, x0 + cols)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "augkit._resize", "Windows of torch's uint8 bilinear resize, bit-exact.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__resize(void) { return PyModule_Create(&module); }
