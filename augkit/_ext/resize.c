@@ -226,98 +226,124 @@ static void rebase(Axis *a, long count, long base) {
     for (long i = 0; i < count; i++) a->start[i] -= (int)base;
 }
 
+/* Bilinear weights are never negative, so sums are too: only the top needs clamping. */
 INLINE uint8_t clamp_shift(int32_t acc, int prec) {
-    int32_t v = acc >> prec;
-    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+    uint32_t v = (uint32_t)acc >> prec;
+    return (uint8_t)(v < 255 ? v : 255);
 }
 
-/* Horizontal pass over `rows` rows: out pixel x = sum_t in pixel (start[x] + t) * w[x][t]. */
-INLINE void hrows(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long n, const int *start,
-                  const int16_t *w, const int C, const int K, int prec) {
+/* out[j] = sum_t rows[t][j] * k[t] + rounding, >> prec, clamped: one output row of a pass
+ * that resamples whole rows (vectorizes over j). */
+INLINE void mix_rows(const uint8_t *const *rows, uint8_t *restrict out, long bytes, const int16_t *k, const int K, int prec) {
     const int32_t init = (int32_t)1 << (prec - 1);
-    long r = 0;
-    for (; r + 1 < rows; r += 2) { /* two rows share each output's offsets and weights */
-        const uint8_t *in0 = src + r * ss, *in1 = in0 + ss;
-        uint8_t *out0 = dst + r * ds, *out1 = out0 + ds;
-        for (long x = 0; x < n; x++) {
-            const uint8_t *p0 = in0 + (ptrdiff_t)start[x] * C, *p1 = in1 + (ptrdiff_t)start[x] * C;
-            const int16_t *k = w + x * K;
-            int32_t a0[4] = {init, init, init, init}, a1[4] = {init, init, init, init};
-            for (int t = 0; t < K; t++) {
-                for (int c = 0; c < C; c++) {
-                    a0[c] += (int32_t)p0[t * C + c] * k[t];
-                    a1[c] += (int32_t)p1[t * C + c] * k[t];
-                }
-            }
-            for (int c = 0; c < C; c++) {
-                out0[x * C + c] = clamp_shift(a0[c], prec);
-                out1[x * C + c] = clamp_shift(a1[c], prec);
-            }
-        }
-    }
-    for (; r < rows; r++) {
-        const uint8_t *in = src + r * ss;
-        uint8_t *out = dst + r * ds;
-        for (long x = 0; x < n; x++) {
-            const uint8_t *p = in + (ptrdiff_t)start[x] * C;
-            const int16_t *k = w + x * K;
-            int32_t a[4] = {init, init, init, init};
-            for (int t = 0; t < K; t++)
-                for (int c = 0; c < C; c++) a[c] += (int32_t)p[t * C + c] * k[t];
-            for (int c = 0; c < C; c++) out[x * C + c] = clamp_shift(a[c], prec);
-        }
+    int32_t w[8];
+    for (int t = 0; t < K; t++) w[t] = k[t];
+    for (long j = 0; j < bytes; j++) {
+        int32_t acc = init;
+        for (int t = 0; t < K; t++) acc += (int32_t)rows[t][j] * w[t];
+        out[j] = clamp_shift(acc, prec);
     }
 }
 
-#define HCASE(c, k)                                                  \
-    case (c) * 16 + (k):                                             \
-        hrows(src, ss, dst, ds, rows, n, start, w, (c), (k), prec); \
-        break;
-#define HCASES(c) HCASE(c, 1) HCASE(c, 2) HCASE(c, 3) HCASE(c, 4) HCASE(c, 5) HCASE(c, 6) HCASE(c, 7) HCASE(c, 8)
-
-HOT static void hpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long n, const int *start,
-                      const int16_t *w, int C, int K, int prec) {
-    switch (K <= 8 ? C * 16 + K : 0) {
-        HCASES(1)
-        HCASES(2)
-        HCASES(3)
-        HCASES(4)
-    default:
-        switch (C) {
-        case 1: hrows(src, ss, dst, ds, rows, n, start, w, 1, K, prec); break;
-        case 2: hrows(src, ss, dst, ds, rows, n, start, w, 2, K, prec); break;
-        case 3: hrows(src, ss, dst, ds, rows, n, start, w, 3, K, prec); break;
-        default: hrows(src, ss, dst, ds, rows, n, start, w, 4, K, prec); break;
+/* mix_rows for any K: groups of up to 8 taps summed in an int32 row. */
+#define CHUNK 256
+static void mix_many_rows(const uint8_t *const *rows, uint8_t *out, long bytes, const int16_t *k, int K, int prec) {
+    const int32_t init = (int32_t)1 << (prec - 1);
+    int32_t acc[CHUNK];
+    for (long j0 = 0; j0 < bytes; j0 += CHUNK) {
+        long m = bytes - j0 < CHUNK ? bytes - j0 : CHUNK;
+        for (long j = 0; j < m; j++) acc[j] = init;
+        for (int t = 0; t < K; t++) {
+            const uint8_t *r = rows[t] + j0;
+            const int32_t wt = k[t];
+            for (long j = 0; j < m; j++) acc[j] += (int32_t)r[j] * wt;
         }
+        for (long j = 0; j < m; j++) out[j0 + j] = clamp_shift(acc[j], prec);
+    }
+}
+
+INLINE void mix(const uint8_t *const *rows, uint8_t *restrict out, long bytes, const int16_t *k, int K, int prec) {
+    switch (K) {
+    case 1: mix_rows(rows, out, bytes, k, 1, prec); break;
+    case 2: mix_rows(rows, out, bytes, k, 2, prec); break;
+    case 3: mix_rows(rows, out, bytes, k, 3, prec); break;
+    case 4: mix_rows(rows, out, bytes, k, 4, prec); break;
+    case 5: mix_rows(rows, out, bytes, k, 5, prec); break;
+    case 6: mix_rows(rows, out, bytes, k, 6, prec); break;
+    case 7: mix_rows(rows, out, bytes, k, 7, prec); break;
+    case 8: mix_rows(rows, out, bytes, k, 8, prec); break;
+    default: mix_many_rows(rows, out, bytes, k, K, prec); break;
     }
 }
 
 /* Vertical pass: out row y = sum_t in row (start[y] + t) * w[y][t], over `bytes` bytes a row. */
-#define CHUNK 512
 HOT static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long bytes, const int *start,
-                      const int16_t *w, int K, int prec) {
-    const int32_t init = (int32_t)1 << (prec - 1);
-    int32_t acc[CHUNK];
+                      const int16_t *w, int K, int prec, const uint8_t **rp) {
     for (long y = 0; y < rows; y++) {
-        const uint8_t *base = src + (ptrdiff_t)start[y] * ss;
-        const int16_t *k = w + y * K;
-        uint8_t *out = dst + y * ds;
-        for (long j0 = 0; j0 < bytes; j0 += CHUNK) {
-            long m = bytes - j0 < CHUNK ? bytes - j0 : CHUNK;
-            for (long j = 0; j < m; j++) acc[j] = init;
-            int t = 0;
-            for (; t + 1 < K; t += 2) {
-                const uint8_t *r0 = base + t * ss + j0, *r1 = r0 + ss;
-                const int32_t w0 = k[t], w1 = k[t + 1];
-                for (long j = 0; j < m; j++) acc[j] += (int32_t)r0[j] * w0 + (int32_t)r1[j] * w1;
-            }
-            if (t < K) {
-                const uint8_t *r0 = base + t * ss + j0;
-                const int32_t w0 = k[t];
-                for (long j = 0; j < m; j++) acc[j] += (int32_t)r0[j] * w0;
-            }
-            for (long j = 0; j < m; j++) out[j0 + j] = clamp_shift(acc[j], prec);
+        for (int t = 0; t < K; t++) rp[t] = src + (ptrdiff_t)(start[y] + t) * ss;
+        mix(rp, dst + y * ds, bytes, w + (ptrdiff_t)y * K, K, prec);
+    }
+}
+
+/* The horizontal pass works on blocks of rows transposed, so that it too resamples whole
+ * (transposed) rows: a block holds BLOCK_BYTES / C image rows; its transposed row p is
+ * pixel column p of those rows (PITCH bytes apart, leaving room for 4-byte stores). */
+#define BLOCK_BYTES 96
+#define PITCH 128
+
+/* Copy one pixel: C constant. For C == 3 a 4-byte copy when `wide` (the byte after the
+ * pixel may be read at the source and overwritten at the destination). */
+INLINE void put_pixel(uint8_t *d, const uint8_t *s, const int C, int wide) {
+    if (C == 3 && wide) {
+        uint32_t v;
+        memcpy(&v, s, 4);
+        memcpy(d, &v, 4);
+    } else {
+        memcpy(d, s, (size_t)C);
+    }
+}
+
+INLINE void hblocks(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows, long n,
+                    const int *start, const int16_t *w, const int C, int K, int prec, long lo, long hi, uint8_t *tin, uint8_t *tout,
+                    const uint8_t **rp) {
+    const long R = BLOCK_BYTES / C;
+    for (long r0 = 0; r0 < rows; r0 += R) {
+        long m = rows - r0 < R ? rows - r0 : R;
+        /* transpose columns [lo, hi) of rows [r0, r0 + m) into tin */
+        for (long r = 0; r < m; r++) {
+            const uint8_t *in = src + (r0 + r) * ss;
+            uint8_t *col = tin + r * C;
+            long p = lo;
+            for (; p < hi && p + 1 < src_cols; p++) put_pixel(col + (p - lo) * PITCH, in + p * C, C, 1);
+            for (; p < hi; p++) put_pixel(col + (p - lo) * PITCH, in + p * C, C, 0);
         }
+        /* resample: transposed output row x mixes transposed input rows start[x] .. + K */
+        for (long x = 0; x < n; x++) {
+            for (int t = 0; t < K; t++) rp[t] = tin + (start[x] + t - lo) * PITCH;
+            mix(rp, tout + x * PITCH, BLOCK_BYTES, w + (ptrdiff_t)x * K, K, prec);
+        }
+        /* transpose back into rows [r0, r0 + m) of dst */
+        for (long r = 0; r < m; r++) {
+            uint8_t *out = dst + (r0 + r) * ds;
+            const uint8_t *col = tout + r * C;
+            long x = 0;
+            for (; x + 1 < n || (dst_padded && x < n); x++) put_pixel(out + x * C, col + x * PITCH, C, 1);
+            for (; x < n; x++) put_pixel(out + x * C, col + x * PITCH, C, 0);
+        }
+    }
+}
+
+/* Horizontal pass over `rows` rows: out pixel x = sum_t in pixel (start[x] + t) * w[x][t].
+ * src_cols: pixels a source row has (reads stay inside); dst_padded: a destination row may be
+ * written one byte past its end. tin, tout: (hi - lo) * PITCH and n * PITCH bytes. */
+HOT static void hpass(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows, long n,
+                      const int *start, const int16_t *w, int C, int K, int prec, long lo, long hi, uint8_t *tin, uint8_t *tout,
+                      const uint8_t **rp) {
+    switch (C) {
+    case 1: hblocks(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, 1, K, prec, lo, hi, tin, tout, rp); break;
+    case 2: hblocks(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, 2, K, prec, lo, hi, tin, tout, rp); break;
+    case 3: hblocks(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, 3, K, prec, lo, hi, tin, tout, rp); break;
+    default: hblocks(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, 4, K, prec, lo, hi, tin, tout, rp); break;
     }
 }
 
@@ -380,30 +406,37 @@ static PyObject *resize_window(PyObject *self, PyObject *args) {
         const uint8_t *s = src.buf;
         uint8_t *d = dst.buf;
         ptrdiff_t ss = src.strides[0], ds = dst.strides[0];
-        uint8_t *tmp = NULL;
+        uint8_t *scratch = NULL;
         int failed = 0;
         Py_BEGIN_ALLOW_THREADS
-        if (ax.identity && ay.identity) {
-            for (long y = 0; y < height; y++) memcpy(d + y * ds, s + (top + y - y0) * ss + (left - x0) * C, (size_t)(width * C));
-        } else if (ay.identity) {
-            rebase(&ax, width, x0);
-            hpass(s + (top - y0) * ss, ss, d, ds, height, width, ax.start, ax.w, (int)C, ax.K, ax.prec);
-        } else if (ax.identity) {
-            rebase(&ay, height, y0);
-            vpass(s + (left - x0) * C, ss, d, ds, height, width * C, ay.start, ay.w, ay.K, ay.prec);
+        /* scratch: transposed blocks, the horizontal pass's rows, the row pointers */
+        long kmax = ax.K > ay.K ? ax.K : ay.K, span = ax.identity ? 0 : ax.hi - ax.lo;
+        long n = (ax.identity || ay.identity) ? 0 : ay.hi - ay.lo;
+        ptrdiff_t ts = (ptrdiff_t)(width * C) + 1;
+        size_t tin_size = ax.identity ? 0 : (size_t)(span + 1) * PITCH, tout_size = ax.identity ? 0 : (size_t)width * PITCH;
+        scratch = calloc(tin_size + tout_size + (size_t)n * (size_t)ts + sizeof(uint8_t *) * (size_t)(kmax + 1) + 64, 1);
+        if (scratch == NULL) {
+            failed = 1;
         } else {
-            long n = ay.hi - ay.lo;
-            ptrdiff_t ts = (ptrdiff_t)(width * C);
-            tmp = malloc((size_t)(n > 0 ? n : 1) * (size_t)ts);
-            if (tmp == NULL) {
-                failed = 1;
+            const uint8_t **rp = (const uint8_t **)scratch;
+            uint8_t *tin = scratch + sizeof(uint8_t *) * (size_t)(kmax + 1), *tout = tin + tin_size, *tmp = tout + tout_size;
+            if (ax.identity && ay.identity) {
+                for (long y = 0; y < height; y++) memcpy(d + y * ds, s + (top + y - y0) * ss + (left - x0) * C, (size_t)(width * C));
+            } else if (ay.identity) {
+                rebase(&ax, width, x0);
+                hpass(s + (top - y0) * ss, ss, cols, d, ds, 0, height, width, ax.start, ax.w, (int)C, ax.K, ax.prec, ax.lo - x0,
+                      ax.hi - x0, tin, tout, rp);
+            } else if (ax.identity) {
+                rebase(&ay, height, y0);
+                vpass(s + (left - x0) * C, ss, d, ds, height, width * C, ay.start, ay.w, ay.K, ay.prec, rp);
             } else {
                 rebase(&ax, width, x0);
                 rebase(&ay, height, ay.lo);
-                hpass(s + (ay.lo - y0) * ss, ss, tmp, ts, n, width, ax.start, ax.w, (int)C, ax.K, ax.prec);
-                vpass(tmp, ts, d, ds, height, width * C, ay.start, ay.w, ay.K, ay.prec);
+                hpass(s + (ay.lo - y0) * ss, ss, cols, tmp, ts, 1, n, width, ax.start, ax.w, (int)C, ax.K, ax.prec, ax.lo - x0,
+                      ax.hi - x0, tin, tout, rp);
+                vpass(tmp, ts, d, ds, height, width * C, ay.start, ay.w, ay.K, ay.prec, rp);
             }
-            free(tmp);
+            free(scratch);
         }
         Py_END_ALLOW_THREADS
         if (failed) {
