@@ -288,8 +288,15 @@ HOT static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t 
 /* The horizontal pass works on blocks of rows transposed, so that it too resamples whole
  * (transposed) rows: a block holds BLOCK_BYTES / C image rows; its transposed row p is
  * pixel column p of those rows (PITCH bytes apart, leaving room for 4-byte stores). */
+#ifndef BLOCK_BYTES
 #define BLOCK_BYTES 96
+#endif
+#ifndef PITCH
 #define PITCH 128
+#endif
+#ifndef TILE
+#define TILE 32
+#endif
 
 /* Copy one pixel: C constant. For C == 3 a 4-byte copy when `wide` (the byte after the
  * pixel may be read at the source and overwritten at the destination). */
@@ -309,26 +316,36 @@ INLINE void hblocks(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *ds
     const long R = BLOCK_BYTES / C;
     for (long r0 = 0; r0 < rows; r0 += R) {
         long m = rows - r0 < R ? rows - r0 : R;
-        /* transpose columns [lo, hi) of rows [r0, r0 + m) into tin */
-        for (long r = 0; r < m; r++) {
-            const uint8_t *in = src + (r0 + r) * ss;
-            uint8_t *col = tin + r * C;
-            long p = lo;
-            for (; p < hi && p + 1 < src_cols; p++) put_pixel(col + (p - lo) * PITCH, in + p * C, C, 1);
-            for (; p < hi; p++) put_pixel(col + (p - lo) * PITCH, in + p * C, C, 0);
+        /* transpose columns [lo, hi) of rows [r0, r0 + m) into tin, TILE columns at a time */
+        for (long p0 = lo; p0 < hi; p0 += TILE) {
+            long p1 = hi - p0 < TILE ? hi : p0 + TILE;
+            int wide = p1 < src_cols; /* the pixel after the last one read exists */
+            for (long r = 0; r < m; r++) {
+                const uint8_t *in = src + (r0 + r) * ss;
+                uint8_t *col = tin + r * C - lo * PITCH;
+                if (wide)
+                    for (long p = p0; p < p1; p++) put_pixel(col + p * PITCH, in + p * C, C, 1);
+                else
+                    for (long p = p0; p < p1; p++) put_pixel(col + p * PITCH, in + p * C, C, 0);
+            }
         }
         /* resample: transposed output row x mixes transposed input rows start[x] .. + K */
         for (long x = 0; x < n; x++) {
             for (int t = 0; t < K; t++) rp[t] = tin + (start[x] + t - lo) * PITCH;
             mix(rp, tout + x * PITCH, BLOCK_BYTES, w + (ptrdiff_t)x * K, K, prec);
         }
-        /* transpose back into rows [r0, r0 + m) of dst */
-        for (long r = 0; r < m; r++) {
-            uint8_t *out = dst + (r0 + r) * ds;
-            const uint8_t *col = tout + r * C;
-            long x = 0;
-            for (; x + 1 < n || (dst_padded && x < n); x++) put_pixel(out + x * C, col + x * PITCH, C, 1);
-            for (; x < n; x++) put_pixel(out + x * C, col + x * PITCH, C, 0);
+        /* transpose back into rows [r0, r0 + m) of dst, TILE columns at a time */
+        for (long x0 = 0; x0 < n; x0 += TILE) {
+            long x1 = n - x0 < TILE ? n : x0 + TILE;
+            int wide = x1 < n || dst_padded; /* the byte after the last pixel written may be overwritten */
+            for (long r = 0; r < m; r++) {
+                uint8_t *out = dst + (r0 + r) * ds;
+                const uint8_t *col = tout + r * C;
+                if (wide)
+                    for (long x = x0; x < x1; x++) put_pixel(out + x * C, col + x * PITCH, C, 1);
+                else
+                    for (long x = x0; x < x1; x++) put_pixel(out + x * C, col + x * PITCH, C, 0);
+            }
         }
     }
 }
