@@ -288,15 +288,9 @@ HOT static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t 
 /* The horizontal pass works on blocks of rows transposed, so that it too resamples whole
  * (transposed) rows: a block holds BLOCK_BYTES / C image rows; its transposed row p is
  * pixel column p of those rows (PITCH bytes apart, leaving room for 4-byte stores). */
-#ifndef BLOCK_BYTES
 #define BLOCK_BYTES 96
-#endif
-#ifndef PITCH
 #define PITCH 128
-#endif
-#ifndef TILE
-#define TILE 32
-#endif
+#define TILE 32 /* pixels a transposing loop copies from one row before the next */
 
 /* Copy one pixel: C constant. For C == 3 a 4-byte copy when `wide` (the byte after the
  * pixel may be read at the source and overwritten at the destination). */
