@@ -10,21 +10,26 @@ Semantics follow torchvision v2's ``adjust_brightness/contrast/saturation/hue``:
   weights), floored on uint8. Contrast blends with its mean, saturation with itself.
 - Hue rotates the HSV hue: ``h -> (h + factor) mod 1`` with S and V kept.
 
-Two implementations share these semantics, chosen for speed:
+Three implementations share these semantics, chosen for speed:
 
-- Arrays (HWC, the sample stage) and CPU uint8 batches: per image, a few SIMD OpenCV
-  passes. Brightness and contrast are one ``saturate(round(f * x + gamma))`` pass whose
-  ``gamma`` reproduces torchvision's floored table exactly (checked on all 256 levels, else
-  ``cv2.LUT``); saturation is one rounding ``cv2.addWeighted`` with the floored gray, which
-  truncates like torchvision except where the exact blend is an integer (``x == gray``),
-  there it keeps the exact value where torchvision's float32 rounding may give one less;
+- uint8 arrays (HWC, the sample stage) and CPU uint8 batches, where the optional C
+  extension ``augkit._color`` is built (``setup.py``): one call per image that repeats
+  torchvision's float32 arithmetic operation by operation, fused multiply-adds included,
+  so every operation and the whole chain equal torchvision's uint8 result exactly (on
+  CPUs where torch uses its AVX2/AVX-512 or NEON kernels).
+- The same images without the extension: per image, a few SIMD OpenCV passes. Brightness
+  and contrast are one ``saturate(round(f * x + gamma))`` pass whose ``gamma`` reproduces
+  torchvision's floored table exactly (checked on all 256 levels, else ``cv2.LUT``);
+  saturation is one rounding ``cv2.addWeighted`` with the floored gray, which truncates like
+  torchvision except where the exact blend is an integer (``x == gray``), there it keeps the exact value where torchvision's float32 rounding may give one less;
   hue uses OpenCV's float HSV conversion. A CPU batch is processed image by image, which
   keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample
   factors broadcast as ``[B, 1, 1, 1]``; hue uses the closed form
   ``out_c = V - (V - min) * clamp(min(k, 4 - k), 0, 1)`` with ``k = (h6 + n_c) mod 6``.
 
-``tests/test_color.py`` proves both agree with torchvision and with each other.
+``tests/test_color.py`` and ``tests/test_color_native.py`` prove they agree with torchvision
+and with each other.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 import torch
+
+try:  # The optional C accelerator (see setup.py); without it the OpenCV path is used.
+    from augkit import _color as _native
+except ImportError:  # pragma: no cover - an install without a compiler
+    _native = None
 
 #: torchvision's grayscale weights (ITU-R 601-2 luma, as ``rgb_to_grayscale`` writes them).
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -188,6 +198,15 @@ _U8_OPS = (_u8_brightness, _u8_contrast, _u8_saturation, _u8_hue)
 
 
 def _jitter_uint8_hwc(image: np.ndarray, factors: Sequence[float | None], order: Sequence[int]) -> np.ndarray:
+    """ColorJitter on one HWC uint8 image: the C kernel where built, else the OpenCV passes."""
+    if _native is None:
+        return _jitter_uint8_hwc_opencv(image, factors, order)
+    out = np.empty(image.shape, np.uint8)
+    _native.jitter(np.ascontiguousarray(image), out, *factors, order)
+    return out
+
+
+def _jitter_uint8_hwc_opencv(image: np.ndarray, factors: Sequence[float | None], order: Sequence[int]) -> np.ndarray:
     """ColorJitter on one HWC uint8 image: one SIMD OpenCV pass per point op, few per other op."""
     out = image
     for op in order:
@@ -325,9 +344,12 @@ def _jitter_tensor_cpu_uint8(batch: torch.Tensor, factors, order: np.ndarray) ->
     src = batch.numpy()
     dst = out.numpy()
     for i in range(batch.shape[0]):
-        image = cv2.merge(list(src[i]))
         sample_factors = [None if f is None else float(f[i]) for f in factors]
-        np.copyto(dst[i], _jitter_uint8_hwc(image, sample_factors, order[i]).transpose(2, 0, 1))
+        if _native is not None:  # the same kernel as for HWC arrays, reading [3, H, W] planes
+            _native.jitter(src[i], dst[i], *sample_factors, order[i], planar=True)
+        else:
+            image = cv2.merge(list(src[i]))
+            np.copyto(dst[i], _jitter_uint8_hwc_opencv(image, sample_factors, order[i]).transpose(2, 0, 1))
     return out
 
 
