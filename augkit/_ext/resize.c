@@ -27,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__)) && __GNUC__ >= 6
 #define HOT __attribute__((target_clones("avx2", "default")))
 #else
@@ -276,6 +280,104 @@ INLINE void mix(const uint8_t *const *rows, uint8_t *restrict out, long bytes, c
     }
 }
 
+
+#if defined(__SSE2__)
+/* SSE2 passes (x86-64 baseline): pairs of taps are multiplied and summed by pmaddwd
+ * (_mm_madd_epi16: int16 x int16 pairs added into int32), the sums are the same integers as
+ * the portable loops', so the results are too. */
+
+/* Two int16 weights as the int32 pmaddwd pairs them with. */
+INLINE __m128i weight_pair(const int16_t *k, int has_second) {
+    uint32_t v = (uint16_t)k[0] | (has_second ? (uint32_t)(uint16_t)k[1] << 16 : 0u);
+    return _mm_set1_epi32((int32_t)v);
+}
+
+/* acc[0..3] += the 16 bytes at a and b (bytes j of two rows) times weights wv (pairs). */
+INLINE void madd16(__m128i acc[4], __m128i a, __m128i b, __m128i wv) {
+    const __m128i zero = _mm_setzero_si128();
+    __m128i lo = _mm_unpacklo_epi8(a, b), hi = _mm_unpackhi_epi8(a, b);
+    acc[0] = _mm_add_epi32(acc[0], _mm_madd_epi16(_mm_unpacklo_epi8(lo, zero), wv));
+    acc[1] = _mm_add_epi32(acc[1], _mm_madd_epi16(_mm_unpackhi_epi8(lo, zero), wv));
+    acc[2] = _mm_add_epi32(acc[2], _mm_madd_epi16(_mm_unpacklo_epi8(hi, zero), wv));
+    acc[3] = _mm_add_epi32(acc[3], _mm_madd_epi16(_mm_unpackhi_epi8(hi, zero), wv));
+}
+
+/* 16 int32 sums (never negative) >> prec, saturated to uint8. */
+INLINE __m128i shift_pack16(const __m128i acc[4], int prec) {
+    const __m128i s = _mm_cvtsi32_si128(prec);
+    return _mm_packus_epi16(_mm_packs_epi32(_mm_sra_epi32(acc[0], s), _mm_sra_epi32(acc[1], s)),
+                            _mm_packs_epi32(_mm_sra_epi32(acc[2], s), _mm_sra_epi32(acc[3], s)));
+}
+
+/* One output row of the vertical pass, 16 bytes at a time; K constant when small. */
+INLINE void vrow_sse2(const uint8_t *r0, ptrdiff_t ss, uint8_t *out, long bytes, const int16_t *k, const int K, int prec) {
+    const int32_t init = (int32_t)1 << (prec - 1);
+    const int P = (K + 1) / 2;
+    __m128i wv[(K + 1) / 2];
+    for (int p = 0; p < P; p++) wv[p] = weight_pair(k + 2 * p, 2 * p + 1 < K);
+    long j = 0;
+    for (; j + 16 <= bytes; j += 16) {
+        __m128i acc[4];
+        acc[0] = acc[1] = acc[2] = acc[3] = _mm_set1_epi32(init);
+        const uint8_t *r = r0 + j;
+        for (int p = 0; p < P; p++) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(r + (ptrdiff_t)(2 * p) * ss));
+            __m128i b = 2 * p + 1 < K ? _mm_loadu_si128((const __m128i *)(r + (ptrdiff_t)(2 * p + 1) * ss)) : _mm_setzero_si128();
+            madd16(acc, a, b, wv[p]);
+        }
+        _mm_storeu_si128((__m128i *)(out + j), shift_pack16(acc, prec));
+    }
+    for (; j < bytes; j++) {
+        int32_t acc = init;
+        for (int t = 0; t < K; t++) acc += (int32_t)r0[(ptrdiff_t)t * ss + j] * k[t];
+        out[j] = clamp_shift(acc, prec);
+    }
+}
+
+/* The same for any K: the first taps 8 at a time summed in int32 rows of CHUNK bytes. */
+static void vrow_sse2_many(const uint8_t *r0, ptrdiff_t ss, uint8_t *out, long bytes, const int16_t *k, int K, int prec) {
+    const int32_t init = (int32_t)1 << (prec - 1);
+    int32_t accbuf[CHUNK] __attribute__((aligned(16)));
+    for (long j0 = 0; j0 < bytes; j0 += CHUNK) {
+        long m = bytes - j0 < CHUNK ? bytes - j0 : CHUNK, m16 = m & ~15L;
+        for (long j = 0; j < m; j++) accbuf[j] = init;
+        for (int t = 0; t < K; t += 2) {
+            const uint8_t *a = r0 + (ptrdiff_t)t * ss + j0;
+            const uint8_t *b = t + 1 < K ? a + ss : NULL;
+            __m128i wv = weight_pair(k + t, b != NULL);
+            for (long j = 0; j < m16; j += 16) {
+                __m128i acc[4];
+                for (int q = 0; q < 4; q++) acc[q] = _mm_load_si128((const __m128i *)(accbuf + j + 4 * q));
+                madd16(acc, _mm_loadu_si128((const __m128i *)(a + j)), b ? _mm_loadu_si128((const __m128i *)(b + j)) : _mm_setzero_si128(),
+                       wv);
+                for (int q = 0; q < 4; q++) _mm_store_si128((__m128i *)(accbuf + j + 4 * q), acc[q]);
+            }
+            for (long j = m16; j < m; j++) accbuf[j] += (int32_t)a[j] * k[t] + (b ? (int32_t)b[j] * k[t + 1] : 0);
+        }
+        for (long j = 0; j < m; j++) out[j0 + j] = clamp_shift(accbuf[j], prec);
+    }
+}
+
+static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long bytes, const int *start,
+                  const int16_t *w, int K, int prec, const uint8_t **rp) {
+    for (long y = 0; y < rows; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)start[y] * ss;
+        const int16_t *k = w + (ptrdiff_t)y * K;
+        uint8_t *out = dst + y * ds;
+        switch (K) {
+        case 1: vrow_sse2(r0, ss, out, bytes, k, 1, prec); break;
+        case 2: vrow_sse2(r0, ss, out, bytes, k, 2, prec); break;
+        case 3: vrow_sse2(r0, ss, out, bytes, k, 3, prec); break;
+        case 4: vrow_sse2(r0, ss, out, bytes, k, 4, prec); break;
+        case 5: vrow_sse2(r0, ss, out, bytes, k, 5, prec); break;
+        case 6: vrow_sse2(r0, ss, out, bytes, k, 6, prec); break;
+        case 7: vrow_sse2(r0, ss, out, bytes, k, 7, prec); break;
+        case 8: vrow_sse2(r0, ss, out, bytes, k, 8, prec); break;
+        default: vrow_sse2_many(r0, ss, out, bytes, k, K, prec); break;
+        }
+    }
+}
+#else
 /* Vertical pass: out row y = sum_t in row (start[y] + t) * w[y][t], over `bytes` bytes a row. */
 HOT static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long bytes, const int *start,
                       const int16_t *w, int K, int prec, const uint8_t **rp) {
@@ -284,6 +386,8 @@ HOT static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t 
         mix(rp, dst + y * ds, bytes, w + (ptrdiff_t)y * K, K, prec);
     }
 }
+
+#endif
 
 /* The horizontal pass works on blocks of rows transposed, so that it too resamples whole
  * (transposed) rows: a block holds BLOCK_BYTES / C image rows; its transposed row p is
