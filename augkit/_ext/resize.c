@@ -448,12 +448,116 @@ INLINE void hblocks(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *ds
     }
 }
 
+
+#if defined(__SSE2__)
+/* Direct horizontal pass for 3 and 4 channels: a pixel is loaded as 4 bytes (for C == 3 the
+ * 4th, the next pixel's first byte, is a lane whose sum is never kept), pixels t and t + 1
+ * are interleaved byte by byte and widened to int16, so that pmaddwd with the weight pair
+ * (w_t, w_t+1) sums both taps of each channel into that channel's int32 lane. Four rows at a
+ * time share each output's weights. */
+
+/* 4 bytes at p; for C == 3 where the byte after the pixel may not exist (`tight`), 3. */
+INLINE __m128i load_pixel(const uint8_t *p, const int C, int tight) {
+    uint32_t v;
+    if (C == 3 && tight)
+        v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+    else
+        memcpy(&v, p, 4);
+    return _mm_cvtsi32_si128((int32_t)v);
+}
+
+/* Taps (t, t + 1) of one row at p (pixel t) as 8 int16: c0(t), c0(t+1), c1(t), c1(t+1), ... */
+INLINE __m128i tap_pair(const uint8_t *p, const int C, int second, int tight) {
+    __m128i a = load_pixel(p, C, tight && !second);
+    __m128i b = second ? load_pixel(p + C, C, tight) : _mm_setzero_si128();
+    return _mm_unpacklo_epi8(_mm_unpacklo_epi8(a, b), _mm_setzero_si128());
+}
+
+/* Store one pixel's bytes (lane 0 of v); 4 bytes when `wide` (the byte after may be written). */
+INLINE void store_pixel(uint8_t *d, uint32_t v, const int C, int wide) {
+    if (C == 4 || wide) {
+        memcpy(d, &v, 4);
+    } else {
+        d[0] = (uint8_t)v;
+        d[1] = (uint8_t)(v >> 8);
+        d[2] = (uint8_t)(v >> 16);
+    }
+}
+
+/* R (1..4) rows: out pixel x of row r = sum_t in pixel (start[x] + t) of row r * w[x][t].
+ * C and K constant (K = 0: any, read from Kv). */
+INLINE void hrows_sse2(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, const int R,
+                       long n, const int *start, const int16_t *w, const int C, const int Kc, int Kv, int prec) {
+    const int K = Kc ? Kc : Kv;
+    const __m128i init = _mm_set1_epi32((int32_t)1 << (prec - 1)), sh = _mm_cvtsi32_si128(prec);
+    for (long x = 0; x < n; x++) {
+        const int16_t *k = w + x * K;
+        const long s0 = start[x];
+        /* C == 3: the last tap's 4th byte exists unless it is a row's last pixel */
+        const int tight = C == 3 && s0 + K >= src_cols;
+        const uint8_t *p = src + s0 * C;
+        __m128i acc[4];
+        for (int r = 0; r < R; r++) acc[r] = init;
+        for (int t = 0; t < K; t += 2) {
+            const int second = t + 1 < K, last = t + 2 >= K;
+            __m128i wv = weight_pair(k + t, second);
+            for (int r = 0; r < R; r++)
+                acc[r] = _mm_add_epi32(acc[r], _mm_madd_epi16(tap_pair(p + r * ss + t * C, C, second, last && tight), wv));
+        }
+        for (int r = 0; r < R; r++) acc[r] = _mm_sra_epi32(acc[r], sh);
+        const int wide = x + 1 < n || dst_padded;
+        uint8_t *d = dst + x * C;
+        if (R == 4) {
+            __m128i v = _mm_packus_epi16(_mm_packs_epi32(acc[0], acc[1]), _mm_packs_epi32(acc[2], acc[3]));
+            store_pixel(d, (uint32_t)_mm_cvtsi128_si32(v), C, wide);
+            store_pixel(d + ds, (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(v, 4)), C, wide);
+            store_pixel(d + 2 * ds, (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(v, 8)), C, wide);
+            store_pixel(d + 3 * ds, (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(v, 12)), C, wide);
+        } else {
+            for (int r = 0; r < R; r++) {
+                __m128i v = _mm_packs_epi32(acc[r], acc[r]);
+                store_pixel(d + r * ds, (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(v, v)), C, wide);
+            }
+        }
+    }
+}
+
+INLINE void hdirect(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows, long n,
+                    const int *start, const int16_t *w, const int C, const int Kc, int Kv, int prec) {
+    long r = 0;
+    for (; r + 4 <= rows; r += 4)
+        hrows_sse2(src + r * ss, ss, src_cols, dst + r * ds, ds, dst_padded, 4, n, start, w, C, Kc, Kv, prec);
+    for (; r < rows; r++) hrows_sse2(src + r * ss, ss, src_cols, dst + r * ds, ds, dst_padded, 1, n, start, w, C, Kc, Kv, prec);
+}
+
+#define HDIRECT_K(C)                                                                                                              \
+    switch (K) {                                                                                                                  \
+    case 1: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 1, 1, prec); break;                             \
+    case 2: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 2, 2, prec); break;                             \
+    case 3: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 3, 3, prec); break;                             \
+    case 4: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 4, 4, prec); break;                             \
+    case 5: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 5, 5, prec); break;                             \
+    case 6: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 6, 6, prec); break;                             \
+    default: hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 0, K, prec); break;                            \
+    }
+#endif
+
 /* Horizontal pass over `rows` rows: out pixel x = sum_t in pixel (start[x] + t) * w[x][t].
  * src_cols: pixels a source row has (reads stay inside); dst_padded: a destination row may be
  * written one byte past its end. tin, tout: (hi - lo) * PITCH and n * PITCH bytes. */
 HOT static void hpass(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows, long n,
                       const int *start, const int16_t *w, int C, int K, int prec, long lo, long hi, uint8_t *tin, uint8_t *tout,
                       const uint8_t **rp) {
+#if defined(__SSE2__)
+    if (C == 3 && K > 0) {
+        HDIRECT_K(3)
+        return;
+    }
+    if (C == 4 && K > 0) {
+        HDIRECT_K(4)
+        return;
+    }
+#endif
     switch (C) {
     case 1: hblocks(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, 1, K, prec, lo, hi, tin, tout, rp); break;
     case 2: hblocks(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, 2, K, prec, lo, hi, tin, tout, rp); break;
