@@ -30,6 +30,11 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__SSE2__) && __GNUC__ >= 6 && !defined(AUGKIT_NO_AVX2)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#define AVX2 __attribute__((target("avx2")))
+#endif
 
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__)) && __GNUC__ >= 6
 #define HOT __attribute__((target_clones("avx2", "default")))
@@ -358,8 +363,63 @@ static void vrow_sse2_many(const uint8_t *r0, ptrdiff_t ss, uint8_t *out, long b
     }
 }
 
+#if defined(HAVE_AVX2_PATH)
+/* vrow_sse2 32 bytes at a time (unpacking and packing within 128-bit lanes keeps the order). */
+AVX2 INLINE void vrow_avx2(const uint8_t *r0, ptrdiff_t ss, uint8_t *out, long bytes, const int16_t *k, const int K, int prec) {
+    const int P = (K + 1) / 2;
+    const __m256i zero = _mm256_setzero_si256(), init = _mm256_set1_epi32((int32_t)1 << (prec - 1));
+    const __m128i sh = _mm_cvtsi32_si128(prec);
+    __m256i wv[(K + 1) / 2];
+    for (int p = 0; p < P; p++) wv[p] = _mm256_broadcastsi128_si256(weight_pair(k + 2 * p, 2 * p + 1 < K));
+    long j = 0;
+    for (; j + 32 <= bytes; j += 32) {
+        __m256i acc0 = init, acc1 = init, acc2 = init, acc3 = init;
+        const uint8_t *r = r0 + j;
+        for (int p = 0; p < P; p++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(r + (ptrdiff_t)(2 * p) * ss));
+            __m256i b = 2 * p + 1 < K ? _mm256_loadu_si256((const __m256i *)(r + (ptrdiff_t)(2 * p + 1) * ss)) : zero;
+            __m256i lo = _mm256_unpacklo_epi8(a, b), hi = _mm256_unpackhi_epi8(a, b);
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi8(lo, zero), wv[p]));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi8(lo, zero), wv[p]));
+            acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_unpacklo_epi8(hi, zero), wv[p]));
+            acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_unpackhi_epi8(hi, zero), wv[p]));
+        }
+        __m256i v = _mm256_packus_epi16(_mm256_packs_epi32(_mm256_sra_epi32(acc0, sh), _mm256_sra_epi32(acc1, sh)),
+                                        _mm256_packs_epi32(_mm256_sra_epi32(acc2, sh), _mm256_sra_epi32(acc3, sh)));
+        _mm256_storeu_si256((__m256i *)(out + j), v);
+    }
+    if (j < bytes) vrow_sse2(r0 + j, ss, out + j, bytes - j, k, K, prec);
+}
+
+AVX2 static void vpass_avx2(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long bytes, const int *start,
+                            const int16_t *w, int K, int prec) {
+    for (long y = 0; y < rows; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)start[y] * ss;
+        const int16_t *k = w + (ptrdiff_t)y * K;
+        uint8_t *out = dst + y * ds;
+        switch (K) {
+        case 1: vrow_avx2(r0, ss, out, bytes, k, 1, prec); break;
+        case 2: vrow_avx2(r0, ss, out, bytes, k, 2, prec); break;
+        case 3: vrow_avx2(r0, ss, out, bytes, k, 3, prec); break;
+        case 4: vrow_avx2(r0, ss, out, bytes, k, 4, prec); break;
+        case 5: vrow_avx2(r0, ss, out, bytes, k, 5, prec); break;
+        case 6: vrow_avx2(r0, ss, out, bytes, k, 6, prec); break;
+        case 7: vrow_avx2(r0, ss, out, bytes, k, 7, prec); break;
+        case 8: vrow_avx2(r0, ss, out, bytes, k, 8, prec); break;
+        default: vrow_sse2_many(r0, ss, out, bytes, k, K, prec); break;
+        }
+    }
+}
+#endif
+
 static void vpass(const uint8_t *src, ptrdiff_t ss, uint8_t *dst, ptrdiff_t ds, long rows, long bytes, const int *start,
                   const int16_t *w, int K, int prec, const uint8_t **rp) {
+#if defined(HAVE_AVX2_PATH)
+    if (__builtin_cpu_supports("avx2")) {
+        vpass_avx2(src, ss, dst, ds, rows, bytes, start, w, K, prec);
+        return;
+    }
+#endif
     for (long y = 0; y < rows; y++) {
         const uint8_t *r0 = src + (ptrdiff_t)start[y] * ss;
         const int16_t *k = w + (ptrdiff_t)y * K;
@@ -542,12 +602,113 @@ INLINE void hdirect(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *ds
     }
 #endif
 
+
+#if defined(HAVE_AVX2_PATH)
+/* AVX2 horizontal pass for 3 and 4 channels (used where the CPU has AVX2): 4 taps a load.
+ * 16 bytes from tap t's pixel are shuffled (pshufb) to c0(t), c0(t+1), c1(t), c1(t+1), ... |
+ * the same for taps t + 2, t + 3, widened to 16 int16, and pmaddwd with (w_t, w_t+1) x 4 |
+ * (w_t+2, w_t+3) x 4 sums them into 8 int32 lanes: two partial sums of each channel, added
+ * at the end. Lanes past K have zero weights; an output whose 16-byte loads would pass the
+ * end of the row takes the pixel-pair path. */
+AVX2 INLINE __m256i group_weights(const int16_t *k, int t, int K) {
+    int16_t q[4];
+    for (int i = 0; i < 4; i++) q[i] = t + i < K ? k[t + i] : 0;
+    __m128i lo = weight_pair(q, 1), hi = weight_pair(q + 2, 1);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+AVX2 INLINE void hrows_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, const int R,
+                            long n, const int *start, const int16_t *w, const int C, const int Kc, int Kv, int prec) {
+    const int K = Kc ? Kc : Kv;
+    const int G = (K + 3) / 4;
+    const __m128i init = _mm_set1_epi32((int32_t)1 << (prec - 1)), sh = _mm_cvtsi32_si128(prec);
+    const __m128i mask = C == 3 ? _mm_setr_epi8(0, 3, 1, 4, 2, 5, -1, -1, 6, 9, 7, 10, 8, 11, -1, -1)
+                                : _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    /* the 16 bytes read from the last group's first pixel end inside the row */
+    const long limit = src_cols * C - 16 - (long)(G - 1) * 4 * C;
+    for (long x = 0; x < n; x++) {
+        const int16_t *k = w + x * K;
+        const long s0 = start[x];
+        const uint8_t *p = src + s0 * C;
+        __m128i acc[4];
+        if (s0 * C <= limit) {
+            __m256i a8[4];
+            for (int r = 0; r < R; r++) a8[r] = _mm256_setzero_si256();
+            for (int g = 0; g < G; g++) {
+                __m256i wv = group_weights(k, 4 * g, K);
+                for (int r = 0; r < R; r++) {
+                    __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + r * ss + 4 * g * C)), mask);
+                    a8[r] = _mm256_add_epi32(a8[r], _mm256_madd_epi16(_mm256_cvtepu8_epi16(b), wv));
+                }
+            }
+            for (int r = 0; r < R; r++)
+                acc[r] = _mm_add_epi32(init, _mm_add_epi32(_mm256_castsi256_si128(a8[r]), _mm256_extracti128_si256(a8[r], 1)));
+        } else {
+            const int tight = C == 3 && s0 + K >= src_cols;
+            for (int r = 0; r < R; r++) acc[r] = init;
+            for (int t = 0; t < K; t += 2) {
+                const int second = t + 1 < K, last = t + 2 >= K;
+                __m128i wv = weight_pair(k + t, second);
+                for (int r = 0; r < R; r++)
+                    acc[r] = _mm_add_epi32(acc[r], _mm_madd_epi16(tap_pair(p + r * ss + t * C, C, second, last && tight), wv));
+            }
+        }
+        for (int r = 0; r < R; r++) acc[r] = _mm_sra_epi32(acc[r], sh);
+        const int wide = x + 1 < n || dst_padded;
+        uint8_t *d = dst + x * C;
+        if (R == 4) {
+            __m128i v = _mm_packus_epi16(_mm_packs_epi32(acc[0], acc[1]), _mm_packs_epi32(acc[2], acc[3]));
+            store_pixel(d, (uint32_t)_mm_cvtsi128_si32(v), C, wide);
+            store_pixel(d + ds, (uint32_t)_mm_extract_epi32(v, 1), C, wide);
+            store_pixel(d + 2 * ds, (uint32_t)_mm_extract_epi32(v, 2), C, wide);
+            store_pixel(d + 3 * ds, (uint32_t)_mm_extract_epi32(v, 3), C, wide);
+        } else {
+            for (int r = 0; r < R; r++) {
+                __m128i v = _mm_packs_epi32(acc[r], acc[r]);
+                store_pixel(d + r * ds, (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(v, v)), C, wide);
+            }
+        }
+    }
+}
+
+AVX2 static void hdirect_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows,
+                              long n, const int *start, const int16_t *w, const int C, int K, int prec) {
+#define HROWS_AVX2(R, C, KC)                                                                                                      \
+    hrows_avx2(src + r * ss, ss, src_cols, dst + r * ds, ds, dst_padded, R, n, start, w, C, KC, K, prec)
+#define HALL_AVX2(C, KC)                                                                                                          \
+    do {                                                                                                                          \
+        long r = 0;                                                                                                               \
+        for (; r + 4 <= rows; r += 4) HROWS_AVX2(4, C, KC);                                                                       \
+        for (; r < rows; r++) HROWS_AVX2(1, C, KC);                                                                               \
+    } while (0)
+    if (C == 3) {
+        if (K == 2) HALL_AVX2(3, 2);
+        else if (K == 3) HALL_AVX2(3, 3);
+        else if (K == 4) HALL_AVX2(3, 4);
+        else HALL_AVX2(3, 0);
+    } else {
+        if (K == 2) HALL_AVX2(4, 2);
+        else if (K == 3) HALL_AVX2(4, 3);
+        else if (K == 4) HALL_AVX2(4, 4);
+        else HALL_AVX2(4, 0);
+    }
+#undef HALL_AVX2
+#undef HROWS_AVX2
+}
+#endif
+
 /* Horizontal pass over `rows` rows: out pixel x = sum_t in pixel (start[x] + t) * w[x][t].
  * src_cols: pixels a source row has (reads stay inside); dst_padded: a destination row may be
  * written one byte past its end. tin, tout: (hi - lo) * PITCH and n * PITCH bytes. */
 HOT static void hpass(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows, long n,
                       const int *start, const int16_t *w, int C, int K, int prec, long lo, long hi, uint8_t *tin, uint8_t *tout,
                       const uint8_t **rp) {
+#if defined(HAVE_AVX2_PATH)
+    if ((C == 3 || C == 4) && K > 1 && __builtin_cpu_supports("avx2")) {
+        hdirect_avx2(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, K, prec);
+        return;
+    }
+#endif
 #if defined(__SSE2__)
     if (C == 3 && K > 0) {
         HDIRECT_K(3)
