@@ -618,7 +618,7 @@ AVX2 INLINE __m256i group_weights(const int16_t *k, int t, int K) {
 }
 
 AVX2 INLINE void hrows_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, const int R,
-                            long n, const int *start, const int16_t *w, const int C, const int Kc, int Kv, int prec) {
+                            long n, const int *start, const int16_t *w, const __m256i *wg, const int C, const int Kc, int Kv, int prec) {
     const int K = Kc ? Kc : Kv;
     const int G = (K + 3) / 4;
     const __m128i init = _mm_set1_epi32((int32_t)1 << (prec - 1)), sh = _mm_cvtsi32_si128(prec);
@@ -635,7 +635,7 @@ AVX2 INLINE void hrows_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, uin
             __m256i a8[4];
             for (int r = 0; r < R; r++) a8[r] = _mm256_setzero_si256();
             for (int g = 0; g < G; g++) {
-                __m256i wv = group_weights(k, 4 * g, K);
+                __m256i wv = _mm256_loadu_si256(wg + x * G + g);
                 for (int r = 0; r < R; r++) {
                     __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + r * ss + 4 * g * C)), mask);
                     a8[r] = _mm256_add_epi32(a8[r], _mm256_madd_epi16(_mm256_cvtepu8_epi16(b), wv));
@@ -673,8 +673,17 @@ AVX2 INLINE void hrows_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, uin
 
 AVX2 static void hdirect_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, uint8_t *dst, ptrdiff_t ds, int dst_padded, long rows,
                               long n, const int *start, const int16_t *w, const int C, int K, int prec) {
+    /* each output's weights as G vectors, made once for all rows */
+    const int G = (K + 3) / 4;
+    __m256i *wg = malloc(sizeof(__m256i) * (size_t)(n * G + 1));
+    if (wg == NULL) {
+        hdirect(src, ss, src_cols, dst, ds, dst_padded, rows, n, start, w, C, 0, K, prec);
+        return;
+    }
+    for (long x = 0; x < n; x++)
+        for (int g = 0; g < G; g++) _mm256_storeu_si256(wg + x * G + g, group_weights(w + x * K, 4 * g, K));
 #define HROWS_AVX2(R, C, KC)                                                                                                      \
-    hrows_avx2(src + r * ss, ss, src_cols, dst + r * ds, ds, dst_padded, R, n, start, w, C, KC, K, prec)
+    hrows_avx2(src + r * ss, ss, src_cols, dst + r * ds, ds, dst_padded, R, n, start, w, wg, C, KC, K, prec)
 #define HALL_AVX2(C, KC)                                                                                                          \
     do {                                                                                                                          \
         long r = 0;                                                                                                               \
@@ -694,6 +703,7 @@ AVX2 static void hdirect_avx2(const uint8_t *src, ptrdiff_t ss, long src_cols, u
     }
 #undef HALL_AVX2
 #undef HROWS_AVX2
+    free(wg);
 }
 #endif
 
