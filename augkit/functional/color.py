@@ -239,55 +239,88 @@ def _jitter_hwc(image: np.ndarray, factors, order) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------
 # Vectorized torch kernels on [B, 3, H, W] float32 working tensors with [B] factors.
+#
+# Each operation repeats torchvision v2's float32 arithmetic operation by operation, with
+# the factors of a sub-batch as [B, 1, 1, 1] tensors: the same products, the same order of
+# additions, torch.mean for the contrast mean and the same uint8 round trip (values kept
+# as integers in float32: clamp and truncate after every operation; hue converts with
+# ``x * (1 / 255)`` and back with ``x * 255.999``). torchvision's ``a.add_(b, alpha=k)``
+# is a fused multiply-add on CPU (AVX2 and up, NEON) and CUDA; with a tensor ``k`` it is
+# computed in float64, where ``b * k`` is exact, and rounded once to float32.
+
+_W = tuple(float(np.float32(w)) for w in GRAY_WEIGHTS)
+_INV_255 = float(np.float32(1.0 / 255.0))
+_INV_6 = float(np.float32(1.0 / 6.0))
+_TO_UINT8 = float(np.float32(255.999))
 
 
 def _t_gray(x: torch.Tensor, quantize: bool) -> torch.Tensor:
+    """``r * 0.2989 + g * 0.587 + b * 0.114`` as torchvision's two fused adds, floored on uint8."""
     r, g, b = x.unbind(-3)
-    gray = r * GRAY_WEIGHTS[0]
-    gray += g * GRAY_WEIGHTS[1]
-    gray += b * GRAY_WEIGHTS[2]
+    gray = (r * _W[0]).double().add_(g, alpha=_W[1]).float()
+    gray = gray.double().add_(b, alpha=_W[2]).float()
     if quantize:
         gray.floor_()
     return gray.unsqueeze(-3)
 
 
-def _t_finish(x: torch.Tensor, unit: float, quantize: bool) -> torch.Tensor:
-    x.clamp_(0.0, unit)
-    return x.floor_() if quantize else x
+def _t_blend(x: torch.Tensor, f: torch.Tensor, other: torch.Tensor, unit: float, quantize: bool) -> torch.Tensor:
+    """torchvision's ``_blend``: ``clamp(fma(other, 1 - f, x * f))``, truncated on uint8."""
+    alpha = (1.0 - f).float().double()  # torchvision casts ``1.0 - ratio`` to float32
+    out = torch.addcmul((x * f.float()).double(), other.double(), alpha).float().clamp_(0.0, unit)
+    return out.floor_() if quantize else out
 
 
 def _t_brightness(x, f, unit, quantize):
-    return _t_finish(x * f, unit, quantize)
+    out = (x * f.float()).clamp_(0.0, unit)
+    return out.floor_() if quantize else out
 
 
 def _t_contrast(x, f, unit, quantize):
-    mean = _t_gray(x, quantize).to(torch.float64).mean(dim=(-3, -2, -1), keepdim=True).to(torch.float32)
-    return _t_finish((x * f).add_(mean * (1.0 - f)), unit, quantize)
+    mean = _t_gray(x, quantize).mean(dim=(-3, -2, -1), keepdim=True)
+    return _t_blend(x, f, mean, unit, quantize)
 
 
 def _t_saturation(x, f, unit, quantize):
-    return _t_finish((x * f).add_(_t_gray(x, quantize) * (1.0 - f)), unit, quantize)
+    return _t_blend(x, f, _t_gray(x, quantize), unit, quantize)
+
+
+#: Per output channel, the shift that maps torchvision's sector ``i`` to ``k = (i + shift) % 6``
+#: with channel value v (k < 2), q (k == 2), p (k == 3, 4), t (k == 5).
+_HUE_SHIFT = (1.0, 5.0, 3.0)
 
 
 def _t_hue(x, f, unit, quantize):
-    r, g, b = x.unbind(-3)
-    mx = torch.maximum(torch.maximum(r, g), b)
-    mn = torch.minimum(torch.minimum(r, g), b)
-    d = mx - mn
-    eq_r = mx == r
-    eq_g = mx == g
-    num = torch.where(eq_r, g - b, torch.where(eq_g, b - r, r - g))
-    offset = torch.where(eq_r, 0.0, torch.where(eq_g, 2.0, 4.0))
-    h6 = num.div_(torch.where(d == 0, torch.ones_like(d), d)).add_(offset)
-    h6 = h6.add_(6.0 * f.squeeze(-3)).remainder_(6.0).unsqueeze(-3)
-    # Channel c of the rotated color: V - (V - min) * clamp(2 - circular_distance(h6 + n_c, 2), 0, 1).
-    shifts = torch.tensor([-3.0, -5.0, -1.0], device=x.device).view(3, 1, 1)
-    a = (h6 + shifts).abs_()
-    a = torch.maximum(2.0 - a, a.sub_(4.0)).clamp_(0.0, 1.0)
-    out = torch.addcmul(mx.unsqueeze(-3), d.unsqueeze(-3), a, value=-1.0)
+    image = x * _INV_255 if quantize else x
+    # torchvision's _rgb_to_hsv.
+    r, g, _ = image.unbind(-3)
+    minc, maxc = torch.aminmax(image, dim=-3)
+    eqc = maxc == minc
+    span = maxc - minc
+    ones = torch.ones_like(maxc)
+    s = span / torch.where(eqc, ones, maxc)
+    rgbc = (maxc.unsqueeze(-3) - image).div_(torch.where(eqc, ones, span).unsqueeze_(-3))
+    rc, gc, bc = rgbc.unbind(-3)
+    # torchvision sums three masked terms of which only one is not zero.
+    h = torch.where(maxc == r, bc - gc, torch.where(maxc == g, (rc + 2.0).sub_(bc), (gc + 4.0).sub_(rc)))
+    h = h.mul_(_INV_6).add_(1.0).fmod_(1.0)
+    h = h.add_(f.float().view(-1, 1, 1)).remainder_(1.0)
+    # torchvision's _hsv_to_rgb; its gather from (v, p, q, t) as comparisons.
+    v = maxc
+    h6 = h.mul_(6.0)
+    i = torch.floor(h6)
+    frac = h6.sub_(i)
+    sxf = s * frac
+    one_minus_s = 1.0 - s
+    q = (1.0 - sxf).mul_(v).clamp_(0.0, 1.0)
+    t = sxf.add_(one_minus_s).mul_(v).clamp_(0.0, 1.0)
+    p = one_minus_s.mul_(v).clamp_(0.0, 1.0)
+    k = (i.unsqueeze(-3) + torch.tensor(_HUE_SHIFT, device=x.device).view(3, 1, 1)).remainder_(6.0)
+    pt = torch.where(k == 5.0, t.unsqueeze(-3), p.unsqueeze(-3))
+    out = torch.where(k < 2.0, v.unsqueeze(-3), torch.where(k == 2.0, q.unsqueeze(-3), pt))
     if quantize:
-        return out.mul_(float(_HUE_TO_UINT8)).floor_().clamp_(max=255.0)
-    return out.clamp_(0.0, unit)
+        return out.mul_(_TO_UINT8).floor_()
+    return out
 
 
 _TENSOR_OPS = (_t_brightness, _t_contrast, _t_saturation, _t_hue)
@@ -328,7 +361,7 @@ def _jitter_tensor_vectorized(batch: torch.Tensor, factors, order: np.ndarray) -
             rows = np.flatnonzero(mask)
             if rows.size == 0:
                 continue
-            f = torch.from_numpy(factors[op][rows].astype(np.float32)).to(x.device).view(-1, 1, 1, 1)
+            f = torch.from_numpy(np.ascontiguousarray(factors[op][rows], dtype=np.float64)).to(x.device).view(-1, 1, 1, 1)
             if rows.size == x.shape[0]:
                 x = _TENSOR_OPS[op](x, f, unit, quantize)
             else:
