@@ -12,5 +12,6 @@ setup(
     ext_modules=[
         Extension("augkit._jpeg", ["augkit/_ext/jpeg.c"], libraries=["jpeg"], extra_compile_args=COMPILE_ARGS, optional=True),
         Extension("augkit._color", ["augkit/_ext/color.c"], extra_compile_args=COMPILE_ARGS, optional=True),
+        Extension("augkit._resize", ["augkit/_ext/resize.c"], extra_compile_args=COMPILE_ARGS, optional=True),
     ]
 )

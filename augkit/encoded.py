@@ -3,14 +3,14 @@
 A sample-stage pipeline that starts by cropping (``RandomResizedCrop``, or a resize followed
 by a crop) needs only part of the image. ``open_image`` returns an ``EncodedJpeg`` for such
 files, and ``Compose`` decodes only the rows and columns its first transforms read
-(``augkit.transforms._window``). Every other transform decodes it whole first. Pixels are
-those of the full decode (same libjpeg-turbo settings as ``augkit.decode``); only the work
-is skipped. Decoding a window needs augkit's compiled ``augkit._jpeg`` module; without it
-``open_image`` decodes as ``augkit.decode`` does.
+(``augkit.transforms._window``). Every other transform decodes it whole first.
 
-Data outside the decoded window is not checked: a JPEG whose entropy data is corrupt after
-the window decodes without error (the pixels returned are right), while a truncated file
-(no end marker) is refused as by ``augkit.decode``.
+Pixels equal the full decode's (libjpeg-turbo with ``augkit.decode``'s settings: accurate
+integer IDCT, smooth chroma upsampling); only work is skipped. Validity is judged as for a
+full strict decode: the rows after a window are still entropy-decoded (not transformed to
+pixels), so a corrupt or truncated file is refused whichever window is asked for.
+Windows need augkit's compiled ``augkit._jpeg`` module (built by ``pip install`` where a C
+compiler and libjpeg-turbo's headers exist); without it ``open_image`` decodes whole files.
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ import numpy as np
 from augkit import io
 from augkit.errors import ImageDecodeError
 
+try:
+    from augkit import _jpeg
+except ImportError:  # built by setup.py where a C compiler and libjpeg-turbo's headers exist
+    _jpeg = None
+
 #: True when windows can be decoded (augkit's C extension ``augkit._jpeg`` is built).
-WINDOWED_DECODING = io._jpeg is not None
+WINDOWED_DECODING = _jpeg is not None
 
 
 class EncodedJpeg:
@@ -54,8 +59,8 @@ class EncodedJpeg:
         return np.broadcast_to(np.zeros((), np.uint8), self.shape)
 
     def decode(self) -> np.ndarray:
-        """Decode the whole image, as ``augkit.decode`` does."""
-        return self.decode_window(0, 0, self.height, self.width)
+        """Decode the whole image with ``augkit.decode``."""
+        return io.decode_bytes(self.data, self.source)
 
     def decode_window(self, top: int, left: int, height: int, width: int) -> np.ndarray:
         """Decode rows ``[top, top + height)`` and columns ``[left, left + width)``.
@@ -76,7 +81,7 @@ class EncodedJpeg:
             raise ValueError(f"window (top={top}, left={left}, height={height}, width={width}) is outside the {self.height}x{self.width} image")
         out = np.empty((height, width, 3), np.uint8)
         try:
-            io._jpeg.decode_window(self.data, out, top, left, height, width, True)
+            _jpeg.decode_window(self.data, out, top, left, height, width, True)
         except ValueError as error:
             raise ImageDecodeError(self.source, f"corrupt or truncated JPEG ({error})") from error
         return out

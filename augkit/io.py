@@ -1,8 +1,8 @@
 """Decoding: a path, bytes, a PIL image or an array in; an HWC uint8 RGB array out.
 
-JPEGs are decoded with libjpeg-turbo (augkit's own ``augkit._jpeg`` where it is built, else
-simplejpeg; both give the same pixels), strictly: a file libjpeg reports as corrupt is refused,
-never decoded to partly gray pixels. Other formats are decoded with Pillow.
+JPEGs are decoded with simplejpeg (libjpeg-turbo), strictly: a file libjpeg reports as corrupt
+is refused, never decoded to partly gray pixels. Other formats are decoded with Pillow.
+``augkit.encoded`` decodes windows of JPEGs with the same pixels.
 
 Conversions (documented contract):
   * grayscale (L, 1, I;16, I, F) -> the gray value repeated in R, G and B;
@@ -36,11 +36,6 @@ try:
     import simplejpeg
 except ImportError:  # pragma: no cover - simplejpeg is a declared dependency
     simplejpeg = None
-
-try:
-    from augkit import _jpeg
-except ImportError:  # the optional C extension (setup.py) is not built
-    _jpeg = None
 
 #: File name suffixes treated as images when a folder is scanned (lower case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -152,11 +147,7 @@ def _decode_jpeg(data: bytes, source: str, max_pixels: int) -> np.ndarray | None
             # libjpeg reports as corrupt; a strict decode checks the data first.
             simplejpeg.decode_jpeg(data, colorspace="CMYK", strict=True)
             return None
-        if _jpeg is not None:
-            image = np.empty((height, width, 3), np.uint8)
-            _jpeg.decode_window(data, image, 0, 0, height, width, True)
-        else:
-            image = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False, fastupsample=False, strict=True)
+        image = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False, fastupsample=False, strict=True)
     except ValueError as error:
         raise ImageDecodeError(source, f"corrupt or truncated JPEG ({error})") from error
     orientation = jpeg_exif_orientation(data)

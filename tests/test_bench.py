@@ -114,7 +114,8 @@ def test_resize_crop_equals_resize_then_crop(data):
     got = G.resize_crop(image, (out_h, out_w), top, left, height, width, antialias)
     assert got.shape == expected.shape and got.dtype == expected.dtype
     diff = np.abs(got.astype(np.float64) - expected)
-    assert diff.max() <= (1 if dtype == np.uint8 else 1e-5)
+    # uint8 through augkit's C kernel is exact; torch on a region can move a level (see resize_crop)
+    assert diff.max() <= (1e-5 if dtype == np.float32 else 0 if G._native is not None else 1)
 
 
 def test_resize_crop_on_photos_is_exact_but_for_rare_rounding():
@@ -134,7 +135,7 @@ def test_resize_crop_on_photos_is_exact_but_for_rare_rounding():
             assert np.abs(got.astype(int) - expected).max() <= 1
             total += got.size
             differing += int((got != expected).sum())
-    assert differing / total < 1e-3
+    assert differing / total < (1e-3 if G._native is None else 1e-12)  # the C kernel: exact
 
 
 def test_resize_crop_fills_outside_and_handles_equal_sizes():

@@ -141,3 +141,24 @@ def test_corrupt_data_after_the_window_is_still_refused():
         open_image(broken).decode_window(0, 0, 8, 8)  # the top-left corner alone is intact
     with pytest.raises(ImageDecodeError):
         open_image(raw[: len(raw) - 100]).decode_window(0, 0, 8, 8)  # truncated
+
+
+def test_every_corpus_file_is_refused_or_windowed_as_a_full_decode_says():
+    """Windowed decoding refuses exactly the corpus files ``augkit.decode`` refuses."""
+    from corpus import build_corpus
+
+    for case in build_corpus():
+        if case.data is None:
+            continue
+        try:
+            full = augkit.decode(case.data)
+        except ImageDecodeError:
+            full = None
+        try:
+            opened = open_image(case.data)
+            corner = opened.decode_window(0, 0, 1, 1) if isinstance(opened, EncodedJpeg) else opened[:1, :1]
+        except ImageDecodeError:
+            corner = None
+        assert (corner is None) == (full is None), case.name
+        if full is not None:
+            np.testing.assert_array_equal(corner, full[:1, :1], err_msg=case.name)

@@ -18,6 +18,11 @@ try:
 except ImportError:  # pragma: no cover - OpenCV comes with albumentations, a dependency
     cv2 = None
 
+try:  # augkit's optional C kernel: any window of torch's uint8 resize, from the input it reads
+    from augkit import _resize as _native
+except ImportError:  # pragma: no cover - built wherever a C compiler is available
+    _native = None
+
 _CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
 
@@ -82,14 +87,16 @@ def resize_crop(
 ) -> np.ndarray:
     """Return ``crop(resize(image, size), top, left, height, width, fill)``, resampling only kept pixels.
 
-    The window is computed from the input region it depends on, with the full resize's
-    sampling grid (the same scale factors and pixel centres), at a fraction of the cost when
-    the window is much smaller than the resized image (the ResNet recipe keeps about a third).
-    float32 results are within 1e-5 of resizing the whole image and cropping afterwards;
-    uint8 results are identical except that torch picks its fixed-point weight precision from
-    the pixels it computes, which moves about one value in 10^6 by one level.
-    Each axis starts its region at the nearest output index ``k`` whose input position
-    ``k * in / out`` is a whole pixel, so no sub-pixel shift is introduced.
+    The window is computed from the input region it depends on, at a fraction of the cost
+    when the window is much smaller than the resized image (the ResNet recipe keeps about a
+    third). uint8 images with 1 to 4 channels go through augkit's C kernel (``augkit._resize``)
+    when it is built: it reads only ``resize_window_region`` and its pixels are identical to
+    resizing the whole image with torch and cropping afterwards. Otherwise torch resamples a
+    region starting at an output index ``k`` whose input position ``k * in / out`` is a whole
+    pixel (so the sampling grid is the full resize's), which is often the image's first row
+    or column; float32 results are then within 1e-5 of resize-then-crop, and uint8 results
+    identical except that torch picks its fixed-point weight precision from the pixels it
+    computes, which moves about one value in 10^6 by one level.
 
     Args:
         image: HWC array, uint8 or float32.
@@ -110,7 +117,8 @@ def resize_crop(
         >>> bool((fused == crop(resize(image, (40, 33)), 5, 7, 20, 20)).all())
         True
     """
-    plan = resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias)
+    channels = image.shape[2] if image.ndim == 3 else 0
+    plan = resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias, image.dtype, channels)
     if plan is None or image.dtype not in (np.uint8, np.float32):
         return crop(resize(image, size, antialias), top, left, height, width, fill)
     return resize_crop_region(image[plan.rows, plan.cols], plan)
@@ -123,40 +131,58 @@ class ResizeCropPlan:
     Attributes:
         rows: Input rows ``slice(start, stop)`` the window depends on.
         cols: Input columns, likewise.
-        region_size: ``(height, width)`` of the region's resize on the full resize's grid.
-        scales: Torch scale factors that keep that grid exactly.
-        window: ``(top, left, height, width)`` of the output inside the region's resize.
+        in_size: ``(height, width)`` of the whole input image.
+        size: ``(height, width)`` of the (virtual) resized image.
+        window: ``(top, left, height, width)`` of the output in the resized image.
         antialias: Low-pass filter when shrinking.
+        native: True when augkit's C kernel resamples the region (the tightest one), False
+            when torch does (a region starting on the resize's sampling grid).
     """
 
     rows: slice
     cols: slice
-    region_size: tuple[int, int]
-    scales: tuple[float, float]
+    in_size: tuple[int, int]
+    size: tuple[int, int]
     window: tuple[int, int, int, int]
     antialias: bool
+    native: bool
 
 
 def resize_crop_plan(
-    in_size: tuple[int, int], size: tuple[int, int], top: int, left: int, height: int, width: int, antialias: bool = True
+    in_size: tuple[int, int],
+    size: tuple[int, int],
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    antialias: bool = True,
+    dtype=np.uint8,
+    channels: int = 3,
 ) -> ResizeCropPlan | None:
     """Plan ``resize_crop`` for an input of ``in_size``; None when it must resize the whole image.
 
     Args:
         in_size: ``(height, width)`` of the input image.
         size, top, left, height, width, antialias: As ``resize_crop``.
+        dtype: The input's dtype.
+        channels: The input's channel count.
 
     Returns:
         The plan (its ``rows`` and ``cols`` are all of the input the window depends on), or
         None when the window leaves the resized image or the size is unchanged.
     """
     (in_h, in_w), (out_h, out_w) = in_size, size
-    inside = 0 <= top and 0 <= left and top + height <= out_h and left + width <= out_w
+    inside = 0 <= top and 0 <= left and 0 < height and 0 < width and top + height <= out_h and left + width <= out_w
     if not inside or (in_h, in_w) == (out_h, out_w):
         return None
-    (y0, y1, ky, oh), (x0, x1, kx, ow) = _axis_region(in_h, out_h, top, height, antialias), _axis_region(in_w, out_w, left, width, antialias)
-    scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
-    return ResizeCropPlan(slice(y0, y1), slice(x0, x1), (oh, ow), scales, (top - ky, left - kx, height, width), antialias)
+    window = (top, left, height, width)
+    native = _native is not None and np.dtype(dtype) == np.uint8 and 1 <= channels <= 4
+    if native:
+        rows, cols = resize_window_region(in_size, size, top, left, height, width, antialias)
+    else:
+        (y0, y1, _, _), (x0, x1, _, _) = _axis_region(in_h, out_h, top, height, antialias), _axis_region(in_w, out_w, left, width, antialias)
+        rows, cols = slice(y0, y1), slice(x0, x1)
+    return ResizeCropPlan(rows, cols, (in_h, in_w), (out_h, out_w), window, antialias, native)
 
 
 def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
@@ -169,9 +195,64 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
     Returns:
         The ``(height, width, C)`` window.
     """
-    out = _bilinear_hwc(region, plan.region_size, plan.antialias, plan.scales)
     top, left, height, width = plan.window
-    return out[top : top + height, left : left + width]
+    if plan.native:
+        out = np.empty((height, width, region.shape[2]), np.uint8)
+        _native.resize_window(region, out, plan.rows.start, plan.cols.start, *plan.in_size, *plan.size, top, left, plan.antialias)
+        return out
+    (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
+    (_, _, ky, oh), (_, _, kx, ow) = _axis_region(in_h, out_h, top, height, plan.antialias), _axis_region(in_w, out_w, left, width, plan.antialias)
+    scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
+    out = _bilinear_hwc(region, (oh, ow), plan.antialias, scales)
+    return out[top - ky : top - ky + height, left - kx : left - kx + width]
+
+
+def resize_window_region(
+    in_size: tuple[int, int], size: tuple[int, int], top: int, left: int, height: int, width: int, antialias: bool = True
+) -> tuple[slice, slice]:
+    """Input rows and columns that a window of ``resize(image, size, antialias)`` reads (uint8).
+
+    torch's uint8 kernel (and ``augkit._resize``) computes output ``i`` of an axis from the
+    inputs ``[xmin, xmin + xsize)`` its filter spans; an axis whose size is unchanged is not
+    resampled. The region is the union of those spans over the window.
+
+    Args:
+        in_size: ``(height, width)`` of the input image.
+        size: ``(height, width)`` of the resized image.
+        top, left, height, width: The window, inside the resized image.
+        antialias: As ``resize``.
+
+    Returns:
+        ``(rows, cols)`` slices of the input.
+
+    Example:
+        >>> resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
+        (slice(146, 476, None), slice(29, 358, None))
+    """
+    (y0, y1), (x0, x1) = _axis_span(in_size[0], size[0], top, height, antialias), _axis_span(in_size[1], size[1], left, width, antialias)
+    return slice(y0, y1), slice(x0, x1)
+
+
+def _axis_span(n_in: int, n_out: int, first: int, count: int, antialias: bool) -> tuple[int, int]:
+    """Inputs ``[start, stop)`` read by outputs ``[first, first + count)`` of torch's uint8 resize of one axis.
+
+    Mirrors torch's ``_compute_indices_min_size_weights(_aa)`` bounds (``xmin`` and ``xsize``,
+    both non-decreasing in the output index) in the same double arithmetic.
+    """
+    if n_in == n_out:
+        return first, first + count
+    scale = n_in / n_out
+    last = first + count - 1
+    if antialias:
+        support = scale if scale >= 1.0 else 1.0
+        taps = math.ceil(support) * 2 + 1
+        xmin = max(int(scale * (first + 0.5) - support + 0.5), 0)
+        end_min = max(int(scale * (last + 0.5) - support + 0.5), 0)
+        end = min(int(scale * (last + 0.5) + support + 0.5), n_in)
+        return xmin, end_min + min(max(end - end_min, 0), taps)
+    start = min(math.floor(np.float32(max(scale * (first + 0.5) - 0.5, 0.0))), n_in - 1)
+    end = min(math.floor(np.float32(max(scale * (last + 0.5) - 0.5, 0.0))), n_in - 1)
+    return start, min(end + 2, n_in)
 
 
 def _bilinear_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, scales=(None, None)) -> np.ndarray:
