@@ -54,9 +54,9 @@ def test_each_op_matches_torchvision(name, sample_images):
             assert _diff(kernel(image, factor), expected) <= TOLERANCE[name], (name, factor, "array")
             assert _diff(_hwc(kernel(tensor, factor)), expected) <= TOLERANCE[name], (name, factor, "cpu tensor")
             vec = kernel(tensor, factor, vectorized=True)
-            assert _diff(_hwc(vec), expected) <= TOLERANCE[name], (name, factor, "vectorized")
+            assert _diff(_hwc(vec), expected) == 0, (name, factor, "vectorized")
             floats = kernel(tensor.float() / 255, factor)
-            assert torch.allclose(floats, reference(tensor.float() / 255, factor), atol=1e-5), (name, factor, "float")
+            assert torch.allclose(floats, reference(tensor.float() / 255, factor), atol=1e-6, rtol=0), (name, factor, "float")
 
 
 def test_uint8_point_ops_equal_torchvision_exactly():
@@ -86,27 +86,79 @@ def test_torchvision_color_jitter_composition_matches(sample_images):
         assert _diff(ours, expected) <= 2
 
 
+def _full_photos(sample_images) -> list[np.ndarray]:
+    return [image for image in sample_images.values() if image.ndim == 3 and image.shape[2] == 3]
+
+
+def _photo_batch(image: np.ndarray) -> torch.Tensor:
+    """A full-size photo and its 180-degree rotation: two samples that get different params."""
+    return torch.stack([_chw(image), _chw(image[::-1, ::-1])])
+
+
+def _vectorized(batch, params):
+    return C.color_jitter(batch, params.brightness, params.contrast, params.saturation, params.hue, params.order, vectorized=True)
+
+
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
 def test_batch_equals_per_sample_and_array_stage(dtype, sample_images):
-    """Batch result == per-image result (tensor and HWC array) for the same parameters."""
-    images = [img[:48, :64] for img in _test_images(sample_images)[1:5]]
-    batch = torch.stack([_chw(img) for img in images])
-    if dtype == torch.float32:
-        batch = batch.float() / 255
+    """SPEC 1: batch result (both tensor paths) == sample-stage result, full-size photos.
+
+    The bound is the SPEC's: one level on uint8, 1e-5 on float. The vectorized torch path
+    (the GPU's) repeats torchvision's arithmetic, as does the C kernel of the uint8 sample
+    stage, so on the CPU they agree exactly; on a GPU, float rounding may flip rare values.
+    """
     jitter = augkit.ColorJitter(0.5, 0.5, 0.5, 0.2)
     atol = 1 if dtype == torch.uint8 else 1e-5
-    for seed in range(4):
+    for seed, image in enumerate(_full_photos(sample_images)):
+        batch = _photo_batch(image)
+        if dtype == torch.float32:
+            batch = batch.float() / 255
         out, params = jitter.run(batch, np.random.default_rng(seed))
-        vectorized = C.color_jitter(batch, params.brightness, params.contrast, params.saturation, params.hue, params.order, vectorized=True)
-        # The vectorized torch path (GPU) rotates hue with its own formula: each op is within
-        # 1 level of the array path, so a composition of four may differ by 2 on rare pixels.
-        gap = (out.double() - vectorized.double()).abs()
-        assert gap.max() <= 2 * atol and (gap > atol).double().mean() < 1e-3
+        # Float batches take the vectorized path by default; uint8 CPU batches the C kernel.
+        vectorized = _vectorized(batch, params) if dtype == torch.uint8 else out
         for i in range(batch.shape[0]):
             one = params_at(params, i)
             single = jitter.apply(_hwc(batch[i]).copy(), one)
             assert np.abs(single.astype(np.float64) - _hwc(out[i]).astype(np.float64)).max() <= atol
             assert (jitter.apply(batch[i], one).double() - out[i].double()).abs().max() <= atol
+            if dtype == torch.uint8 and C._native is None:
+                # The OpenCV fallback (no C kernel) differs from torchvision by up to ~5 levels
+                # over four chained ops; the vectorized path is held to torchvision instead.
+                continue
+            gap = np.abs(single.astype(np.float64) - _hwc(vectorized[i]).astype(np.float64)).max()
+            assert gap <= atol, (seed, i, gap)  # on the CPU it is 0 (test_vectorized_equals_torchvision_...)
+
+
+def _torchvision_params(one) -> dict:
+    return {
+        "fn_idx": torch.as_tensor(one.order),
+        "brightness_factor": float(one.brightness),
+        "contrast_factor": float(one.contrast),
+        "saturation_factor": float(one.saturation),
+        "hue_factor": float(one.hue),
+    }
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_vectorized_equals_torchvision_color_jitter(dtype, sample_images):
+    """The vectorized path == torchvision v2's ColorJitter.transform, per sample, on photos.
+
+    Tolerance: exact on uint8; 1e-6 on float (measured: 1 ulp on rare pixels, from
+    torchvision's unfused tail of a fused-add loop).
+    """
+    v2 = pytest.importorskip("torchvision.transforms.v2")
+    tv = v2.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    jitter = augkit.ColorJitter(0.6, 0.6, 0.6, 0.3)
+    for seed, image in enumerate(_full_photos(sample_images)[:4]):
+        batch = _photo_batch(image[:320, :480])
+        if dtype == torch.float32:
+            batch = batch.float() / 255
+        params = jitter.sample(np.random.default_rng(seed), batch)
+        vectorized = _vectorized(batch, params)
+        for i in range(batch.shape[0]):
+            expected = tv.transform(batch[i], _torchvision_params(params_at(params, i)))
+            gap = (vectorized[i].double() - expected.double()).abs().max().item()
+            assert gap <= (0 if dtype == torch.uint8 else 1e-6), (seed, i, gap)
 
 
 def test_pca_batch_equals_array_stage(photo):

@@ -25,8 +25,9 @@ Three implementations share these semantics, chosen for speed:
   hue uses OpenCV's float HSV conversion. A CPU batch is processed image by image, which
   keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample
-  factors broadcast as ``[B, 1, 1, 1]``; hue uses the closed form
-  ``out_c = V - (V - min) * clamp(min(k, 4 - k), 0, 1)`` with ``k = (h6 + n_c) mod 6``.
+  factors broadcast as ``[B, 1, 1, 1]``, repeating torchvision's float32 operations one by
+  one (its fused adds in float64, its HSV round trip, its uint8 round trip after every
+  operation): on the CPU it equals torchvision's uint8 result exactly, float within 1 ulp.
 
 ``tests/test_color.py`` and ``tests/test_color_native.py`` prove they agree with torchvision
 and with each other.
@@ -34,6 +35,7 @@ and with each other.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import cv2
@@ -239,15 +241,58 @@ def _jitter_hwc(image: np.ndarray, factors, order) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------
 # Vectorized torch kernels on [B, 3, H, W] float32 working tensors with [B] factors.
+#
+# Each operation repeats torchvision v2's float32 arithmetic operation by operation, with
+# a sub-batch's factors as [B, 1, 1, 1] tensors: the same products, the same order of
+# additions, ``torch.mean`` for the contrast mean, and on uint8 the same round trip after
+# every operation (values are kept as integers in float32: clamp and truncate; hue
+# converts with ``x * (1 / 255)`` and back with ``x * 255.999``). torchvision's
+# ``a.add_(b, alpha=k)`` (the gray image and the blends) is a fused multiply-add on CPU
+# (AVX2 and up, NEON) and CUDA: with per-sample ``k`` it is computed in float64, where
+# ``b * k`` is exact, and rounded once to float32 (the sum too is exact in float64 but for
+# rare ties). On float images plain float32 arithmetic is used (within 1 ulp).
+# The kernels work in place on ``x``, which they own.
+
+_W = tuple(float(np.float32(w)) for w in GRAY_WEIGHTS)
+_INV_255 = float(np.float32(1.0 / 255.0))
+_INV_6 = float(np.float32(1.0 / 6.0))
+_TO_UINT8 = float(np.float32(255.999))
+#: The smallest normal float32: a divisor clamped to it stays as it is unless it is 0.
+_TINY = float(np.finfo(np.float32).tiny)
 
 
-def _t_gray(x: torch.Tensor, quantize: bool) -> torch.Tensor:
+class _Scratch:
+    """One float64 buffer, as large as the batch, reused by every operation of a call."""
+
+    def __init__(self, like: torch.Tensor):
+        self._like = like
+        self._buffer = None
+
+    def wide(self, shape) -> torch.Tensor:
+        if self._buffer is None:
+            self._buffer = torch.empty(self._like.numel(), dtype=torch.float64, device=self._like.device)
+        return self._buffer[: math.prod(shape)].view(shape)
+
+
+def _fma_into(out: torch.Tensor, other: torch.Tensor, weight, scratch: _Scratch, alpha=None) -> torch.Tensor:
+    """``out = round_f32(out + other * weight)`` in place, with the product and sum in float64."""
+    wide = scratch.wide(out.shape).copy_(out)
+    if alpha is None:
+        wide.addcmul_(other, weight)
+    else:
+        wide.add_(other, alpha=alpha)
+    return out.copy_(wide)
+
+
+def _t_gray(x: torch.Tensor, quantize: bool, scratch: _Scratch) -> torch.Tensor:
+    """torchvision's ``r * 0.2989`` then two fused adds of ``g * 0.587`` and ``b * 0.114``."""
     r, g, b = x.unbind(-3)
-    gray = r * GRAY_WEIGHTS[0]
-    gray += g * GRAY_WEIGHTS[1]
-    gray += b * GRAY_WEIGHTS[2]
+    gray = r * _W[0]
     if quantize:
-        gray.floor_()
+        _fma_into(gray, g, None, scratch, alpha=_W[1])
+        _fma_into(gray, b, None, scratch, alpha=_W[2]).floor_()
+    else:
+        gray.add_(g, alpha=_W[1]).add_(b, alpha=_W[2])
     return gray.unsqueeze(-3)
 
 
@@ -256,38 +301,65 @@ def _t_finish(x: torch.Tensor, unit: float, quantize: bool) -> torch.Tensor:
     return x.floor_() if quantize else x
 
 
-def _t_brightness(x, f, unit, quantize):
-    return _t_finish(x * f, unit, quantize)
+def _t_brightness(x, f, unit, quantize, scratch):
+    return _t_finish(x.mul_(f.float()), unit, quantize)
 
 
-def _t_contrast(x, f, unit, quantize):
-    mean = _t_gray(x, quantize).to(torch.float64).mean(dim=(-3, -2, -1), keepdim=True).to(torch.float32)
-    return _t_finish((x * f).add_(mean * (1.0 - f)), unit, quantize)
-
-
-def _t_saturation(x, f, unit, quantize):
-    return _t_finish((x * f).add_(_t_gray(x, quantize) * (1.0 - f)), unit, quantize)
-
-
-def _t_hue(x, f, unit, quantize):
-    r, g, b = x.unbind(-3)
-    mx = torch.maximum(torch.maximum(r, g), b)
-    mn = torch.minimum(torch.minimum(r, g), b)
-    d = mx - mn
-    eq_r = mx == r
-    eq_g = mx == g
-    num = torch.where(eq_r, g - b, torch.where(eq_g, b - r, r - g))
-    offset = torch.where(eq_r, 0.0, torch.where(eq_g, 2.0, 4.0))
-    h6 = num.div_(torch.where(d == 0, torch.ones_like(d), d)).add_(offset)
-    h6 = h6.add_(6.0 * f.squeeze(-3)).remainder_(6.0).unsqueeze(-3)
-    # Channel c of the rotated color: V - (V - min) * clamp(2 - circular_distance(h6 + n_c, 2), 0, 1).
-    shifts = torch.tensor([-3.0, -5.0, -1.0], device=x.device).view(3, 1, 1)
-    a = (h6 + shifts).abs_()
-    a = torch.maximum(2.0 - a, a.sub_(4.0)).clamp_(0.0, 1.0)
-    out = torch.addcmul(mx.unsqueeze(-3), d.unsqueeze(-3), a, value=-1.0)
+def _t_blend(x, f, other, unit, quantize, scratch):
+    """torchvision's ``_blend``: ``clamp(x * f + other * (1 - f))`` with its fused add."""
+    alpha = (1.0 - f).float()  # torchvision rounds ``1.0 - ratio`` to float32
+    x.mul_(f.float())
     if quantize:
-        return out.mul_(float(_HUE_TO_UINT8)).floor_().clamp_(max=255.0)
-    return out.clamp_(0.0, unit)
+        _fma_into(x, other, alpha.double(), scratch)
+    else:
+        x.addcmul_(other, alpha)
+    return _t_finish(x, unit, quantize)
+
+
+def _t_contrast(x, f, unit, quantize, scratch):
+    mean = _t_gray(x, quantize, scratch).mean(dim=(-3, -2, -1), keepdim=True)
+    return _t_blend(x, f, mean, unit, quantize, scratch)
+
+
+def _t_saturation(x, f, unit, quantize, scratch):
+    return _t_blend(x, f, _t_gray(x, quantize, scratch), unit, quantize, scratch)
+
+
+def _t_hue(x, f, unit, quantize, scratch):
+    """torchvision's ``adjust_hue``: ``_rgb_to_hsv``, shift, ``_hsv_to_rgb``, same float32 steps."""
+    image = x.mul_(_INV_255) if quantize else x  # torchvision's to_dtype(float32, scale=True)
+    r, g, b = image.unbind(-3)
+    maxc = torch.maximum(torch.maximum(r, g), b)
+    minc = torch.minimum(torch.minimum(r, g), b)
+    max_is_r, max_is_g = maxc == r, maxc == g
+    span = maxc - minc
+    # torchvision divides by 1 where max == min; there the numerators are 0 and so are the
+    # quotients either way (values >= 0, so max == 0 implies max == min).
+    s = span / maxc.clamp_min(_TINY)
+    rgbc = torch.sub(maxc.unsqueeze(-3), image, out=x).div_(span.clamp_min_(_TINY).unsqueeze_(-3))
+    rc, gc, bc = rgbc.unbind(-3)
+    # torchvision sums three masked terms of which only one is not zero.
+    h = torch.where(max_is_r, bc - gc, torch.where(max_is_g, (rc + 2.0).sub_(bc), (gc + 4.0).sub_(rc)))
+    h = h.mul_(_INV_6).add_(1.0).fmod_(1.0)
+    h = h.add_(f.float().view(-1, 1, 1)).remainder_(1.0)
+    h6 = h.mul_(6.0)
+    i = torch.floor(h6)
+    frac = h6.sub_(i)
+    sxf = s * frac
+    one_minus_s = s.neg_().add_(1.0)
+    q = sxf.neg().add_(1.0).mul_(maxc).clamp_(0.0, 1.0)
+    t = sxf.add_(one_minus_s).mul_(maxc).clamp_(0.0, 1.0)
+    p = one_minus_s.mul_(maxc).clamp_(0.0, 1.0)
+    # torchvision gathers each channel from (v, p, q, t) by the sector i % 6. Channel c
+    # (shift 0, 4, 2 for r, g, b) takes v at sectors (i + shift) % 6 in {0, 5}, p at {2, 3}
+    # and at {1, 4} the ramp: q at odd i, t at even i. As p <= ramp <= v (monotone float32
+    # steps), that is clamp(ramp + d, p, v) with d = 2, -2, 0 = |((2 i + 2 shift + 1) % 12) - 6| - 3.
+    i = i.remainder_(6.0)
+    ramp = torch.where(i.remainder(2.0) == 1.0, q, t).unsqueeze_(-3)
+    shift = torch.arange(3, device=x.device, dtype=torch.float32).mul_(8.0).add_(1.0).view(3, 1, 1)
+    d = torch.add(i.mul_(2.0).unsqueeze_(-3), shift, out=x).remainder_(12.0).sub_(6.0).abs_().sub_(3.0)
+    out = torch.clamp(d.add_(ramp), min=p.unsqueeze_(-3), max=maxc.unsqueeze_(-3), out=x)
+    return out.mul_(_TO_UINT8).floor_() if quantize else out
 
 
 _TENSOR_OPS = (_t_brightness, _t_contrast, _t_saturation, _t_hue)
@@ -316,24 +388,42 @@ def _order_array(order, batch: int) -> np.ndarray:
 
 
 def _jitter_tensor_vectorized(batch: torch.Tensor, factors, order: np.ndarray) -> torch.Tensor:
-    """Per-sample ops in slots: at slot s, the samples whose s-th op is k get op k together."""
-    quantize = batch.dtype == torch.uint8
-    unit = 255.0 if quantize else 1.0
-    x = batch.to(torch.float32, copy=True)
+    """Per-sample ops in slots: at slot s, the samples whose s-th op is k get op k together.
+
+    The groups' rows and factors go to the device in one copy (pinned, asynchronous on
+    CUDA): nothing here waits for the device.
+    """
+    size = batch.shape[0]
+    groups, rows, values = [], [], []
     for slot in range(order.shape[1]):
         for op in range(4):
             if factors[op] is None:
                 continue
-            mask = (order[:, slot] == op) & (factors[op] != NEUTRAL[op])
-            rows = np.flatnonzero(mask)
-            if rows.size == 0:
-                continue
-            f = torch.from_numpy(factors[op][rows].astype(np.float32)).to(x.device).view(-1, 1, 1, 1)
-            if rows.size == x.shape[0]:
-                x = _TENSOR_OPS[op](x, f, unit, quantize)
-            else:
-                index = torch.from_numpy(rows).to(x.device)
-                x.index_copy_(0, index, _TENSOR_OPS[op](x.index_select(0, index), f, unit, quantize))
+            selected = np.flatnonzero((order[:, slot] == op) & (factors[op] != NEUTRAL[op]))
+            if selected.size:
+                groups.append((op, sum(v.size for v in values), selected.size, selected.size == size))
+                values.append(np.asarray(factors[op], dtype=np.float64)[selected])
+                rows.append(selected)
+    if not groups:
+        return batch.clone()
+    # One float64 block: the factors, then the row indices (exact in float64).
+    host = torch.from_numpy(np.concatenate(values + rows).astype(np.float64))
+    if batch.device.type == "cuda":
+        params = host.pin_memory().to(batch.device, non_blocking=True)
+    else:
+        params = host.to(batch.device)
+    offset = sum(v.size for v in values)
+    quantize = batch.dtype == torch.uint8
+    unit = 255.0 if quantize else 1.0
+    x = batch.to(torch.float32, copy=True)
+    scratch = _Scratch(x)
+    for op, start, count, whole in groups:
+        f = params[start : start + count].view(-1, 1, 1, 1)
+        if whole:
+            x = _TENSOR_OPS[op](x, f, unit, quantize, scratch)
+        else:
+            index = params[offset + start : offset + start + count].long()
+            x.index_copy_(0, index, _TENSOR_OPS[op](x.index_select(0, index), f, unit, quantize, scratch))
     return x.to(batch.dtype)
 
 
