@@ -53,7 +53,7 @@ from augkit.transforms.base import params_at  # noqa: E402
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 COV = ((0.052, 0.046, 0.042), (0.046, 0.050, 0.048), (0.042, 0.048, 0.058))  # as tests/transform_table.py
-JITTER_U8_LEVELS = 2  # documented: GPU (vectorized) vs CPU (OpenCV) uint8 ColorJitter, 4 ops of <= 1 level
+JITTER_U8_LEVELS = 1  # SPEC §1: the batch stage equals the sample stage within 1 level (uint8)
 
 # name -> (make, float32 tolerance, uint8-input tolerance); the constructions of BATCH_ROWS.
 BATCH_OPS = {
@@ -206,15 +206,14 @@ def throughput(device: str, batches: list, reps: int) -> dict:
 
 
 def _jitter_u8(cpu: torch.Tensor, dev: torch.Tensor) -> dict:
-    """uint8 ColorJitter, device (vectorized torch) vs CPU (OpenCV, image by image).
+    """uint8 ColorJitter, device (vectorized torch) vs CPU (augkit._color, image by image).
 
-    Each op is within 1 level on the same input (the SPEC; ``ColorJitter_single_ops``), but the
-    next ops' factors (up to 1.4) amplify a 1-level difference, so a composition of four is held
-    to JITTER_U8_LEVELS on all but 0.1% of values and to 6 levels at most.
+    Both follow torchvision's arithmetic (bit-exact on the CPU); on the device float rounding
+    may flip rare values, within the SPEC's 1 level. The fraction of differing values is reported.
     """
     entry, d = _diff(cpu, dev), (cpu.cpu().int() - dev.cpu().int()).abs()
-    entry.update(frac_over_tol=float((d > JITTER_U8_LEVELS).double().mean()), tol=f"{JITTER_U8_LEVELS} levels on 99.9%, 6 max")
-    entry["ok"] = entry["frac_over_tol"] <= 1e-3 and entry["max_diff"] <= 6
+    entry.update(frac_over_tol=float((d > JITTER_U8_LEVELS).double().mean()), tol=f"{JITTER_U8_LEVELS} level")
+    entry["ok"] = entry["max_diff"] <= JITTER_U8_LEVELS
     return entry
 
 
@@ -386,7 +385,7 @@ def check_device_loader_real(device: str, repeat: int) -> dict:
             worst, worst_levels = max(worst, float(d.max())), max(worst_levels, float(in_levels.max()))
             over += int((in_levels > JITTER_U8_LEVELS + 0.01).sum() if jitter_on_uint8 else (d > 1e-5).sum())
             count += d.numel()
-    close = (over <= 1e-3 * count and worst_levels <= 6.01) if jitter_on_uint8 else over == 0
+    close = over == 0
     first = torch.stack([dataset[i][0] for i in range(16)]).to(device)
     stage_ms = _median_ms(lambda: on_device.apply_transforms(first, None, 0), device, 5, warmup=1)
     ok = finite and shapes_ok and targets_same and close and count == 2 * len(items) * 3 * 224 * 224
@@ -394,7 +393,7 @@ def check_device_loader_real(device: str, repeat: int) -> dict:
         "ok": bool(ok), "images_per_epoch": len(items), "batch": 16, "workers": 4, "batch_stage": [type(t).__name__ for t in stage],
         "finite": finite, "shapes_ok": bool(shapes_ok), "targets_identical": targets_same, "max_diff": worst,
         "max_diff_in_uint8_levels": worst_levels, "frac_over_tol": over / max(count, 1), "uint8_jitter_in_batch_stage": jitter_on_uint8,
-        "tol": f"{JITTER_U8_LEVELS} levels on 99.9%, 6 max" if jitter_on_uint8 else 1e-5, "images_per_s_epoch0_1": rates, "batch_stage_ms_per_16": stage_ms,
+        "tol": f"{JITTER_U8_LEVELS} level" if jitter_on_uint8 else 1e-5, "images_per_s_epoch0_1": rates, "batch_stage_ms_per_16": stage_ms,
     }
 
 
