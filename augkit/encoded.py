@@ -106,7 +106,8 @@ def open_image(source, *, max_pixels: int = io.MAX_PIXELS) -> np.ndarray | Encod
         ImageDecodeError: As ``augkit.decode`` (a corrupt JPEG header is refused here; the
             data is checked when pixels are decoded).
     """
-    if not WINDOWED_DECODING or not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+    readable = isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
+    if not WINDOWED_DECODING or io.simplejpeg is None or not readable:  # simplejpeg reads the header
         return io.decode(source, max_pixels=max_pixels)
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)

@@ -162,3 +162,12 @@ def test_every_corpus_file_is_refused_or_windowed_as_a_full_decode_says():
         assert (corner is None) == (full is None), case.name
         if full is not None:
             np.testing.assert_array_equal(corner, full[:1, :1], err_msg=case.name)
+
+
+def test_without_simplejpeg_open_image_decodes_with_pillow(monkeypatch):
+    raw = jpeg_bytes(PHOTO[:30, :40].copy())
+    expected = augkit.decode(raw)
+    monkeypatch.setattr(augkit.io, "simplejpeg", None)
+    out = open_image(raw)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, expected)  # Pillow's libjpeg-turbo, same settings
