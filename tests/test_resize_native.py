@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import augkit
 from augkit.functional import geometry as G
 
 
@@ -177,3 +178,15 @@ def test_no_read_past_the_source_end(channels):
             window = (0, out_w - width, size[0], width)  # the right edge reads the last pixel
             got = window_from(guarded[0], (slice(0, 7), slice(0, in_w)), size, window, antialias)
             np.testing.assert_array_equal(got, torch_resize(image, size, antialias)[:, out_w - width :])
+
+
+def test_resize_and_resize_crop_take_any_array_layout():
+    """Views with odd strides (flips, transposes, Fortran order) give the contiguous array's result."""
+    pytest.importorskip("augkit._resize")
+    image = augkit.decode("samples/china.jpg")[:120, :150]
+    views = (image[10:100, 30:140], image[:, ::-1], image[::2], image.transpose(1, 0, 2), image[:, :, ::-1], np.asfortranarray(image), image[::-1])
+    for view in views:
+        dense = np.ascontiguousarray(view)
+        reference = G._bilinear_hwc(dense, (70, 90), True)
+        np.testing.assert_array_equal(G.resize(view, (70, 90)), reference, err_msg=str(view.strides))
+        np.testing.assert_array_equal(G.resize_crop(view, (70, 90), 5, 7, 30, 40), reference[5:35, 7:47], err_msg=str(view.strides))

@@ -61,8 +61,9 @@ def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: 
 def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> np.ndarray:
     """Resize an HWC array with bilinear interpolation, antialiased when shrinking.
 
-    Uses torch's bilinear kernel on channels-last memory, which on uint8 equals torchvision
-    v2 ``Resize(antialias=True)`` and is faster than PIL or OpenCV ``INTER_AREA``.
+    On uint8 the result equals torch's bilinear kernel, i.e. torchvision v2
+    ``Resize(antialias=True)``: computed by augkit's C kernel (``augkit._resize``, about 1.4x
+    faster) for 1 to 4 channels when it is built, else by torch on channels-last memory.
 
     Args:
         image: HWC array, uint8 or float32.
@@ -76,10 +77,22 @@ def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> 
     if image.shape[:2] == (height, width):
         return image
     dtype = image.dtype
+    if _native is not None and dtype == np.uint8 and image.ndim == 3 and 1 <= image.shape[2] <= 4 and image.size:
+        out = np.empty((height, width, image.shape[2]), np.uint8)
+        _native.resize_window(_rows_of_pixels(image), out, 0, 0, image.shape[0], image.shape[1], height, width, 0, 0, antialias)
+        return out
     if dtype != np.uint8 and dtype != np.float32:
         image = image.astype(np.float32)
     out = _bilinear_hwc(image, (height, width), antialias)
     return out if out.dtype == dtype else out.astype(dtype)
+
+
+def _rows_of_pixels(image: np.ndarray) -> np.ndarray:
+    """``image``, or a contiguous copy unless its rows are runs of whole pixels (the C kernel's layout)."""
+    channels = image.shape[2]
+    if image.strides[1:] == (channels, 1) and image.strides[0] >= image.shape[1] * channels:
+        return image
+    return np.ascontiguousarray(image)
 
 
 def resize_crop(
@@ -198,7 +211,7 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
     top, left, height, width = plan.window
     if plan.native:
         out = np.empty((height, width, region.shape[2]), np.uint8)
-        _native.resize_window(region, out, plan.rows.start, plan.cols.start, *plan.in_size, *plan.size, top, left, plan.antialias)
+        _native.resize_window(_rows_of_pixels(region), out, plan.rows.start, plan.cols.start, *plan.in_size, *plan.size, top, left, plan.antialias)
         return out
     (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
     (_, _, ky, oh), (_, _, kx, ow) = _axis_region(in_h, out_h, top, height, plan.antialias), _axis_region(in_w, out_w, left, width, plan.antialias)
