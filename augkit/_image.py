@@ -59,3 +59,11 @@ def array_to_tensor(array: np.ndarray) -> torch.Tensor:
     if not array.flags.writeable:
         array = array.copy()
     return torch.from_numpy(np.ascontiguousarray(array))
+
+
+_ZERO_BYTES = bytes(16)
+
+
+def shape_only(shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
+    """A read-only all-zero array of ``shape`` using no memory, for sampling parameters from a shape."""
+    return np.ndarray(shape, dtype, buffer=_ZERO_BYTES, strides=(0,) * len(shape))

@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from augkit import io
+from augkit._image import shape_only
 from augkit.errors import ImageDecodeError
 
 try:
@@ -56,7 +57,7 @@ class EncodedJpeg:
 
     def stand_in(self) -> np.ndarray:
         """A zero-cost read-only array of the image's shape, for sampling parameters from."""
-        return np.broadcast_to(np.zeros((), np.uint8), self.shape)
+        return shape_only(self.shape)
 
     def decode(self) -> np.ndarray:
         """Decode the whole image with ``augkit.decode``."""

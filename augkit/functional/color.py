@@ -21,7 +21,8 @@ Three implementations share these semantics, chosen for speed:
   and contrast are one ``saturate(round(f * x + gamma))`` pass whose ``gamma`` reproduces
   torchvision's floored table exactly (checked on all 256 levels, else ``cv2.LUT``);
   saturation is one rounding ``cv2.addWeighted`` with the floored gray, which truncates like
-  torchvision except where the exact blend is an integer (``x == gray``), there it keeps the exact value where torchvision's float32 rounding may give one less;
+  torchvision except where the exact blend is an integer (``x == gray``): there it keeps the
+  exact value where torchvision's float32 rounding may give one less;
   hue uses OpenCV's float HSV conversion. A CPU batch is processed image by image, which
   keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample

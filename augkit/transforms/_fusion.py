@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from augkit._image import shape_only
 from augkit.functional import geometry as G
 from augkit.transforms.base import Transform
 from augkit.transforms.geometry import CenterCrop, RandomCrop, RandomScale, Resize, _CropBase
@@ -35,7 +36,7 @@ def fused_pair(first: Transform, second: Transform | None, image) -> bool:
 
 def _shape_only(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A zero-cost array with the resized image's shape and dtype (crops sample from the shape)."""
-    return np.broadcast_to(np.zeros((), image.dtype), (size[0], size[1], image.shape[2]))
+    return shape_only((size[0], size[1], image.shape[2]), image.dtype)
 
 
 def resized_size(resizer: Transform, image: np.ndarray, params) -> tuple[int, int]:
