@@ -40,15 +40,16 @@ class EncodedJpeg:
         source: A path or description used in error messages.
         height: Image height from the header.
         width: Image width from the header.
+        max_pixels: The size limit the header was checked against (``decode`` keeps it).
 
     Shape:
         ``shape`` is ``(height, width, 3)``, the decoded image's.
     """
 
-    __slots__ = ("data", "source", "height", "width")
+    __slots__ = ("data", "source", "height", "width", "max_pixels")
 
-    def __init__(self, data: bytes, source: str, height: int, width: int) -> None:
-        self.data, self.source, self.height, self.width = data, source, height, width
+    def __init__(self, data: bytes, source: str, height: int, width: int, max_pixels: int = io.MAX_PIXELS) -> None:
+        self.data, self.source, self.height, self.width, self.max_pixels = data, source, height, width, max_pixels
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -61,7 +62,7 @@ class EncodedJpeg:
 
     def decode(self) -> np.ndarray:
         """Decode the whole image with ``augkit.decode``."""
-        return io.decode_bytes(self.data, self.source)
+        return io.decode_bytes(self.data, self.source, max_pixels=self.max_pixels)
 
     def decode_window(self, top: int, left: int, height: int, width: int) -> np.ndarray:
         """Decode rows ``[top, top + height)`` and columns ``[left, left + width)``.
@@ -76,7 +77,9 @@ class EncodedJpeg:
             ``(height, width, 3)`` uint8 RGB array, equal to ``decode()[top:top+height, left:left+width]``.
 
         Raises:
-            ImageDecodeError: The data is corrupt (in or before the window) or truncated.
+            ValueError: The window is empty or leaves the image.
+            ImageDecodeError: The file is corrupt or truncated (anywhere: the rows after the
+                window are entropy-decoded too).
         """
         if not (0 <= top and 0 <= left and 0 < height and 0 < width and top + height <= self.height and left + width <= self.width):
             raise ValueError(f"window (top={top}, left={left}, height={height}, width={width}) is outside the {self.height}x{self.width} image")
@@ -118,4 +121,4 @@ def open_image(source, *, max_pixels: int = io.MAX_PIXELS) -> np.ndarray | Encod
     header = io.jpeg_header(data, name, max_pixels) if data.startswith(io.JPEG_MAGIC) else None
     if header is None or header[2] not in ("YCbCr", "RGB", "Gray") or io.jpeg_exif_orientation(data) != 1:
         return io.decode_bytes(data, name, max_pixels=max_pixels)
-    return EncodedJpeg(data, name, header[0], header[1])
+    return EncodedJpeg(data, name, header[0], header[1], max_pixels)

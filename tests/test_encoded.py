@@ -171,3 +171,18 @@ def test_without_simplejpeg_open_image_decodes_with_pillow(monkeypatch):
     out = open_image(raw)
     assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, expected)  # Pillow's libjpeg-turbo, same settings
+
+
+def test_a_raised_pixel_limit_carries_over_to_whole_decodes():
+    raw = jpeg_bytes(PHOTO[:40, :50].copy())
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        open_image(raw, max_pixels=1999)
+    jpeg = open_image(raw, max_pixels=2000)
+    assert jpeg.max_pixels == 2000
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        augkit.decode(raw, max_pixels=1999)
+    small = open_image(raw, max_pixels=2000)
+    small.max_pixels = 1999  # decode() checks against the limit the file was opened with
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        small.decode()
+    np.testing.assert_array_equal(jpeg.decode(), augkit.decode(raw))
