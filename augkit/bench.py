@@ -163,14 +163,14 @@ class Bench:
         norm = augkit.Normalize(MEAN, STD) if normalize else None
         return pipeline, norm
 
-    def _augkit_impl(self, rrc: bool, jitter: bool, normalize: bool, fused: bool = True) -> Callable[[], int]:
+    def _augkit_impl(self, rrc: bool, jitter: bool, normalize: bool, fused: bool = True, check_whole_file: bool = True) -> Callable[[], int]:
         pipeline, norm = self._augkit_pipeline(rrc, jitter, normalize)
         steps = pipeline.transforms
         rng = np.random.default_rng(self.seed)
 
         def one(data, i):
             if fused:  # only the window the crop reads is decoded
-                image = augkit.open_image(data)
+                image = augkit.open_image(data, check_whole_file=check_whole_file)
                 out = pipeline(image, rng=rng)
             else:
                 image = augkit.decode(data)
@@ -216,6 +216,8 @@ class Bench:
         impls = [Impl("augkit", lambda: self._augkit_impl(rrc, jitter, normalize), augkit=True)]
         if not jitter:
             impls.append(Impl("augkit (no fusion)", lambda: self._augkit_impl(rrc, jitter, normalize, fused=False), augkit=True))
+            lax = Impl("augkit (check_whole_file=False)", lambda: self._augkit_impl(rrc, jitter, normalize, check_whole_file=False), augkit=True)
+            impls.append(lax)
         return impls + [
             Impl("torchvision v2 PIL", lambda: self._tv_impl(rrc, jitter, normalize, pil=True)),
             Impl("torchvision v2 tensor", lambda: self._tv_impl(rrc, jitter, normalize, pil=False)),

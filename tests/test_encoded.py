@@ -186,3 +186,25 @@ def test_a_raised_pixel_limit_carries_over_to_whole_decodes():
     with pytest.raises(ImageDecodeError, match="decompression bomb"):
         small.decode()
     np.testing.assert_array_equal(jpeg.decode(), augkit.decode(raw))
+
+
+def test_check_whole_file_false_stops_after_the_window():
+    raw = jpeg_bytes(PHOTO)
+    middle = len(raw) * 3 // 4
+    damaged_late = raw[:middle] + b"\xff\xd9" + raw[middle:]
+    lax = open_image(damaged_late, check_whole_file=False)
+    np.testing.assert_array_equal(lax.decode_window(0, 0, 8, 8), augkit.decode(raw)[:8, :8])  # right pixels, damage unseen
+    with pytest.raises(ImageDecodeError):
+        lax.decode_window(PHOTO.shape[0] - 8, 0, 8, 8)  # a window past the damage still sees it
+    with pytest.raises(ImageDecodeError):
+        open_image(damaged_late).decode_window(0, 0, 8, 8)  # the default checks the whole file
+    with pytest.raises(TypeError, match="check_whole_file"):
+        AugmentedDataset(ImageList(["samples/china.jpg"]), PIPELINES["resnet"], check_whole_file="no")
+
+
+def test_augmented_dataset_items_do_not_depend_on_check_whole_file():
+    paths = [f"samples/{name}" for name in ("china.jpg", "rocket.jpg")]
+    strict = AugmentedDataset(ImageList(paths), PIPELINES["inception"], seed=2)
+    lax = AugmentedDataset(ImageList(paths), PIPELINES["inception"], seed=2, check_whole_file=False)
+    for index in range(len(paths)):
+        np.testing.assert_array_equal(lax[index], strict[index])

@@ -1,14 +1,14 @@
 /* augkit._jpeg: decode one window of a JPEG with libjpeg(-turbo), skipping what it doesn't keep.
  *
- * decode_window(data, out, top, left, height, width, strict) writes the RGB pixels of rows
+ * decode_window(data, out, top, left, height, width, check_rest) writes the RGB pixels of rows
  * [top, top + height) and columns [left, left + width) of the full decode into `out`, a
  * writable C-contiguous buffer of height * width * 3 bytes. The pixels equal the full decode's
  * (islow IDCT, fancy upsampling, as simplejpeg and Pillow decode): columns come from
  * jpeg_crop_scanline() with a margin, so the upsampler's replicated crop edge never reaches
  * a kept pixel; rows before the window are skipped with jpeg_skip_scanlines().
- * With strict set, the rows after the window are still entropy-decoded (skipped) and any
- * libjpeg warning (corrupt data, premature end) is an error: a file is refused exactly when
- * a full strict decode refuses it.
+ * Any libjpeg warning (corrupt data, premature end) is an error. With check_rest set, the rows
+ * after the window are entropy-decoded too (skipped, not transformed) and the end marker is
+ * checked: a file is then refused exactly when a full strict decode refuses it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,7 +26,6 @@
 typedef struct {
     struct jpeg_error_mgr base;
     jmp_buf escape;
-    int strict;
     char message[JMSG_LENGTH_MAX];
 } ErrorManager;
 
@@ -38,7 +37,7 @@ static void on_error_exit(j_common_ptr cinfo) {
 
 static void on_emit_message(j_common_ptr cinfo, int level) {
     ErrorManager *err = (ErrorManager *)cinfo->err;
-    if (level < 0 && err->strict) { /* a warning: corrupt or truncated data */
+    if (level < 0) { /* a warning: corrupt or truncated data */
         err->base.format_message(cinfo, err->message);
         longjmp(err->escape, 1);
     }
@@ -46,7 +45,7 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
 
 /* Runs without the GIL; returns 0 or -1 with err->message set. */
 static int decode_into(const unsigned char *data, size_t size, unsigned char *out, JDIMENSION top, JDIMENSION left,
-                       JDIMENSION height, JDIMENSION width, ErrorManager *err) {
+                       JDIMENSION height, JDIMENSION width, int check_rest, ErrorManager *err) {
     struct jpeg_decompress_struct cinfo;
     unsigned char *volatile rows = NULL;
     cinfo.err = jpeg_std_error(&err->base);
@@ -102,7 +101,7 @@ static int decode_into(const unsigned char *data, size_t size, unsigned char *ou
             if (y >= top && y < top + height) memcpy(out + (size_t)(y - top) * row_bytes, rows + i * stride + offset, row_bytes);
         }
     }
-    if (err->strict) {
+    if (check_rest) {
         /* Entropy-decode the remaining rows too (libjpeg skips straight to the end when asked
          * to skip every remaining row, so the last one is read), then check the end marker. */
         JDIMENSION remaining = cinfo.output_height - cinfo.output_scanline;
@@ -118,8 +117,8 @@ static int decode_into(const unsigned char *data, size_t size, unsigned char *ou
 static PyObject *decode_window(PyObject *self, PyObject *args) {
     Py_buffer data, out;
     unsigned int top, left, height, width;
-    int strict = 1;
-    if (!PyArg_ParseTuple(args, "y*w*IIII|p:decode_window", &data, &out, &top, &left, &height, &width, &strict)) return NULL;
+    int check_rest = 1;
+    if (!PyArg_ParseTuple(args, "y*w*IIII|p:decode_window", &data, &out, &top, &left, &height, &width, &check_rest)) return NULL;
     PyObject *result = NULL;
     if (height == 0 || width == 0) {
         PyErr_SetString(PyExc_ValueError, "decode_window: the window must be at least 1x1");
@@ -129,9 +128,8 @@ static PyObject *decode_window(PyObject *self, PyObject *args) {
     } else {
         ErrorManager err;
         memset(&err, 0, sizeof err);
-        err.strict = strict;
         int status;
-        Py_BEGIN_ALLOW_THREADS status = decode_into(data.buf, (size_t)data.len, out.buf, top, left, height, width, &err);
+        Py_BEGIN_ALLOW_THREADS status = decode_into(data.buf, (size_t)data.len, out.buf, top, left, height, width, check_rest, &err);
         Py_END_ALLOW_THREADS if (status == 0) {
             Py_INCREF(Py_None);
             result = Py_None;
@@ -147,7 +145,7 @@ static PyObject *decode_window(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"decode_window", decode_window, METH_VARARGS,
-     "decode_window(data, out, top, left, height, width, strict=True)\n--\n\n"
+     "decode_window(data, out, top, left, height, width, check_rest=True)\n--\n\n"
      "Decode rows [top, top+height) and columns [left, left+width) of a JPEG as RGB into out."},
     {NULL, NULL, 0, NULL},
 };
