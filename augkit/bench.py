@@ -3,9 +3,13 @@
 Every case runs augkit and its peers (torchvision v2 on PIL images and on tensors,
 albumentations, and for batch ops kornia / timm) on the same images in one process. The
 repetitions are interleaved (each repeat runs every implementation once, in a rotating
-order), a warm-up pass is excluded, and the table reports the median rate, its min-max over
-repeats, and the ratio of augkit's median to each peer's. A peer that is not installed is
-listed as skipped with the reason.
+order), and in the per-image cases every repeat is itself split into chunks of images that
+each implementation runs in turn, so a slow spell of the machine hits all of them alike. A
+warm-up pass is excluded. The table reports the median rate, its min-max over repeats, and
+augkit's rate divided by each peer's in the same repeat (the median of these paired ratios).
+A peer that is not installed is listed as skipped with the reason. The speed goals of issue
+#3 are checked from the same paired ratios (``GOALS``); the sample-stage cases carry the two
+fastest decoders as rows, so "the fastest decode-only rate" is measured beside them.
 
 Cases (``--cases`` takes the numbers or the names):
   1 ``decode``: decode-only (PIL, OpenCV, simplejpeg, torchvision.io, augkit.decode);
@@ -52,6 +56,11 @@ CASE_NUMBERS = {
 }
 ALL_CASES = [name for names in CASE_NUMBERS.values() for name in names]
 SUFFIXES = (".jpg", ".jpeg")
+#: A per-image case's repeat is split into this many chunks at most, each of at least
+#: ``MIN_CHUNK`` images, and every implementation runs each chunk in turn.
+CHUNKS, MIN_CHUNK = 10, 25
+#: Decode-only rows carried by the sample-stage cases: the fastest decoders (issue #3's table).
+CEILING = ("decode only: simplejpeg", "decode only: OpenCV")
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
 JITTER = (0.4, 0.4, 0.4, 0.1)
 
@@ -67,6 +76,24 @@ class Impl:
     name: str
     setup: Callable[[], Callable[[], int]]
     augkit: bool = False
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A speed goal: augkit's rate in ``case`` at least ``target`` times the fastest of ``peers``."""
+
+    case: str
+    text: str
+    target: float
+    peers: tuple[str, ...]
+
+
+GOALS = (
+    Goal("sample", "sample stage >= 0.85x the fastest decode-only rate", 0.85, CEILING),
+    Goal("full", "full recipe, 1 thread, >= 1.4x albumentations", 1.4, ("albumentations",)),
+    Goal("loader", "DataLoader, 2 workers, >= 1.5x albumentations", 1.5, ("albumentations",)),
+    Goal("rrc-sample", "stretch: RandomResizedCrop sample stage faster than the fastest decode-only rate", 1.0, CEILING),
+)
 
 
 @dataclass
@@ -125,15 +152,8 @@ class Bench:
         self.datas = [p.read_bytes() for p in paths]
         self.seed = seed
 
-    def _loop(self, fn: Callable[[bytes, int], object]) -> Callable[[], int]:
-        datas = self.datas
-
-        def run() -> int:
-            for i, data in enumerate(datas):
-                fn(data, i)
-            return len(datas)
-
-        return run
+    def _loop(self, fn: Callable[[bytes, int], object]) -> _Loop:
+        return _Loop(self.datas, fn)
 
     # 1. decode-only --------------------------------------------------------------------
     def decode(self) -> list[Impl]:
@@ -225,13 +245,16 @@ class Bench:
         ]
 
     def sample(self) -> list[Impl]:
-        return self._recipe(rrc=False, jitter=False, normalize=False)
+        return self._recipe(rrc=False, jitter=False, normalize=False) + self._ceiling_rows()
+
+    def _ceiling_rows(self) -> list[Impl]:
+        return [Impl(f"decode only: {i.name}", i.setup) for i in self.decode() if f"decode only: {i.name}" in CEILING]
 
     def full(self) -> list[Impl]:
         return self._recipe(rrc=False, jitter=True, normalize=True)
 
     def rrc_sample(self) -> list[Impl]:
-        return self._recipe(rrc=True, jitter=False, normalize=False)
+        return self._recipe(rrc=True, jitter=False, normalize=False) + self._ceiling_rows()
 
     def rrc(self) -> list[Impl]:
         return self._recipe(rrc=True, jitter=True, normalize=True)
@@ -405,6 +428,22 @@ class Bench:
         return getattr(self, case.replace("-", "_"))()
 
 
+class _Loop:
+    """Runs ``fn(data, index)`` over the images; ``loop(start, stop)`` runs a slice of them."""
+
+    def __init__(self, datas: list[bytes], fn: Callable[[bytes, int], object]) -> None:
+        self.datas, self.fn = datas, fn
+
+    def __len__(self) -> int:
+        return len(self.datas)
+
+    def __call__(self, start: int = 0, stop: int | None = None) -> int:
+        fn, stop = self.fn, len(self.datas) if stop is None else stop
+        for i in range(start, stop):
+            fn(self.datas[i], i)
+        return stop - start
+
+
 class _BytesDataset(torch.utils.data.Dataset):
     """Encoded images in memory with a ``transform(bytes) -> tensor`` (peers' DataLoader case)."""
 
@@ -460,8 +499,30 @@ def _real_batch(datas: list[bytes], batch_size: int) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- measuring
 
+def _chunks(runners: list) -> list[tuple[int, int | None]]:
+    """``(start, stop)`` slices each repeat is split into: several when every runner is a ``_Loop``."""
+    sizes = {len(r) for _, r in runners if isinstance(r, _Loop)}
+    if not runners or len(sizes) != 1 or not all(isinstance(r, _Loop) for _, r in runners):
+        return [(0, None)]
+    n = sizes.pop()
+    count = max(1, min(CHUNKS, n // MIN_CHUNK))
+    bounds = [round(n * k / count) for k in range(count + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> list[Row]:
-    """Warm each implementation up once (not timed), then time ``repeats`` interleaved rounds."""
+    """Warm each implementation up once (not timed), then time ``repeats`` interleaved rounds.
+
+    Args:
+        case: The case's name, for the rows.
+        impls: Its implementations.
+        repeats: Timed rounds; each runs every implementation once, in a rotating order (per
+            chunk of images where every implementation is a per-image loop).
+        unit: The rate's unit.
+
+    Returns:
+        One row per implementation; ``rates[r]`` is its rate in round ``r``.
+    """
     rows, runners = [], []
     for impl in impls:
         row = Row(case, impl.name, impl.augkit, unit)
@@ -472,28 +533,68 @@ def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> 
         except Skip as reason:
             row.skipped = str(reason)
         rows.append(row)
+    chunks = _chunks(runners)
     for r in range(repeats):
-        shift = r % max(len(runners), 1)
-        for row, runner in runners[shift:] + runners[:shift]:
-            start = time.perf_counter()
-            count = runner()
-            row.rates.append(count / (time.perf_counter() - start))
+        counts, seconds = [0] * len(runners), [0.0] * len(runners)
+        for c, (first, stop) in enumerate(chunks):
+            shift = (r + c) % max(len(runners), 1)
+            for k in list(range(shift, len(runners))) + list(range(shift)):
+                runner = runners[k][1]
+                start = time.perf_counter()
+                counts[k] += runner(first, stop) if stop is not None else runner()
+                seconds[k] += time.perf_counter() - start
+        for (row, _), count, elapsed in zip(runners, counts, seconds):
+            row.rates.append(count / elapsed)
     return rows
 
 
+def paired_ratios(ours: Row, peers: list[Row]) -> list[float]:
+    """``ours``' rate over the fastest of ``peers`` in each round (rounds are interleaved)."""
+    rounds = zip(ours.rates, *(p.rates for p in peers))
+    return [mine / max(theirs) for mine, *theirs in rounds]
+
+
+def check_goals(rows: list[Row], goals=GOALS) -> list[dict]:
+    """Each goal whose case was measured: the median paired ratio, its range, and whether it is met."""
+    results = []
+    for goal in goals:
+        case_rows = [r for r in rows if r.case == goal.case and r.rates]
+        ours = next((r for r in case_rows if r.augkit), None)
+        peers = [r for r in case_rows if r.name in goal.peers]
+        if ours is None or not peers:
+            continue
+        ratios = paired_ratios(ours, peers)
+        median = statistics.median(ratios)
+        results.append({
+            "case": goal.case, "goal": goal.text, "target": goal.target, "ratio": median,
+            "min": min(ratios), "max": max(ratios), "met": median >= goal.target, "against": [p.name for p in peers],
+        })
+    return results
+
+
+def format_goals(results: list[dict]) -> str:
+    """One line per checked goal."""
+    lines = ["goals (augkit's rate / the fastest reference's in the same round; median, min-max):"]
+    for g in results:
+        verdict = "met" if g["met"] else "not met"
+        lines.append(f"  {g['goal']}: {g['ratio']:.2f}x ({g['min']:.2f}-{g['max']:.2f}) {verdict}")
+    return "\n".join(lines)
+
+
 def _group(row: Row) -> str:
-    return row.name.split(":", 1)[0] if ":" in row.name else ""
+    """Rows compare with the augkit row of their group ("op: implementation" names; the ceiling joins augkit's)."""
+    return row.name.split(":", 1)[0] if ":" in row.name and row.name not in CEILING else ""
 
 
 def format_table(rows: list[Row]) -> str:
-    """Markdown table: case, implementation, median, min-max, augkit's ratio to the row."""
+    """Markdown table: case, implementation, median, min-max, augkit's median paired ratio to the row."""
     lines = ["| case | implementation | median | min-max | augkit / this |", "|---|---|---:|---:|---:|"]
     for row in rows:
         if row.skipped:
             lines.append(f"| {row.case} | {row.name} | skipped: {row.skipped} | | |")
             continue
         ours = [r for r in rows if r.case == row.case and r.augkit and r.rates and _group(r) == _group(row)]
-        ratio = f"{ours[0].median / row.median:.2f}x" if ours and not row.augkit else ("—" if row.augkit else "")
+        ratio = f"{statistics.median(paired_ratios(ours[0], [row])):.2f}x" if ours and not row.augkit else ("—" if row.augkit else "")
         lines.append(
             f"| {row.case} | {row.name} | {row.median:,.0f} {row.unit} | {min(row.rates):,.0f}-{max(row.rates):,.0f} | {ratio} |"
         )
@@ -580,11 +681,15 @@ def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: i
             print(f"  {case}: {time.perf_counter() - start:.1f} s", file=out, flush=True)
     table = format_table(rows)
     print(table, file=out)
+    goals = check_goals(rows)
+    if goals:
+        print(format_goals(goals), file=out)
     for row in rows:
         if row.skipped:
             print(f"skipped {row.case} / {row.name}: {row.skipped}", file=out)
     rows_out = [asdict(r) | {"median": r.median} for r in rows]
-    return {"environment": environment(), "images": len(paths), "repeats": repeats, "threads": threads, "rows": rows_out, "table": table}
+    return {"environment": environment(), "images": len(paths), "repeats": repeats, "threads": threads, "rows": rows_out, "table": table,
+            "goals": goals}
 
 
 def write_json(figures: dict, path: str | os.PathLike) -> None:

@@ -64,6 +64,8 @@ def test_bench_runs_end_to_end(tiny_set, tmp_path, capsys):
     rows = {(r["case"], r["name"]): r for r in figures["rows"]}
     assert rows[("sample", "augkit")]["median"] > 0 and len(rows[("sample", "augkit")]["rates"]) == 1
     assert {case for case, _ in rows} == {"decode", "sample"}
+    assert ("sample", "decode only: simplejpeg") in rows and "sample stage >= 0.85x" in printed
+    assert figures["goals"][0]["case"] == "sample" and figures["goals"][0]["ratio"] > 0
     for row in figures["rows"]:
         assert (row["skipped"] is None) == (row["median"] is not None)
     assert "torch" in figures["environment"]
@@ -77,6 +79,37 @@ def test_bench_reports_a_missing_peer_as_skipped():
     assert rows[1].skipped == "somepeer: not installed" and rows[1].rates == []
     assert len(rows[0].rates) == 2
     assert "skipped: somepeer: not installed" in bench.format_table(rows)
+
+
+def test_bench_interleaves_per_image_loops_in_chunks():
+    seen = {"a": [], "b": []}
+    datas = [bytes([i]) for i in range(100)]
+
+    def loop(name):
+        return lambda: bench._Loop(datas, lambda data, i: seen[name].append((i, data[0])))
+
+    impls = [bench.Impl("a", loop("a"), augkit=True), bench.Impl("b", loop("b"))]
+    rows = bench.measure("x", impls, repeats=2)
+    assert [len(r.rates) for r in rows] == [2, 2]
+    for name in seen:  # warm-up plus two rounds, each covering every image once, in order, with its own index
+        assert [i for i, _ in seen[name]] == list(range(100)) * 3
+        assert all(i == byte for i, byte in seen[name])
+    assert bench._chunks([(None, bench._Loop(datas, print))]) == [(0, 25), (25, 50), (50, 75), (75, 100)]
+    assert bench._chunks([(None, lambda: 1)]) == [(0, None)]
+
+
+def test_bench_goals_use_paired_ratios_against_the_fastest_reference():
+    ours = bench.Row("sample", "augkit", True, "img/s", [10.0, 20.0, 30.0])
+    first = bench.Row("sample", "decode only: simplejpeg", False, "img/s", [10.0, 10.0, 40.0])
+    second = bench.Row("sample", "decode only: OpenCV", False, "img/s", [5.0, 40.0, 20.0])
+    assert bench.paired_ratios(ours, [first, second]) == [1.0, 0.5, 0.75]
+    (goal,) = bench.check_goals([ours, first, second])
+    assert goal["ratio"] == 0.75 and goal["min"] == 0.5 and goal["max"] == 1.0 and goal["met"] is False
+    assert "0.75x (0.50-1.00) not met" in bench.format_goals([goal])
+    faster = bench.Row("sample", "augkit", True, "img/s", [40.0, 40.0, 40.0])
+    assert bench.check_goals([faster, first, second])[0]["met"] is True
+    assert bench.check_goals([ours]) == []  # no reference measured: nothing to check
+    assert "| sample | decode only: simplejpeg | 10 img/s | 10-40 | 1.00x |" in bench.format_table([ours, first])
 
 
 def test_bench_arguments(tmp_path, capsys):
