@@ -43,6 +43,8 @@ import cv2
 import numpy as np
 import torch
 
+from augkit import _memory
+
 try:  # The optional C accelerator (see setup.py); without it the OpenCV path is used.
     from augkit import _color as _native
 except ImportError:  # pragma: no cover - an install without a compiler
@@ -431,7 +433,7 @@ def _jitter_tensor_vectorized(batch: torch.Tensor, factors, order: np.ndarray) -
 def _jitter_tensor_cpu_uint8(batch: torch.Tensor, factors, order: np.ndarray) -> torch.Tensor:
     """CPU uint8 batches: one image at a time through the HWC kernels (cache-friendly)."""
     batch = batch.contiguous()
-    out = torch.empty_like(batch)
+    out = _memory.empty_like(batch)
     src = batch.numpy()
     dst = out.numpy()
     for i in range(batch.shape[0]):
@@ -640,7 +642,7 @@ def add_offset(image, offset):
         tables = np.arange(256, dtype=np.float32)[None, None, :] + (offset * 255.0).astype(np.float32)[:, :, None]
         tables = np.clip(np.rint(tables), 0, 255).astype(np.uint8)
         src = batch.contiguous().numpy()
-        out = torch.empty(batch.shape, dtype=torch.uint8)
+        out = _memory.empty(tuple(batch.shape), torch.uint8)
         dst = out.numpy()
         for i in range(src.shape[0]):
             for c in range(channels):

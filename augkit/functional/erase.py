@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from augkit import _memory
+
 
 def cutout_box(height: int, width: int, size: tuple[int, int], center_y, center_x):
     """Return the clipped ``(top, left, bottom, right)`` of a box centred at ``(center_y, center_x)``.
@@ -84,7 +86,7 @@ def erase(image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool 
     if use_mask is None:
         use_mask = image.device.type != "cpu"
     if not use_mask:
-        out = image.clone()
+        out = _memory.clone(image)
         for i in np.flatnonzero((bottom > top) & (right > left)):
             out[i, :, top[i] : bottom[i], left[i] : right[i]] = fill
         return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from augkit import _memory
 from augkit._image import array_to_tensor
 
 try:
@@ -374,7 +375,7 @@ def flip_where(batch: torch.Tensor, mask: np.ndarray, dim: int) -> torch.Tensor:
         # On the CPU, flipping one [C, H, W] sample at a time (cache-sized) into a fresh batch
         # is 5-9x faster for uint8 than flipping the gathered sub-batch (measured on
         # [64, 3, 224, 224], both memory layouts); on GPUs the gathered flip is one kernel.
-        out = torch.empty_like(batch)
+        out = _memory.empty_like(batch)
         flip = np.asarray(mask, dtype=bool)
         for i in range(batch.shape[0]):
             out[i].copy_(batch[i].flip(dim) if flip[i] else batch[i])

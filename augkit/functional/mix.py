@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from augkit import _memory
 from augkit.functional.erase import box_mask
 
 
@@ -122,7 +123,7 @@ def mix_images(images: torch.Tensor, lam, paste, top, left, bottom, right, *, ve
         vectorized = images.device.type != "cpu"
     if vectorized:
         return _mix_vectorized(images, lam, paste, top, left, bottom, right)
-    out = torch.empty_like(images, memory_format=torch.preserve_format)
+    out = _memory.empty_like(images)
     for i in range(n):
         j = n - 1 - i
         if paste[i]:

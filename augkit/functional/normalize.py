@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 
+from augkit import _memory
 
 def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tuple[np.ndarray, np.ndarray]:
     scale = 1.0 / (std * 255.0) if from_uint8 else 1.0 / std
@@ -30,7 +31,7 @@ def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -
     faster than ``addcmul`` on a converted copy (which allocates twice); see
     ``scripts/bench_loader.py``.
     """
-    out = torch.empty_like(image, dtype=torch.float32)
+    out = _memory.empty_like(image, torch.float32)
     if image.device.type != "cpu" or image.ndim < 4:
         return out.copy_(image).mul_(scale).add_(bias)
     per_sample = max(1, out[0].numel() * 4)
