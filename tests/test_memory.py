@@ -60,6 +60,9 @@ def test_numpy_backed_tensors_survive_their_array():
     view = _memory.empty_like(torch.zeros(2, 3, 4, 5), torch.float64)[0]
     view.fill_(2.5)
     assert np.all(view.numpy() == 2.5)
+    shared = _memory.empty((2, 3), torch.float32).fill_(1.5)
+    shared.share_memory_()  # what a DataLoader worker does to send it: torch copies it to shared memory
+    assert shared.is_shared() and float(shared.sum()) == 9.0
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
