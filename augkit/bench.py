@@ -501,8 +501,8 @@ def _real_batch(datas: list[bytes], batch_size: int) -> torch.Tensor:
 
 def _chunks(runners: list) -> list[tuple[int, int | None]]:
     """``(start, stop)`` slices each repeat is split into: several when every runner is a ``_Loop``."""
-    sizes = {len(r) for _, r in runners if isinstance(r, _Loop)}
-    if not runners or len(sizes) != 1 or not all(isinstance(r, _Loop) for _, r in runners):
+    sizes = {len(r) if isinstance(r, _Loop) else None for _, r in runners}
+    if len(sizes) != 1 or None in sizes:
         return [(0, None)]
     n = sizes.pop()
     count = max(1, min(CHUNKS, n // MIN_CHUNK))
