@@ -1,11 +1,11 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants, data, stats
+from augkit import constants, data, presets, stats, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.*)
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
+from augkit.encoded import open_image
 from augkit.errors import ImageDecodeError
 from augkit.interop import Albumentations, TorchVision
-from augkit.encoded import open_image
 from augkit.io import decode
 from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
@@ -32,8 +32,6 @@ from augkit.transforms import (
     Whiten,
     register,
 )
-
-from augkit import presets, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.*)
 
 __version__ = "0.1.0"
 

@@ -144,8 +144,7 @@ class MixingTransform(Configurable):
         if targets.is_floating_point():
             if targets.ndim != 2 or targets.shape != (batch, self.num_classes):
                 raise ValueError(
-                    f"{name}: soft targets must have shape [B, num_classes] = [{batch}, {self.num_classes}],"
-                    f" got {tuple(targets.shape)}"
+                    f"{name}: soft targets must have shape [B, num_classes] = [{batch}, {self.num_classes}], got {tuple(targets.shape)}"
                 )
             return targets
         if targets.dtype == torch.bool or targets.is_complex() or targets.ndim != 1 or targets.shape[0] != batch:

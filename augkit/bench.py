@@ -42,8 +42,8 @@ import numpy as np
 import torch
 
 import augkit
-from augkit._atomic import atomic_write_bytes
 from augkit import constants
+from augkit._atomic import atomic_write_bytes
 
 CASE_NUMBERS = {
     "1": ["decode"],
@@ -123,6 +123,7 @@ def _need(module: str, what: str | None = None):
 
 # ----------------------------------------------------------------------------- decoders
 
+
 def _pil_rgb(data: bytes):
     from PIL import Image
 
@@ -143,6 +144,7 @@ def _tv_decode(data: bytes) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- the cases
+
 
 class Bench:
     """Holds the images and builds each case's implementations."""
@@ -183,7 +185,9 @@ class Bench:
         norm = augkit.Normalize(MEAN, STD) if normalize else None
         return pipeline, norm
 
-    def _augkit_impl(self, rrc: bool, jitter: bool, normalize: bool, fused: bool = True, check_whole_file: bool = True) -> Callable[[], int]:
+    def _augkit_impl(
+        self, rrc: bool, jitter: bool, normalize: bool, fused: bool = True, check_whole_file: bool = True
+    ) -> Callable[[], int]:
         pipeline, norm = self._augkit_pipeline(rrc, jitter, normalize)
         steps = pipeline.transforms
         rng = np.random.default_rng(self.seed)
@@ -236,7 +240,9 @@ class Bench:
         impls = [Impl("augkit", lambda: self._augkit_impl(rrc, jitter, normalize), augkit=True)]
         if not jitter:
             impls.append(Impl("augkit (no fusion)", lambda: self._augkit_impl(rrc, jitter, normalize, fused=False), augkit=True))
-            lax = Impl("augkit (check_whole_file=False)", lambda: self._augkit_impl(rrc, jitter, normalize, check_whole_file=False), augkit=True)
+            lax = Impl(
+                "augkit (check_whole_file=False)", lambda: self._augkit_impl(rrc, jitter, normalize, check_whole_file=False), augkit=True
+            )
             impls.append(lax)
         return impls + [
             Impl("torchvision v2 PIL", lambda: self._tv_impl(rrc, jitter, normalize, pil=True)),
@@ -341,7 +347,10 @@ class Bench:
         norm = augkit.Normalize(MEAN, STD)
         impls = [
             Impl("normalize: augkit (uint8 in)", timed(lambda: norm(batch)), augkit=True),
-            Impl("normalize: torchvision v2 (batch)", lambda: (lambda v2: timed(lambda: v2.Normalize(MEAN, STD)(v2.ToDtype(torch.float32, scale=True)(batch)))())(tv())),
+            Impl(
+                "normalize: torchvision v2 (batch)",
+                lambda: (lambda v2: timed(lambda: v2.Normalize(MEAN, STD)(v2.ToDtype(torch.float32, scale=True)(batch)))())(tv()),
+            ),
             Impl("hflip: augkit (per-sample p)", timed(lambda: augkit.HorizontalFlip()(batch, rng=rng)), augkit=True),
             Impl("hflip: torchvision v2 per-sample", per_sample(lambda: tv().RandomHorizontalFlip(), batch)),
             Impl("hflip: kornia (float)", kornia_op(lambda K: K.augmentation.RandomHorizontalFlip(p=0.5), floats)),
@@ -349,10 +358,18 @@ class Bench:
             Impl("jitter: torchvision v2 per-sample", per_sample(lambda: tv().ColorJitter(*JITTER), batch)),
             Impl("jitter: kornia (float)", kornia_op(lambda K: K.augmentation.ColorJitter(*JITTER, p=1.0), floats)),
             Impl("cutout: augkit", augkit_op(lambda: augkit.Cutout(56), batch), augkit=True),
-            Impl("cutout: torchvision v2 RandomErasing per-sample", per_sample(lambda: tv().RandomErasing(p=1.0, scale=(0.0625, 0.0625), ratio=(1.0, 1.0)), batch)),
+            Impl(
+                "cutout: torchvision v2 RandomErasing per-sample",
+                per_sample(lambda: tv().RandomErasing(p=1.0, scale=(0.0625, 0.0625), ratio=(1.0, 1.0)), batch),
+            ),
             Impl("mixup: augkit", augkit_op(lambda: augkit.Mixup(0.2, 10), floats, with_labels=True), augkit=True),
             Impl("mixup: torchvision v2", lambda: (lambda v2: timed(lambda: v2.MixUp(alpha=0.2, num_classes=10)(floats, labels))())(tv())),
-            Impl("mixup: timm", lambda: (lambda m: timed(lambda: m(floats.clone(), labels))())(_need("timm.data").Mixup(mixup_alpha=0.2, num_classes=10, label_smoothing=0))),
+            Impl(
+                "mixup: timm",
+                lambda: (lambda m: timed(lambda: m(floats.clone(), labels))())(
+                    _need("timm.data").Mixup(mixup_alpha=0.2, num_classes=10, label_smoothing=0)
+                ),
+            ),
         ]
         return impls
 
@@ -422,7 +439,10 @@ class Bench:
 
             return run
 
-        return [Impl("augkit.stats.compute (in process)", augkit_setup, augkit=True), Impl("numpy reference (decode + float64 sums)", numpy_setup)]
+        return [
+            Impl("augkit.stats.compute (in process)", augkit_setup, augkit=True),
+            Impl("numpy reference (decode + float64 sums)", numpy_setup),
+        ]
 
     def impls(self, case: str) -> list[Impl]:
         return getattr(self, case.replace("-", "_"))()
@@ -485,7 +505,11 @@ def _worker_init(_: int) -> None:
 
 def _make_loader(dataset, batch_size: int, workers: int, collate_fn=None):
     return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0, worker_init_fn=_worker_init,
+        dataset,
+        batch_size=batch_size,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        worker_init_fn=_worker_init,
         collate_fn=collate_fn,
     )
 
@@ -498,6 +522,7 @@ def _real_batch(datas: list[bytes], batch_size: int) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- measuring
+
 
 def _chunks(runners: list) -> list[tuple[int, int | None]]:
     """``(start, stop)`` slices each repeat is split into: several when every runner is a ``_Loop``."""
@@ -565,10 +590,18 @@ def check_goals(rows: list[Row], goals=GOALS) -> list[dict]:
             continue
         ratios = paired_ratios(ours, peers)
         median = statistics.median(ratios)
-        results.append({
-            "case": goal.case, "goal": goal.text, "target": goal.target, "ratio": median,
-            "min": min(ratios), "max": max(ratios), "met": median >= goal.target, "against": [p.name for p in peers],
-        })
+        results.append(
+            {
+                "case": goal.case,
+                "goal": goal.text,
+                "target": goal.target,
+                "ratio": median,
+                "min": min(ratios),
+                "max": max(ratios),
+                "met": median >= goal.target,
+                "against": [p.name for p in peers],
+            }
+        )
     return results
 
 
@@ -595,9 +628,7 @@ def format_table(rows: list[Row]) -> str:
             continue
         ours = [r for r in rows if r.case == row.case and r.augkit and r.rates and _group(r) == _group(row)]
         ratio = f"{statistics.median(paired_ratios(ours[0], [row])):.2f}x" if ours and not row.augkit else ("—" if row.augkit else "")
-        lines.append(
-            f"| {row.case} | {row.name} | {row.median:,.0f} {row.unit} | {min(row.rates):,.0f}-{max(row.rates):,.0f} | {ratio} |"
-        )
+        lines.append(f"| {row.case} | {row.name} | {row.median:,.0f} {row.unit} | {min(row.rates):,.0f}-{max(row.rates):,.0f} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -654,8 +685,7 @@ def parse_cases(text: str) -> list[str]:
     return [c for c in ALL_CASES if c in wanted]
 
 
-def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: int, threads: int = 1, seed: int = 0,
-                  out=None) -> dict:
+def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: int, threads: int = 1, seed: int = 0, out=None) -> dict:
     """Run ``cases`` on the JPEGs under ``data``; print the table to ``out`` (stdout); return the figures."""
     out = sys.stdout if out is None else out
     torch.set_num_threads(threads)
@@ -688,12 +718,20 @@ def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: i
         if row.skipped:
             print(f"skipped {row.case} / {row.name}: {row.skipped}", file=out)
     rows_out = [asdict(r) | {"median": r.median} for r in rows]
-    return {"environment": environment(), "images": len(paths), "repeats": repeats, "threads": threads, "rows": rows_out, "table": table,
-            "goals": goals}
+    return {
+        "environment": environment(),
+        "images": len(paths),
+        "repeats": repeats,
+        "threads": threads,
+        "rows": rows_out,
+        "table": table,
+        "goals": goals,
+    }
 
 
 def write_json(figures: dict, path: str | os.PathLike) -> None:
     """Write the figures (NaN medians of skipped rows become null)."""
+
     def clean(value):
         if isinstance(value, float) and math.isnan(value):
             return None

@@ -89,7 +89,9 @@ class EncodedJpeg:
                 ``check_whole_file=False`` in or before the window.
         """
         if not (0 <= top and 0 <= left and 0 < height and 0 < width and top + height <= self.height and left + width <= self.width):
-            raise ValueError(f"window (top={top}, left={left}, height={height}, width={width}) is outside the {self.height}x{self.width} image")
+            raise ValueError(
+                f"window (top={top}, left={left}, height={height}, width={width}) is outside the {self.height}x{self.width} image"
+            )
         out = np.empty((height, width, 3), np.uint8)
         try:
             _jpeg.decode_window(self.data, out, top, left, height, width, self.check_whole_file)

@@ -320,7 +320,7 @@ def _invert_for_display(transform: Transform, output):
     if mean_image is None:
         return transform.inverse(output)
     mean = np.asarray(transform._mean_image)
-    height, width = (output.shape[-2:] if isinstance(output, torch.Tensor) else output.shape[:2])
+    height, width = output.shape[-2:] if isinstance(output, torch.Tensor) else output.shape[:2]
     if (height, width) == mean.shape[:2] or height > mean.shape[0] or width > mean.shape[1]:
         return transform.inverse(output)
     top, left = int(round((mean.shape[0] - height) / 2.0)), int(round((mean.shape[1] - width) / 2.0))
@@ -596,4 +596,3 @@ __all__ = [
     "to_display",
     "wrap_lines",
 ]
-

@@ -57,6 +57,7 @@ def main() -> None:
     jitter = augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)
     rng = np.random.default_rng(0)
     ours = median_ms(lambda: jitter(batch, rng=rng), args.repeats)
+
     def vectorized():
         p = jitter.sample(rng, batch)
         return color_jitter(batch, p.brightness, p.contrast, p.saturation, p.hue, p.order, vectorized=True)

@@ -50,11 +50,13 @@ def main() -> None:
 
     contenders = {"augkit C kernel": native, "augkit OpenCV path": opencv}
     for op, name in enumerate(("brightness", "contrast", "saturation", "hue")):
+
         def one(op=op):
             for f, _ in factors:
                 single = [None] * 4
                 single[op] = f[op]
                 C._jitter_uint8_hwc(image, single, (op,))
+
         contenders[f"  C kernel, {name} alone"] = one
     try:
         import albumentations as A

@@ -55,8 +55,9 @@ def loader_overhead(batch: int, size: int, reps: int) -> dict:
 
     def one_batch(loader):
         def run():
-            for images, targets in loader:
+            for _batch in loader:
                 pass  # the batch is dropped, as a training step would
+
         return run
 
     def make(collate, channels_last):
@@ -70,7 +71,11 @@ def loader_overhead(batch: int, size: int, reps: int) -> dict:
         "collate only: Uint8Collate": (lambda c: lambda: c(items))(Uint8Collate()),
     }
     medians = _median_ms(functions, reps)
-    _report(f"loader overhead per batch of {batch} x 3x{size}x{size} uint8 (DataLoader + collate + DeviceLoader, cpu)", medians, "default_collate (fresh tensor), NCHW")
+    _report(
+        f"loader overhead per batch of {batch} x 3x{size}x{size} uint8 (DataLoader + collate + DeviceLoader, cpu)",
+        medians,
+        "default_collate (fresh tensor), NCHW",
+    )
     return medians
 
 

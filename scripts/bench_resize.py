@@ -44,12 +44,16 @@ def same_region(repeats: int) -> None:
                 "augkit": lambda: G._native.resize_window(image, out, 0, 0, h, w, oh, ow, 0, 0, antialias),
             }
             t = alternate(fns, repeats)
-            print(f"{h}x{w} -> {oh}x{ow} antialias={antialias}: torch {t['torch'] * 1e6:.0f} us, "
-                  f"augkit._resize {t['augkit'] * 1e6:.0f} us ({t['torch'] / t['augkit']:.2f}x)")
+            print(
+                f"{h}x{w} -> {oh}x{ow} antialias={antialias}: torch {t['torch'] * 1e6:.0f} us, "
+                f"augkit._resize {t['augkit'] * 1e6:.0f} us ({t['torch'] / t['augkit']:.2f}x)"
+            )
 
 
 def resnet(folder: str | None, repeats: int) -> None:
-    paths = sorted(glob.glob(f"{folder}/**/*.jpg", recursive=True))[:40] if folder else [p for p in sample_paths() if str(p).endswith(".jpg")]
+    paths = (
+        sorted(glob.glob(f"{folder}/**/*.jpg", recursive=True))[:40] if folder else [p for p in sample_paths() if str(p).endswith(".jpg")]
+    )
     photos = [augkit.decode(p) for p in paths]
     rng = np.random.default_rng(0)
     jobs = []
@@ -71,8 +75,10 @@ def resnet(folder: str | None, repeats: int) -> None:
             times[name].append(time.perf_counter() - start)
     G._native = native
     t = {name: float(np.median(v)) * 1e6 for name, v in times.items()}
-    print(f"ResNet resize_crop on {len(photos)} photos: augkit._resize on the tight region {t['native']:.0f} us, "
-          f"torch on the grid-aligned region {t['torch region']:.0f} us, torch on the whole image {t['whole']:.0f} us")
+    print(
+        f"ResNet resize_crop on {len(photos)} photos: augkit._resize on the tight region {t['native']:.0f} us, "
+        f"torch on the grid-aligned region {t['torch region']:.0f} us, torch on the whole image {t['whole']:.0f} us"
+    )
 
 
 def main() -> None:

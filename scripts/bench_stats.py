@@ -70,7 +70,7 @@ def main() -> int:
         }
         times = {name: [] for name in runs}
         cpu = {name: [] for name in runs}
-        for name, run in runs.items():
+        for run in runs.values():
             run()  # warm up (page cache, imports)
         for _ in range(args.rounds):
             for name, run in runs.items():

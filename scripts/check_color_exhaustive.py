@@ -14,9 +14,9 @@ import sys
 
 import numpy as np
 import torch
+from torchvision.transforms.v2 import functional as tvf
 
 from augkit import _color as native
-from torchvision.transforms.v2 import functional as tvf
 
 NAMES = ("brightness", "contrast", "saturation", "hue")
 FACTORS = {
@@ -59,7 +59,10 @@ def main() -> int:
                     bad[simd] += int((out != expected).any(-1).sum())
             native._simd(True)
             failures += sum(bad.values())
-            print(f"{name:10s} {factor:>12g}: differing colours " + ", ".join(f"{'avx2' if p else 'portable'} {bad[p]}" for p in paths), flush=True)
+            print(
+                f"{name:10s} {factor:>12g}: differing colours " + ", ".join(f"{'avx2' if p else 'portable'} {bad[p]}" for p in paths),
+                flush=True,
+            )
     print("all equal" if not failures else f"{failures} differing colours")
     return 1 if failures else 0
 

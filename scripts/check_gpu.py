@@ -46,7 +46,21 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import augkit  # noqa: E402
-from augkit import ColorJitter, Compose, CutMix, Cutout, Mixup, MixupOrCutMix, HorizontalFlip, Normalize, OneOf, PCALighting, RandomApply, VerticalFlip, Whiten  # noqa: E402
+from augkit import (
+    ColorJitter,
+    Compose,
+    CutMix,
+    Cutout,
+    HorizontalFlip,
+    Mixup,
+    MixupOrCutMix,
+    Normalize,
+    OneOf,
+    PCALighting,
+    RandomApply,
+    VerticalFlip,
+    Whiten,
+)  # noqa: E402
 from augkit.data import AugmentedDataset, DeviceLoader, Uint8Collate  # noqa: E402
 from augkit.rng import BATCH_STREAM, derive_generator  # noqa: E402
 from augkit.transforms.base import params_at  # noqa: E402
@@ -117,7 +131,10 @@ def _diff(a: torch.Tensor, b: torch.Tensor) -> dict:
         return {"max_diff": float("inf"), "frac_differing": 1.0, "mismatch": f"{tuple(a.shape)} {a.dtype} vs {tuple(b.shape)} {b.dtype}"}
     d = (a.detach().cpu().double() - b.detach().cpu().double()).abs()
     threshold = 1e-6 if a.is_floating_point() else 0.0
-    return {"max_diff": float(d.max()) if d.numel() else 0.0, "frac_differing": float((d > threshold).double().mean()) if d.numel() else 0.0}
+    return {
+        "max_diff": float(d.max()) if d.numel() else 0.0,
+        "frac_differing": float((d > threshold).double().mean()) if d.numel() else 0.0,
+    }
 
 
 @contextlib.contextmanager
@@ -136,7 +153,10 @@ def make_batches(n: int, batch: int, size: int, pin: bool) -> list:
     collate = Uint8Collate(pin_memory=pin, num_buffers=n)
     out = []
     for _ in range(n):
-        items = [(torch.from_numpy(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).permute(2, 0, 1), int(rng.integers(10))) for _ in range(batch)]
+        items = [
+            (torch.from_numpy(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).permute(2, 0, 1), int(rng.integers(10)))
+            for _ in range(batch)
+        ]
         images, targets = collate(items)
         out.append((images, targets.pin_memory() if pin else targets))
     return out
@@ -163,7 +183,13 @@ def check_same_as_cpu(batches: list, device: str) -> dict:
                 x_gpu, p_gpu = t.run(x_gpu, rng_gpu)
                 same_params &= _params_equal(p_cpu, p_gpu)
     ok = worst_images <= 1e-5 and worst_targets <= 1e-5 and same_params
-    return {"ok": ok, "max_abs_image_diff": worst_images, "max_abs_target_diff": worst_targets, "same_params": same_params, "transforms": [type(t).__name__ for t in stage]}
+    return {
+        "ok": ok,
+        "max_abs_image_diff": worst_images,
+        "max_abs_target_diff": worst_targets,
+        "same_params": same_params,
+        "transforms": [type(t).__name__ for t in stage],
+    }
 
 
 def check_overlap(device: str, size: int) -> dict:
@@ -202,7 +228,11 @@ def throughput(device: str, batches: list, reps: int) -> dict:
     loader = DeviceLoader(batches, device, [Normalize(mean=MEAN, std=STD), RandomApply(HorizontalFlip(p=1.0), p=0.5)], channels_last=True)
     seconds = 1e-3 * _median_ms(lambda: [None for _ in loader], device, reps, warmup=1)
     images = sum(len(b[0]) for b in batches)
-    return {"images_per_s": images / seconds, "ms_per_batch": 1e3 * seconds / len(batches), "transforms": "Normalize + RandomApply(HorizontalFlip)"}
+    return {
+        "images_per_s": images / seconds,
+        "ms_per_batch": 1e3 * seconds / len(batches),
+        "transforms": "Normalize + RandomApply(HorizontalFlip)",
+    }
 
 
 def _jitter_u8(cpu: torch.Tensor, dev: torch.Tensor) -> dict:
@@ -263,13 +293,22 @@ def check_batch_ops_match_cpu(device: str, seed: int = 7) -> dict:
         x_dev = u8.to(device)
         return _jitter_u8(out_cpu, torch.stack([jitter.apply(x_dev[i], params_at(params, i)) for i in range(len(u8))]))
 
-    cases = [(n, make, d, tol_f if d == "float32" else tol_u, False) for n, (make, tol_f, tol_u) in BATCH_OPS.items() for d in ("uint8", "float32")]
+    cases = [
+        (n, make, d, tol_f if d == "float32" else tol_u, False)
+        for n, (make, tol_f, tol_u) in BATCH_OPS.items()
+        for d in ("uint8", "float32")
+    ]
     for n, (make, any_dtype) in MIX_OPS.items():
         for per in (False, True):
             for d in ("uint8", "float32") if any_dtype else ("float32",):
-                cases.append((n + ("(per_sample)" if per else ""), lambda per=per, make=make: make(per), d, 0.0 if d == "uint8" else 1e-5, True))
+                cases.append(
+                    (n + ("(per_sample)" if per else ""), lambda per=per, make=make: make(per), d, 0.0 if d == "uint8" else 1e-5, True)
+                )
     results = {}
-    cases += [("ColorJitter_single_ops", single_ops, "uint8", None, None), ("ColorJitter_cpu_batch_vs_device_per_sample", per_sample, "uint8", None, None)]
+    cases += [
+        ("ColorJitter_single_ops", single_ops, "uint8", None, None),
+        ("ColorJitter_cpu_batch_vs_device_per_sample", per_sample, "uint8", None, None),
+    ]
     for name, make, dtype, tol, mixes in cases:
         results.setdefault(name, {})[dtype] = _guard(lambda: compare(name, make, dtype, tol, mixes) if mixes is not None else make())
     failed = [f"{n}/{d}" for n, r in results.items() for d, e in r.items() if not e["ok"]]
@@ -295,16 +334,25 @@ def check_batch_ops_speed(device: str, reps: int) -> dict:
     rows = []  # (op, dtype, augkit fn, torchvision fn or a reason)
     for dtype, x in data.items():
         jitter, lighting, normalize, cutout = ColorJitter(0.4, 0.4, 0.4, 0.1), PCALighting(0.1), Normalize(MEAN, STD), Cutout(56, p=1.0)
-        peer = {} if v2 is None else {
-            "ColorJitter": per_sample(v2.ColorJitter(0.4, 0.4, 0.4, 0.1)),
-            "Normalize": v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]) if dtype == "uint8" else v2.Normalize(MEAN, STD),
-            "Cutout": per_sample(v2.RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0)),
-        }
+        peer = (
+            {}
+            if v2 is None
+            else {
+                "ColorJitter": per_sample(v2.ColorJitter(0.4, 0.4, 0.4, 0.1)),
+                "Normalize": v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)])
+                if dtype == "uint8"
+                else v2.Normalize(MEAN, STD),
+                "Cutout": per_sample(v2.RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0)),
+            }
+        )
         for name, t in (("ColorJitter", jitter), ("PCALighting", lighting), ("Normalize", normalize), ("Cutout", cutout)):
             reason = missing if v2 is None else "no torchvision equivalent"
             rows.append((name, dtype, lambda t=t, x=x: t(x, rng=rng), (lambda p=peer[name], x=x: p(x)) if name in peer else reason))
     mixup = Mixup(alpha=0.2, num_classes=1000)
-    tv_mixup = (lambda m=v2.MixUp(alpha=0.2, num_classes=1000): m(data["float32"], labels)) if v2 is not None else missing
+    tv_mixup = missing
+    if v2 is not None:
+        tv_mixup_transform = v2.MixUp(alpha=0.2, num_classes=1000)
+        tv_mixup = lambda: tv_mixup_transform(data["float32"], labels)  # noqa: E731
     rows.append(("Mixup", "float32", lambda: mixup(data["float32"], labels, rng=rng), tv_mixup))
     results = {}
     for name, dtype, ours, theirs in rows:
@@ -313,7 +361,13 @@ def check_batch_ops_speed(device: str, reps: int) -> dict:
         if "ms" in entry["augkit"] and "ms" in entry["torchvision"]:
             entry["speedup_vs_torchvision"] = entry["torchvision"]["ms"] / max(entry["augkit"]["ms"], 1e-9)
         results[f"{name}/{dtype}"] = entry
-    return {"ok": all(e["augkit"]["ok"] for e in results.values()), "batch": [64, 3, 224, 224], "reps": reps, "ops": results, "semantics": "torchvision ColorJitter/RandomErasing per sample in a loop; Normalize/MixUp on the batch"}
+    return {
+        "ok": all(e["augkit"]["ok"] for e in results.values()),
+        "batch": [64, 3, 224, 224],
+        "reps": reps,
+        "ops": results,
+        "semantics": "torchvision ColorJitter/RandomErasing per sample in a loop; Normalize/MixUp on the batch",
+    }
 
 
 def check_tta_on_gpu(device: str, reps: int) -> dict:
@@ -324,17 +378,28 @@ def check_tta_on_gpu(device: str, reps: int) -> dict:
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 16, 3, 2, 1), torch.nn.ReLU(), torch.nn.Conv2d(16, 32, 3, 2, 1), torch.nn.ReLU(),
-        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(32, 10),
+        torch.nn.Conv2d(3, 16, 3, 2, 1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(16, 32, 3, 2, 1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32, 10),
     ).eval()
     net_dev = copy.deepcopy(net).to(device)
     images = [decode(p) for p in sample_paths()[:4]]
     normalize = Normalize(MEAN, STD)
-    stacks = {"3 scales x 10 @224": MultiScaleTenCrop(scales=(256, 288, 320), size=224), "2 scales x 10 @64": MultiScaleTenCrop(scales=(72, 96), size=64)}
+    stacks = {
+        "3 scales x 10 @224": MultiScaleTenCrop(scales=(256, 288, 320), size=224),
+        "2 scales x 10 @64": MultiScaleTenCrop(scales=(72, 96), size=64),
+    }
     results, ok = {}, True
     for name, views in stacks.items():
         for reduce in ("mean", "max"):
-            run = lambda model, dev, reduce=reduce, views=views: predict(model, images, views, transform=normalize, reduce=reduce, batch_size=48, device=dev)
+
+            def run(model, dev, reduce=reduce, views=views):
+                return predict(model, images, views, transform=normalize, reduce=reduce, batch_size=48, device=dev)
+
             with _no_tf32():
                 ref, out = run(net, "cpu"), run(net_dev, device)
                 entry = {**_diff(ref, out), "tol": 1e-4}
@@ -390,15 +455,32 @@ def check_device_loader_real(device: str, repeat: int) -> dict:
     stage_ms = _median_ms(lambda: on_device.apply_transforms(first, None, 0), device, 5, warmup=1)
     ok = finite and shapes_ok and targets_same and close and count == 2 * len(items) * 3 * 224 * 224
     return {
-        "ok": bool(ok), "images_per_epoch": len(items), "batch": 16, "workers": 4, "batch_stage": [type(t).__name__ for t in stage],
-        "finite": finite, "shapes_ok": bool(shapes_ok), "targets_identical": targets_same, "max_diff": worst,
-        "max_diff_in_uint8_levels": worst_levels, "frac_over_tol": over / max(count, 1), "uint8_jitter_in_batch_stage": jitter_on_uint8,
-        "tol": f"{JITTER_U8_LEVELS} level" if jitter_on_uint8 else 1e-5, "images_per_s_epoch0_1": rates, "batch_stage_ms_per_16": stage_ms,
+        "ok": bool(ok),
+        "images_per_epoch": len(items),
+        "batch": 16,
+        "workers": 4,
+        "batch_stage": [type(t).__name__ for t in stage],
+        "finite": finite,
+        "shapes_ok": bool(shapes_ok),
+        "targets_identical": targets_same,
+        "max_diff": worst,
+        "max_diff_in_uint8_levels": worst_levels,
+        "frac_over_tol": over / max(count, 1),
+        "uint8_jitter_in_batch_stage": jitter_on_uint8,
+        "tol": f"{JITTER_U8_LEVELS} level" if jitter_on_uint8 else 1e-5,
+        "images_per_s_epoch0_1": rates,
+        "batch_stage_ms_per_16": stage_ms,
     }
 
 
 def _environment(device: str) -> dict:
-    env = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__, "augkit": getattr(augkit, "__version__", "?"), "device": device}
+    env = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "augkit": getattr(augkit, "__version__", "?"),
+        "device": device,
+    }
     if torch.device(device).type == "cuda":
         env.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version())
     for name in ("torchvision", "cv2", "simplejpeg", "albumentations", "kornia", "timm"):

@@ -101,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     paths = build(out, sources, args.n_images, args.classes, args.seed)
     sizes = np.array([Image.open(p).size for p in paths])
-    print(f"wrote {len(paths)} JPEGs from {len(sources)} source photos to {out}"
-          f" (mean {sizes[:, 0].mean():.0f}x{sizes[:, 1].mean():.0f}, {sum(p.stat().st_size for p in paths) / 1e6:.1f} MB)")
+    print(
+        f"wrote {len(paths)} JPEGs from {len(sources)} source photos to {out}"
+        f" (mean {sizes[:, 0].mean():.0f}x{sizes[:, 1].mean():.0f}, {sum(p.stat().st_size for p in paths) / 1e6:.1f} MB)"
+    )
     return 0
 
 

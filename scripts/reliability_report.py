@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np  # noqa: E402
 import PIL  # noqa: E402
 import simplejpeg  # noqa: E402
+from corpus import expected_pixels, write_corpus  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import augkit  # noqa: E402
@@ -39,7 +40,6 @@ import augkit.io as augkit_io  # noqa: E402
 from augkit import Compose, HorizontalFlip, ImageDecodeError, RandomCrop, RandomScale, ToTensor  # noqa: E402
 from augkit.cli import main as cli  # noqa: E402
 from augkit.data import AugmentedDataset, ImageList, SkippedItemWarning  # noqa: E402
-from corpus import build_corpus, expected_pixels, write_corpus  # noqa: E402
 
 OUT = ROOT / "docs" / "reliability.md"
 
@@ -99,7 +99,6 @@ def observe(folder: Path) -> tuple[list[dict], int]:
     """Run every case through every stage; return the table rows and the number of mismatches."""
     written = write_corpus(folder / "corpus")
     cases = [c for c, _ in written]
-    paths = {c.name: p for c, p in written}
     pipeline = Compose([RandomScale(256, 480), RandomCrop(224), HorizontalFlip(), ToTensor()])
     items = ImageList([str(p) for _, p in written], targets=list(range(len(written))))
     raising = AugmentedDataset(items, pipeline, seed=0, on_error="raise")
@@ -148,7 +147,11 @@ def observe(folder: Path) -> tuple[list[dict], int]:
             _, target = skipping[index]
         skipped = skipping.num_skipped - before
         named = any(isinstance(w.message, SkippedItemWarning) and str(path) in str(w.message) for w in caught)
-        row["skip"] = "item" if target == index and skipped == 0 else f"replaced by item {target}; {skipped} counted" + ("; warning names it" if named else "")
+        row["skip"] = (
+            "item"
+            if target == index and skipped == 0
+            else f"replaced by item {target}; {skipped} counted" + ("; warning names it" if named else "")
+        )
         if (row["raise"] == "item") != case.decodes or (row["skip"] == "item") != case.decodes:
             row["ok"], mismatches = False, mismatches + 1
 
@@ -165,7 +168,11 @@ def observe(folder: Path) -> tuple[list[dict], int]:
             count = re.search(r"images:\s+(\d+)", out)
             row["stats"] = f"exit 0, {count.group(1) if count else '?'} images"
         else:
-            row["stats"] = f"exit {code}" + (", names the file" if str(target_path) in err else "") + (", nothing written" if not leftovers else f", left {leftovers}")
+            row["stats"] = (
+                f"exit {code}"
+                + (", names the file" if str(target_path) in err else "")
+                + (", nothing written" if not leftovers else f", left {leftovers}")
+            )
 
         # augkit preview: this input alone
         preview_out = folder / f"preview_{index}.png"
@@ -174,7 +181,11 @@ def observe(folder: Path) -> tuple[list[dict], int]:
             with Image.open(preview_out) as grid:
                 row["preview"] = f"exit 0, {grid.width}x{grid.height} grid"
         else:
-            row["preview"] = f"exit {code}" + (", names the file" if str(path) in err else "") + (", nothing written" if not preview_out.exists() else ", wrote a file")
+            row["preview"] = (
+                f"exit {code}"
+                + (", names the file" if str(path) in err else "")
+                + (", nothing written" if not preview_out.exists() else ", wrote a file")
+            )
         rows.append(row)
     return rows, mismatches
 
@@ -188,7 +199,11 @@ def soak_numbers() -> str:
     with tempfile.TemporaryDirectory() as folder:
         for label, extra in (("glibc default", []), ("MALLOC_MMAP_THRESHOLD_=131072", ["--malloc-mmap-threshold", "131072"])):
             out = Path(folder) / "soak.json"
-            subprocess.run([sys.executable, str(ROOT / "scripts" / "soak.py"), "--epochs", "20", "--json", str(out), *extra], capture_output=True, timeout=1200)
+            subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "soak.py"), "--epochs", "20", "--json", str(out), *extra],
+                capture_output=True,
+                timeout=1200,
+            )
             runs[label] = json.loads(out.read_text())
     first = next(iter(runs.values()))["records"]
     lines = [
@@ -212,7 +227,9 @@ def soak_numbers() -> str:
     lines += [""]
     for label, run in runs.items():
         peak = max(rec["total_mib"] for rec in run["records"])
-        lines.append(f"- {label}: growth from the end of epoch 2 to the end of epoch 20 **{run['growth_percent']:+.2f}%** (limit < 5%); peak {peak:.0f} MiB.")
+        lines.append(
+            f"- {label}: growth from the end of epoch 2 to the end of epoch 20 **{run['growth_percent']:+.2f}%** (limit < 5%); peak {peak:.0f} MiB."
+        )
     lines += [
         "",
         "With glibc's default, the main process's RSS wanders by a few percent (the dynamic mmap",
@@ -252,10 +269,23 @@ def render(rows: list[dict], mismatches: int, soak_text: str | None) -> str:
     for row in rows:
         case = row["case"]
         lines.append(
-            "| " + " | ".join([
-                f"`{case.filename}`", short(case.what, 60), short(case.expected, 50), row["route"], short(row["decode"], 100),
-                "✓" if row["ok"] else "✗", row["sample"], row["raise"], row["skip"], row["stats"], row["preview"],
-            ]) + " |"
+            "| "
+            + " | ".join(
+                [
+                    f"`{case.filename}`",
+                    short(case.what, 60),
+                    short(case.expected, 50),
+                    row["route"],
+                    short(row["decode"], 100),
+                    "✓" if row["ok"] else "✗",
+                    row["sample"],
+                    row["raise"],
+                    row["skip"],
+                    row["stats"],
+                    row["preview"],
+                ]
+            )
+            + " |"
         )
     good = sum(1 for r in rows if r["case"].decodes)
     lines += [
@@ -264,7 +294,7 @@ def render(rows: list[dict], mismatches: int, soak_text: str | None) -> str:
         "",
         "Notes:",
         "",
-        "- `on_error=\"skip\"` replaces an undecodable item by the next decodable one, so batches are",
+        '- `on_error="skip"` replaces an undecodable item by the next decodable one, so batches are',
         "  never short; each skip is counted in `num_skipped` (across workers), warned with the path,",
         "  and `DeviceLoader` warns once per epoch with the count. A run of bad items is met once",
         "  per item that passes over it, hence counts above 1.",

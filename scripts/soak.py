@@ -55,8 +55,14 @@ def build(workers: int, repeat: int, batch_size: int, size: int = 224):
     sample_stage = Compose([RandomScale(256, 480), RandomCrop(size), HorizontalFlip(), ToTensor()])
     dataset = AugmentedDataset(ImageList(paths, targets=list(range(len(paths)))), sample_stage, seed=0)
     loader = DataLoader(
-        dataset, batch_size=batch_size, shuffle=True, num_workers=workers, persistent_workers=workers > 0,
-        collate_fn=Uint8Collate(), timeout=120 if workers else 0, generator=torch.Generator().manual_seed(0),
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        collate_fn=Uint8Collate(),
+        timeout=120 if workers else 0,
+        generator=torch.Generator().manual_seed(0),
     )
     batch_stage = [
         ColorJitter(0.4, 0.4, 0.4),
@@ -92,8 +98,10 @@ def soak(epochs: int = 20, workers: int = 2, repeat: int = 8, batch_size: int = 
         records.append(record)
         if log is not None:
             workers_text = ", ".join(f"{r:.1f}" for r in record["workers_mib"])
-            log(f"epoch {record['epoch']:3d}: {images} images in {record['seconds']:.2f} s; RSS main {record['main_mib']:.1f} MiB,"
-                f" workers [{workers_text}] MiB, total {record['total_mib']:.1f} MiB")
+            log(
+                f"epoch {record['epoch']:3d}: {images} images in {record['seconds']:.2f} s; RSS main {record['main_mib']:.1f} MiB,"
+                f" workers [{workers_text}] MiB, total {record['total_mib']:.1f} MiB"
+            )
     iterator = getattr(loader, "_iterator", None)
     if iterator is not None and hasattr(iterator, "_shutdown_workers"):
         iterator._shutdown_workers()
@@ -113,8 +121,13 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=8, help="copies of the sample set per epoch (default 8: 64 images)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--limit", type=float, default=5.0, help="allowed growth after epoch 2, percent (default 5)")
-    parser.add_argument("--malloc-mmap-threshold", type=int, default=None, metavar="BYTES",
-                        help="re-run with MALLOC_MMAP_THRESHOLD_=BYTES (a fixed glibc mmap threshold)")
+    parser.add_argument(
+        "--malloc-mmap-threshold",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="re-run with MALLOC_MMAP_THRESHOLD_=BYTES (a fixed glibc mmap threshold)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the per-epoch records as JSON")
     args = parser.parse_args(argv)
     if args.malloc_mmap_threshold is not None and os.environ.get("MALLOC_MMAP_THRESHOLD_") != str(args.malloc_mmap_threshold):
@@ -132,7 +145,11 @@ def main(argv=None) -> int:
     )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"records": records, "growth_percent": growth, "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")}, handle, indent=1)
+            json.dump(
+                {"records": records, "growth_percent": growth, "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")},
+                handle,
+                indent=1,
+            )
     return 0 if growth < args.limit else 1
 
 

@@ -201,8 +201,11 @@ def build_corpus() -> tuple[Case, ...]:
     indices = np.asarray(palette)
     add(
         Case(
-            "png_palette_trns", "palette_trns.png", "palette PNG with a transparent index",
-            encode(palette, transparency=int(indices[0, 0])), (h, w, 3),
+            "png_palette_trns",
+            "palette_trns.png",
+            "palette PNG with a transparent index",
+            encode(palette, transparency=int(indices[0, 0])),
+            (h, w, 3),
             pixels=np.where((indices == indices[0, 0])[..., None], 0, np.asarray(palette.convert("RGB"))).astype(np.uint8),
         )
     )
@@ -210,19 +213,42 @@ def build_corpus() -> tuple[Case, ...]:
     rgba = np.dstack([rgb, alpha])
     add(Case("png_rgba", "rgba.png", "RGBA PNG with an alpha ramp", encode(rgba), (h, w, 3), pixels=_composite(rgb, alpha)))
     la = np.dstack([gray, alpha])
-    add(Case("png_la", "la.png", "gray + alpha PNG (mode LA)", encode(Image.fromarray(la, "LA")), (h, w, 3), pixels=_composite(gray[..., None], alpha)))
+    add(
+        Case(
+            "png_la",
+            "la.png",
+            "gray + alpha PNG (mode LA)",
+            encode(Image.fromarray(la, "LA")),
+            (h, w, 3),
+            pixels=_composite(gray[..., None], alpha),
+        )
+    )
     add(Case("jpeg_cmyk", "cmyk.jpg", "CMYK JPEG (Adobe)", _cmyk_jpeg(), (h, w, 3)))
     wide = (np.arange(h * w, dtype=np.uint32).reshape(h, w) * 37 % 65536).astype(np.uint16)
     eight = ((wide.astype(np.int64) + 128) // 257).astype(np.uint8)
-    add(Case("png_16bit", "gray16.png", "16-bit grayscale PNG (mode I;16)", encode(Image.fromarray(wide)), (h, w, 3), pixels=np.repeat(eight[..., None], 3, axis=2)))
+    add(
+        Case(
+            "png_16bit",
+            "gray16.png",
+            "16-bit grayscale PNG (mode I;16)",
+            encode(Image.fromarray(wide)),
+            (h, w, 3),
+            pixels=np.repeat(eight[..., None], 3, axis=2),
+        )
+    )
 
     # --- EXIF orientation ----------------------------------------------------------------------
     for k in range(1, 9):
         shape = (w, h, 3) if k >= 5 else (h, w, 3)
         add(
             Case(
-                f"jpeg_exif{k}", f"exif{k}.jpg", f"JPEG with EXIF orientation {k}",
-                encode(rgb, "JPEG", quality=90, exif=_exif(k)), shape, same_as="jpeg_exif1", transform=f"exif{k}",
+                f"jpeg_exif{k}",
+                f"exif{k}.jpg",
+                f"JPEG with EXIF orientation {k}",
+                encode(rgb, "JPEG", quality=90, exif=_exif(k)),
+                shape,
+                same_as="jpeg_exif1",
+                transform=f"exif{k}",
             )
         )
 
@@ -236,35 +262,86 @@ def build_corpus() -> tuple[Case, ...]:
     pages = io.BytesIO()
     Image.fromarray(rgb).save(pages, "TIFF", save_all=True, append_images=[Image.fromarray(rgb[::-1].copy())], compression="tiff_deflate")
     add(Case("tiff_multipage", "pages.tif", "2-page deflate TIFF (first page kept)", pages.getvalue(), (h, w, 3), pixels=rgb))
-    add(Case("jpeg_trailing_garbage", "trailing.jpg", "JPEG with 4 KiB of garbage after EOI", jpeg + bytes(range(256)) * 16, (h, w, 3), same_as="jpeg_rgb"))
+    add(
+        Case(
+            "jpeg_trailing_garbage",
+            "trailing.jpg",
+            "JPEG with 4 KiB of garbage after EOI",
+            jpeg + bytes(range(256)) * 16,
+            (h, w, 3),
+            same_as="jpeg_rgb",
+        )
+    )
 
     # --- refused ------------------------------------------------------------------------------
     add(Case("zero_bytes", "empty.jpg", "zero-byte file", b"", error="empty file"))
-    add(Case("text_as_jpg", "notes.jpg", "a text file named .jpg", b"these are not the pixels you are looking for\n" * 20, error="not a recognised image format"))
+    add(
+        Case(
+            "text_as_jpg",
+            "notes.jpg",
+            "a text file named .jpg",
+            b"these are not the pixels you are looking for\n" * 20,
+            error="not a recognised image format",
+        )
+    )
     add(Case("directory_png", "folder.png", "a directory named .png", None, error="is a directory"))
     for name, cut, what in _truncations(jpeg):
         add(Case(f"jpeg_cut_{name}", f"cut_{name}.jpg", f"truncated JPEG: {what}", jpeg[:cut], error="corrupt|truncated|not a recognised"))
     scan = jpeg.index(b"\xff\xda")
     middle = scan + (len(jpeg) - scan) // 2
-    add(Case("jpeg_rst_in_scan", "rst.jpg", "JPEG with a stray RST marker in the scan (libjpeg warns and recovers)", jpeg[:middle] + b"\xff\xd3" + jpeg[middle:], error="corrupt"))
-    add(Case("jpeg_eoi_in_scan", "early_eoi.jpg", "JPEG with an EOI marker in mid-scan", jpeg[:middle] + b"\xff\xd9" + jpeg[middle:], error="corrupt"))
+    add(
+        Case(
+            "jpeg_rst_in_scan",
+            "rst.jpg",
+            "JPEG with a stray RST marker in the scan (libjpeg warns and recovers)",
+            jpeg[:middle] + b"\xff\xd3" + jpeg[middle:],
+            error="corrupt",
+        )
+    )
+    add(
+        Case(
+            "jpeg_eoi_in_scan",
+            "early_eoi.jpg",
+            "JPEG with an EOI marker in mid-scan",
+            jpeg[:middle] + b"\xff\xd9" + jpeg[middle:],
+            error="corrupt",
+        )
+    )
     dht = jpeg.index(b"\xff\xc4")
     bad_marker = jpeg[:dht] + b"\xff\x01" + jpeg[dht + 2 :]
     add(Case("jpeg_bad_marker", "bad_marker.jpg", "JPEG whose DHT marker is overwritten (0xFF01)", bad_marker, error="corrupt"))
     sof = jpeg.index(b"\xff\xc0")
-    add(Case("jpeg_sof_garbled", "bad_sof.jpg", "JPEG whose SOF segment is zeroed", jpeg[: sof + 4] + b"\x00" * 15 + jpeg[sof + 19 :], error="corrupt"))
+    add(
+        Case(
+            "jpeg_sof_garbled",
+            "bad_sof.jpg",
+            "JPEG whose SOF segment is zeroed",
+            jpeg[: sof + 4] + b"\x00" * 15 + jpeg[sof + 19 :],
+            error="corrupt",
+        )
+    )
     start, length = _png_chunk(png, b"IDAT")
     crc = bytearray(png)
     crc[start + length] ^= 0xFF
     add(Case("png_bad_crc_idat", "bad_crc.png", "PNG whose IDAT CRC is wrong (data intact)", bytes(crc), error="bad CRC in chunk IDAT"))
     flipped = bytearray(png)
     flipped[start + length // 2] ^= 0x10
-    add(Case("png_corrupt_idat", "corrupt_idat.png", "PNG with a flipped bit in IDAT (stale CRC)", bytes(flipped), error="bad CRC in chunk IDAT"))
+    add(
+        Case(
+            "png_corrupt_idat",
+            "corrupt_idat.png",
+            "PNG with a flipped bit in IDAT (stale CRC)",
+            bytes(flipped),
+            error="bad CRC in chunk IDAT",
+        )
+    )
     header = bytearray(png)
     header[_png_chunk(png, b"IHDR")[0] + 13] ^= 0xFF
     add(Case("png_bad_crc_ihdr", "bad_ihdr.png", "PNG whose IHDR CRC is wrong", bytes(header), error="bad CRC in chunk IHDR"))
     add(Case("png_truncated", "cut.png", "PNG cut at half the file", png[: len(png) // 2], error="corrupt|truncated"))
-    add(Case("bomb_png", "bomb.png", "PNG declaring 30000x30000 (a 90-byte file)", _png_declaring(30000, 30000), error="decompression bomb"))
+    add(
+        Case("bomb_png", "bomb.png", "PNG declaring 30000x30000 (a 90-byte file)", _png_declaring(30000, 30000), error="decompression bomb")
+    )
     add(Case("bomb_jpeg", "bomb.jpg", "JPEG declaring 40000x40000", _jpeg_declaring(40000, 40000), error="decompression bomb"))
     add(Case("bomb_gif", "bomb.gif", "GIF declaring 65535x65535", _gif_declaring(65535, 65535), error="decompression bomb"))
     return tuple(cases)

@@ -124,6 +124,7 @@ def test_bench_arguments(tmp_path, capsys):
 
 # ---------------------------------------------------------------------- fused resize + crop
 
+
 def _window(draw, out_h, out_w):
     height = draw(st.integers(1, out_h))
     width = draw(st.integers(1, out_w))

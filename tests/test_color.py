@@ -7,11 +7,11 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import batches, hwc_images
 
 import augkit
 from augkit.functional import color as C
 from augkit.transforms.base import params_at
-from strategies import batches, hwc_images
 
 OPS = {
     "brightness": (C.adjust_brightness, (0.0, 0.6, 1.37, 2.0)),
@@ -82,7 +82,9 @@ def test_torchvision_color_jitter_composition_matches(sample_images):
         params = tv.make_params([])
         expected = _hwc(tv.transform(_chw(image), params))
         order = [int(i) for i in params["fn_idx"]]
-        ours = C.color_jitter(image, params["brightness_factor"], params["contrast_factor"], params["saturation_factor"], params["hue_factor"], order)
+        ours = C.color_jitter(
+            image, params["brightness_factor"], params["contrast_factor"], params["saturation_factor"], params["hue_factor"], order
+        )
         assert _diff(ours, expected) <= 2
 
 

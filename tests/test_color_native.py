@@ -10,11 +10,11 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import hwc_images
 
 import augkit
 from augkit.functional import color as C
 from augkit.transforms.base import params_at
-from strategies import hwc_images
 
 native = pytest.importorskip("augkit._color")
 tvf = pytest.importorskip("torchvision.transforms.v2.functional")

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from checks import check_batch_matches_samples, same
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import batches, hwc_images, seeds
+from transform_table import bchw, photo_like
 
 import augkit
 from augkit import constants
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, params_at
 from augkit.transforms.containers import ComposeParams, OneOfParams, RandomApplyParams
-from checks import check_batch_matches_samples, same
-from strategies import batches, hwc_images, seeds
-from transform_table import bchw, photo_like
 
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
 
@@ -158,7 +158,14 @@ def test_one_of_in_the_sample_stage_follows_the_weights():
 
 @given(batch=batches(max_batch=8), seed=seeds, weights=st.sampled_from([None, (1.0, 1.0, 2.0), (0.0, 1.0, 0.0)]))
 def test_one_of_batch_equals_per_sample(batch, seed, weights):
-    t = augkit.OneOf([augkit.HorizontalFlip(p=0.5), augkit.VerticalFlip(p=1.0), augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])], weights=weights)
+    t = augkit.OneOf(
+        [
+            augkit.HorizontalFlip(p=0.5),
+            augkit.VerticalFlip(p=1.0),
+            augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]),
+        ],
+        weights=weights,
+    )
     params = t.sample(np.random.default_rng(seed), batch)
     assert params.choice.shape == (batch.shape[0],)
     if weights == (0.0, 1.0, 0.0):
@@ -214,7 +221,12 @@ def nested_pipeline() -> augkit.Compose:
     return augkit.Compose(
         [
             augkit.RandomResizedCrop((24, 28), scale=(0.2, 1.0)),
-            augkit.RandomApply(augkit.Compose([augkit.OneOf([augkit.HorizontalFlip(), augkit.VerticalFlip(p=0.3)], weights=[2, 1]), augkit.CenterCrop(20, fill=5)]), p=0.4),
+            augkit.RandomApply(
+                augkit.Compose(
+                    [augkit.OneOf([augkit.HorizontalFlip(), augkit.VerticalFlip(p=0.3)], weights=[2, 1]), augkit.CenterCrop(20, fill=5)]
+                ),
+                p=0.4,
+            ),
             augkit.OneOf([augkit.RandomCrop((16, 18), padding=(1, 2, 3, 4), fill=9), augkit.Resize(size=(16, 18))]),
             augkit.Normalize(MEAN),
         ]

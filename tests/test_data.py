@@ -338,8 +338,7 @@ class _MixStandIn(Transform):
 def _batches(n=3, b=4):
     rng = np.random.default_rng(1)
     return [
-        (torch.from_numpy(rng.integers(0, 256, (b, 3, 6, 5), dtype=np.uint8)), torch.from_numpy(rng.integers(0, 10, b)))
-        for _ in range(n)
+        (torch.from_numpy(rng.integers(0, 256, (b, 3, 6, 5), dtype=np.uint8)), torch.from_numpy(rng.integers(0, 10, b))) for _ in range(n)
     ]
 
 

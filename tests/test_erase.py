@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from checks import as_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import batches, hwc_images, seeds
 
 import augkit
 from augkit.functional import erase as E
 from augkit.transforms.base import params_at
-from checks import as_numpy
-from strategies import batches, hwc_images, seeds
 
 
 def _changed_outside_box(before: np.ndarray, after: np.ndarray, box, hwc: bool) -> tuple[int, int]:

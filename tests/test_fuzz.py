@@ -16,13 +16,13 @@ import signal
 import numpy as np
 import pytest
 import torch
+from corpus import build_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import augkit
 from augkit import ImageDecodeError
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, registered_transforms
-from corpus import build_corpus
 
 #: Generous limit for one example; only a hang (an endless loop) comes near it.
 HANG_LIMIT_S = 20
@@ -108,7 +108,15 @@ def test_decode_mutated_real_files(data):
 SMALL_INTS = st.integers(-3, 40)
 EXTREME_INTS = st.sampled_from([0, -1, 2**31, 2**63, -(2**63), 10**30])
 FLOATS = st.floats(-2.0, 2.0) | st.sampled_from([0.0, -0.0, 1.0, 0.5, 1e-12, 1e300, -1e300, math.inf, -math.inf, math.nan])
-SCALARS = SMALL_INTS | EXTREME_INTS | FLOATS | st.booleans() | st.none() | st.text(max_size=6) | st.sampled_from(["zca", "pca", "sample", "batch", "", "nan"])
+SCALARS = (
+    SMALL_INTS
+    | EXTREME_INTS
+    | FLOATS
+    | st.booleans()
+    | st.none()
+    | st.text(max_size=6)
+    | st.sampled_from(["zca", "pca", "sample", "batch", "", "nan"])
+)
 
 
 def _transform_values():
@@ -144,7 +152,11 @@ TRANSFORMS = sorted(registered_transforms().items())
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_constructor_with_arbitrary_arguments(name, cls, data):
-    parameters = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    parameters = [
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     kwargs = {}
     for p in parameters:
         required = p.default is inspect.Parameter.empty

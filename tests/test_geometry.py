@@ -7,10 +7,10 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import batches, hwc_images, seeds
 
 import augkit
 from augkit.transforms.geometry import CropParams, FlipParams, ResizedCropParams, ScaleParams
-from strategies import batches, hwc_images, seeds
 
 
 def padded_reference(image: np.ndarray, top: int, left: int, height: int, width: int, fill) -> np.ndarray:

@@ -12,13 +12,11 @@ import albumentations as A
 import numpy as np
 import pytest
 import torch
-
-import augkit
-from augkit.interop import SEED_BOUND, Albumentations, SeedParams, TorchVision
 from checks import same
 from transform_table import photo_like
 
-
+import augkit
+from augkit.interop import SEED_BOUND, Albumentations, SeedParams, TorchVision
 
 
 def _image(height=40, width=48, seed=0):
@@ -316,9 +314,7 @@ def _batches(images, seed, num_workers):
 
     from augkit.data import AugmentedDataset
 
-    pipeline = augkit.Compose(
-        [augkit.RandomScale(230, 260), Albumentations(A.GaussianBlur(p=0.5)), augkit.RandomCrop(224)]
-    )
+    pipeline = augkit.Compose([augkit.RandomScale(230, 260), Albumentations(A.GaussianBlur(p=0.5)), augkit.RandomCrop(224)])
     dataset = AugmentedDataset([(image, i) for i, image in enumerate(images)], pipeline, seed=seed)
     loader = DataLoader(dataset, batch_size=3, num_workers=num_workers)
     out = []

@@ -9,12 +9,12 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import batches, seeds
 
 import augkit
 from augkit.batch import MixingTransform, MixParams
 from augkit.functional import mix as M
 from augkit.transforms.base import registered_transforms
-from strategies import batches, seeds
 
 K = 7
 
@@ -249,8 +249,7 @@ def test_mixing_transforms_are_registered_and_repr_reads_back():
     for name in ("Mixup", "CutMix", "MixupOrCutMix"):
         assert issubclass(table[name], MixingTransform)
     assert repr(augkit.MixupOrCutMix(0.8, 1.0, num_classes=10)) == (
-        "MixupOrCutMix(mixup_alpha=0.8, cutmix_alpha=1.0, switch_prob=0.5, num_classes=10,"
-        " label_smoothing=0.0, per_sample=False)"
+        "MixupOrCutMix(mixup_alpha=0.8, cutmix_alpha=1.0, switch_prob=0.5, num_classes=10, label_smoothing=0.0, per_sample=False)"
     )
 
 

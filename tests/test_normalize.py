@@ -9,10 +9,10 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import hwc_images
 
 import augkit
 from augkit import constants
-from strategies import hwc_images
 
 means = st.tuples(*[st.floats(0.0, 1.0)] * 3)
 stds = st.tuples(*[st.floats(0.05, 2.0)] * 3)
@@ -121,7 +121,14 @@ def test_output_is_float32(dtype):
     assert augkit.Normalize(mean_image=np.zeros((4, 4, 3)))(tensor).dtype == torch.float32
 
 
-@pytest.mark.parametrize("make", [lambda: augkit.Normalize(constants.IMAGENET_MEAN, constants.IMAGENET_STD), lambda: augkit.Normalize((0.3, 0.2, 0.1)), lambda: augkit.Normalize(mean_image=stats(12, 9).mean_image)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: augkit.Normalize(constants.IMAGENET_MEAN, constants.IMAGENET_STD),
+        lambda: augkit.Normalize((0.3, 0.2, 0.1)),
+        lambda: augkit.Normalize(mean_image=stats(12, 9).mean_image),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 def test_tensor_and_array_paths_agree(make, dtype):
     t = make()

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from corpus import build_corpus, expected_pixels, write_corpus
 from PIL import Image
 from torch.utils.data import DataLoader
 
@@ -29,7 +30,6 @@ from augkit._atomic import atomic_write, atomic_write_bytes
 from augkit.cli import main
 from augkit.config import from_config, save_config
 from augkit.data import AugmentedDataset, DeviceLoader, ImageList, SkippedItemWarning, Uint8Collate
-from corpus import build_corpus, expected_pixels, write_corpus
 
 CASES = build_corpus()
 GOOD = [c for c in CASES if c.decodes]
@@ -53,9 +53,26 @@ def decoded(corpus) -> dict[str, np.ndarray]:
 def test_corpus_covers_the_issue():
     names = {c.name for c in CASES}
     required = {
-        "zero_bytes", "jpeg_cut_half", "jpeg_rst_in_scan", "jpeg_bad_marker", "jpeg_trailing_garbage", "png_bad_crc_idat",
-        "text_as_jpg", "directory_png", "png_1x1", "png_1x40", "png_5x7", "png_gray", "png_palette_trns", "png_rgba",
-        "png_la", "jpeg_cmyk", "png_16bit", "bomb_png", "gif_animated", "tiff_rgb",
+        "zero_bytes",
+        "jpeg_cut_half",
+        "jpeg_rst_in_scan",
+        "jpeg_bad_marker",
+        "jpeg_trailing_garbage",
+        "png_bad_crc_idat",
+        "text_as_jpg",
+        "directory_png",
+        "png_1x1",
+        "png_1x40",
+        "png_5x7",
+        "png_gray",
+        "png_palette_trns",
+        "png_rgba",
+        "png_la",
+        "jpeg_cmyk",
+        "png_16bit",
+        "bomb_png",
+        "gif_animated",
+        "tiff_rgb",
         *(f"jpeg_exif{k}" for k in range(1, 9)),
     }
     assert required <= names
@@ -463,7 +480,13 @@ def test_only_the_atomic_helper_writes_and_renames_files():
         if path.name == "_atomic.py":
             continue
         for node, owner, name in _calls(tree):
-            if (owner, name) in {("os", "replace"), ("os", "rename"), ("tempfile", "NamedTemporaryFile"), ("tempfile", "mkstemp"), ("shutil", "move")}:
+            if (owner, name) in {
+                ("os", "replace"),
+                ("os", "rename"),
+                ("tempfile", "NamedTemporaryFile"),
+                ("tempfile", "mkstemp"),
+                ("shutil", "move"),
+            }:
                 offenders.append(f"{path}:{node.lineno} {owner}.{name}")
             if name in ("write_text", "write_bytes"):  # a file written in place, not atomically
                 offenders.append(f"{path}:{node.lineno} .{name}")
@@ -497,7 +520,9 @@ def test_loading_never_executes_code():
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                offenders += [f"{path}:{node.lineno} import {m}" for m in modules if m.split(".")[0] in ("pickle", "dill", "marshal", "shelve")]
+                offenders += [
+                    f"{path}:{node.lineno} import {m}" for m in modules if m.split(".")[0] in ("pickle", "dill", "marshal", "shelve")
+                ]
     assert offenders == []
 
 

@@ -95,9 +95,8 @@ def test_the_region_is_within_the_filter_support(case):
 
 
 def test_resnet_sizes_are_exact_on_a_photo():
-    from augkit.samples import sample_paths
-
     import augkit
+    from augkit.samples import sample_paths
 
     photo = augkit.decode(sample_paths()[0])
     rng = np.random.default_rng(0)
@@ -184,7 +183,15 @@ def test_resize_and_resize_crop_take_any_array_layout():
     """Views with odd strides (flips, transposes, Fortran order) give the contiguous array's result."""
     pytest.importorskip("augkit._resize")
     image = augkit.decode("samples/china.jpg")[:120, :150]
-    views = (image[10:100, 30:140], image[:, ::-1], image[::2], image.transpose(1, 0, 2), image[:, :, ::-1], np.asfortranarray(image), image[::-1])
+    views = (
+        image[10:100, 30:140],
+        image[:, ::-1],
+        image[::2],
+        image.transpose(1, 0, 2),
+        image[:, :, ::-1],
+        np.asfortranarray(image),
+        image[::-1],
+    )
     for view in views:
         dense = np.ascontiguousarray(view)
         reference = G._bilinear_hwc(dense, (70, 90), True)

@@ -36,7 +36,10 @@ def test_changing_any_argument_changes_the_stream(args, position, delta):
 
 
 def test_arguments_are_not_interchangeable():
-    streams = {tuple(draws(derive_generator(*args))) for args in [(1, 2, 3, 0), (2, 1, 3, 0), (3, 2, 1, 0), (1, 3, 2, 0), (1, 2, 0, 3), (0, 1, 2, 3)]}
+    streams = {
+        tuple(draws(derive_generator(*args)))
+        for args in [(1, 2, 3, 0), (2, 1, 3, 0), (3, 2, 1, 0), (1, 3, 2, 0), (1, 2, 0, 3), (0, 1, 2, 3)]
+    }
     assert len(streams) == 6
     assert draws(derive_generator(5, 0, 7, SAMPLE_STREAM)) != draws(derive_generator(5, 0, 7, BATCH_STREAM))
 
@@ -116,10 +119,14 @@ def test_transforms_never_touch_global_random_state():
 
 # The same patterns as the project's before-stop hook, plus torch's in-place tensor draws.
 GLOBAL_RNG = [
-    re.compile(r"np\.random\.(rand|randn|randint|random|random_sample|choice|uniform|normal|beta|gamma|seed|shuffle|permutation|integers|binomial|poisson|exponential|dirichlet)\("),
+    re.compile(
+        r"np\.random\.(rand|randn|randint|random|random_sample|choice|uniform|normal|beta|gamma|seed|shuffle|permutation|integers|binomial|poisson|exponential|dirichlet)\("
+    ),
     re.compile(r"numpy\.random\.(rand|randn|randint|random|choice|uniform|normal|seed|shuffle|permutation)\("),
     re.compile(r"(^|[^.\w])random\.(random|randint|randrange|uniform|choice|choices|sample|shuffle|seed|gauss|betavariate)\("),
-    re.compile(r"torch\.(rand|randn|randint|randperm|rand_like|randn_like|randint_like|manual_seed|seed|normal|bernoulli|multinomial|poisson)\("),
+    re.compile(
+        r"torch\.(rand|randn|randint|randperm|rand_like|randn_like|randint_like|manual_seed|seed|normal|bernoulli|multinomial|poisson)\("
+    ),
     re.compile(r"\.(uniform_|normal_|bernoulli_|random_|exponential_|geometric_|cauchy_|log_normal_)\("),
 ]
 

@@ -21,8 +21,20 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "soak.py"
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; glibc malloc")
 def test_resident_memory_stays_flat_over_epochs(tmp_path):
     out = tmp_path / "soak.json"
-    command = [sys.executable, str(SCRIPT), "--epochs", "6", "--repeat", "1", "--batch-size", "4",
-               "--malloc-mmap-threshold", "131072", "--json", str(out)]
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--epochs",
+        "6",
+        "--repeat",
+        "1",
+        "--batch-size",
+        "4",
+        "--malloc-mmap-threshold",
+        "131072",
+        "--json",
+        str(out),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert out.exists(), done.stderr
     result = json.loads(out.read_text())

@@ -16,7 +16,7 @@ from PIL import Image
 import augkit
 from augkit.cli import main
 from augkit.functional.geometry import resize
-from augkit.stats import Accumulator, Stats, StatsFileError, compute, list_images
+from augkit.stats import Stats, StatsFileError, compute, list_images
 from augkit.stats.moments import _moments_numpy, uint8_moments
 from augkit.transforms import Normalize, Whiten
 
@@ -293,7 +293,7 @@ def test_malformed_files_raise_clear_errors(tmp_path, images):
         "npy shape": (_write(tmp_path / "h.json", {**record, "mean_image": {**record["mean_image"], "shape": [2, 2, 3]}}), "shape"),
     }
     (tmp_path / "a.json").write_text("{not json")
-    for name, (path, message) in cases.items():
+    for path, message in cases.values():
         with pytest.raises(StatsFileError, match=message):
             Stats.load(path)
     np.save(tmp_path / "good.mean_image.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)

@@ -5,18 +5,16 @@ Skipped when torchvision is not installed; CI installs it, so there they run.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
+from strategies import hwc_images, seeds
 
 import augkit
 from augkit import constants
-from strategies import hwc_images, seeds
 
 torchvision = pytest.importorskip("torchvision")
 from torchvision.transforms import v2 as T  # noqa: E402
@@ -146,7 +144,11 @@ def resize_differences(sample_images) -> list[tuple[str, str, float, int]]:
         cases = [
             ("shorter=224", augkit.Resize(shorter=224), T.Resize(224, antialias=True)),
             ("shorter=97", augkit.Resize(shorter=97), T.Resize(97, antialias=True)),
-            ("size=(h*1.5, w*0.6)", augkit.Resize(size=(int(height * 1.5), int(width * 0.6))), T.Resize((int(height * 1.5), int(width * 0.6)), antialias=True)),
+            (
+                "size=(h*1.5, w*0.6)",
+                augkit.Resize(size=(int(height * 1.5), int(width * 0.6))),
+                T.Resize((int(height * 1.5), int(width * 0.6)), antialias=True),
+            ),
             ("upscale x1.7", augkit.Resize(shorter=int(min(height, width) * 1.7)), T.Resize(int(min(height, width) * 1.7), antialias=True)),
         ]
         for label, ours_t, theirs_t in cases:
@@ -161,7 +163,7 @@ def test_resize_matches_torchvision_on_natural_photos(sample_images):
     rows = resize_differences(sample_images)
     print("\nResize vs torchvision v2 Resize(antialias=True): name, case, mean |diff|, max |diff|")
     for row in rows:
-        print("  %-24s %-22s %.4f %d" % row)
+        print("  {:<24} {:<22} {:.4f} {}".format(*row))
     # The contract (SPEC section 4) is a mean absolute difference <= 1.5 levels; with torch's
     # antialiased bilinear kernel on both sides it is measured at exactly 0 (max 0).
     for name, label, mean, largest in rows:
@@ -171,7 +173,9 @@ def test_resize_matches_torchvision_on_natural_photos(sample_images):
 # --- Normalize and ToTensor ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mean", "std"), [(constants.IMAGENET_MEAN, constants.IMAGENET_STD), ((0.5, 0.4, 0.3), (1.0, 1.0, 1.0)), ((0.0,) * 3, (0.01, 0.2, 3.0))])
+@pytest.mark.parametrize(
+    ("mean", "std"), [(constants.IMAGENET_MEAN, constants.IMAGENET_STD), ((0.5, 0.4, 0.3), (1.0, 1.0, 1.0)), ((0.0,) * 3, (0.01, 0.2, 3.0))]
+)
 def test_normalize_equals_torchvision_on_uint8(photo, mean, std):
     image = photo[:64, :80]
     theirs = T.Compose([T.ToDtype(torch.float32, scale=True), T.Normalize(list(mean), list(std))])(to_chw(image))
@@ -181,7 +185,9 @@ def test_normalize_equals_torchvision_on_uint8(photo, mean, std):
     torch.testing.assert_close(t(to_chw(image)), theirs, rtol=0, atol=tol)
     torch.testing.assert_close(to_chw(t(image)), theirs, rtol=0, atol=tol)
     batch = torch.stack([to_chw(image), to_chw(image[::-1])])
-    torch.testing.assert_close(t(batch)[1], T.Normalize(list(mean), list(std))(TF.to_dtype(batch[1], torch.float32, scale=True)), rtol=0, atol=tol)
+    torch.testing.assert_close(
+        t(batch)[1], T.Normalize(list(mean), list(std))(TF.to_dtype(batch[1], torch.float32, scale=True)), rtol=0, atol=tol
+    )
 
 
 @given(image=hwc_images(max_side=16, dtype=np.float32))

@@ -5,18 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from checks import check_batch_matches_samples, check_transform, same
+from transform_table import BATCH_ROWS, TABLE
 
 import augkit
 from augkit.transforms.base import BATCH_STAGE, registered_transforms
 from augkit.transforms.containers import ComposeParams
-from checks import check_batch_matches_samples, check_transform, same
-from transform_table import BATCH_ROWS, TABLE
 
 # Image transforms only: mixing transforms (augkit.batch) have their own contract, tested in test_mix.py.
 AUGKIT_TRANSFORMS = sorted(
-    name
-    for name, cls in registered_transforms().items()
-    if cls.__module__.startswith("augkit.") and issubclass(cls, augkit.Transform)
+    name for name, cls in registered_transforms().items() if cls.__module__.startswith("augkit.") and issubclass(cls, augkit.Transform)
 )
 
 

@@ -9,11 +9,11 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import hwc_images
 
 import augkit
 from augkit import presets, tta
 from augkit.samples import sample_paths
-from strategies import hwc_images
 
 
 def chw(array: np.ndarray) -> np.ndarray:
@@ -330,9 +330,7 @@ def test_predict_loader_equals_predict(num_workers):
     base = [(p, i) for i, p in enumerate(paths)]
     views = augkit.MultiScaleTenCrop(scales=(16, 24), size=16)
     normalize = augkit.Normalize(mean=(0.5, 0.4, 0.3), std=(0.2, 0.2, 0.2))
-    loader = torch.utils.data.DataLoader(
-        tta.TTADataset(base, views), batch_size=3, collate_fn=tta.tta_collate, num_workers=num_workers
-    )
+    loader = torch.utils.data.DataLoader(tta.TTADataset(base, views), batch_size=3, collate_fn=tta.tta_collate, num_workers=num_workers)
     model = Recorder(linear_model(size=16))
     scores, targets = tta.predict_loader(model, loader, transform=normalize, batch_size=25)
     assert targets.tolist() == [0, 1, 2, 3] and max(model.sizes) <= 25

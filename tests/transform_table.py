@@ -6,8 +6,9 @@ when a registered augkit transform has no row here. Add a row with every new tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -10,8 +10,12 @@ DEFAULT_DATA = "/tmp/augkit-bench-data"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options."""
-    parser.add_argument("--data", type=Path, default=Path(DEFAULT_DATA),
-                        help=f"folder of JPEGs (default {DEFAULT_DATA}; build it with scripts/make_bench_data.py)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(DEFAULT_DATA),
+        help=f"folder of JPEGs (default {DEFAULT_DATA}; build it with scripts/make_bench_data.py)",
+    )
     parser.add_argument("--cases", default="all", help="comma-separated case numbers 1-7 or names (default all)")
     parser.add_argument("--n-images", type=int, default=None, help="use the first N images (default all)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions per implementation (default 5)")

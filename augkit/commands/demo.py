@@ -53,7 +53,9 @@ def _loader(items, sample, batch, args, device):
     """Return ``(dataset, iterable of device batches per epoch, message)``."""
     loader_args = dict(batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0)
     dataset = AugmentedDataset(items, sample, seed=args.seed)
-    device_loader = DeviceLoader(torch.utils.data.DataLoader(dataset, **loader_args), device, [] if batch is None else batch, seed=args.seed)
+    device_loader = DeviceLoader(
+        torch.utils.data.DataLoader(dataset, **loader_args), device, [] if batch is None else batch, seed=args.seed
+    )
 
     def epoch_batches(epoch):
         device_loader.set_epoch(epoch)

@@ -13,7 +13,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="DIR", help="folder of images (searched recursively)")
     parser.add_argument("--out", required=True, help="output JSON file (the mean image goes beside it as .npy)")
     parser.add_argument(
-        "--mean-image-size", type=_size, default=None, metavar="N|HxW",
+        "--mean-image-size",
+        type=_size,
+        default=None,
+        metavar="N|HxW",
         help="also compute the mean image, each image resized to N x N (or H x W) first",
     )
     parser.add_argument("--workers", type=int, default=0, help="decoding worker processes (default 0: this process)")

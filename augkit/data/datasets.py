@@ -22,8 +22,8 @@ import torch
 from torch.utils.data import Dataset, get_worker_info
 
 from augkit._validate import check_int
-from augkit.errors import ImageDecodeError
 from augkit.encoded import open_image
+from augkit.errors import ImageDecodeError
 from augkit.io import IMAGE_SUFFIXES, decode, list_images
 from augkit.rng import derive_generator
 from augkit.transforms.base import SAMPLE_STAGE, Transform

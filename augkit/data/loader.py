@@ -119,7 +119,11 @@ class DeviceLoader:
             epoch: An int >= 0. Call it before iterating each epoch.
         """
         self.epoch = check_int("epoch", epoch, 0)
-        for owner in (self.sampler, getattr(getattr(self.loader, "batch_sampler", None), "sampler", None), getattr(self.loader, "dataset", None)):
+        for owner in (
+            self.sampler,
+            getattr(getattr(self.loader, "batch_sampler", None), "sampler", None),
+            getattr(self.loader, "dataset", None),
+        ):
             if owner is not None and callable(getattr(owner, "set_epoch", None)):
                 owner.set_epoch(self.epoch)
 

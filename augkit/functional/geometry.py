@@ -202,7 +202,10 @@ def resize_crop_plan(
     if _native_takes(dtype, channels):
         rows, cols = resize_window_region(in_size, size, top, left, height, width, antialias)
         return ResizeCropPlan(rows, cols, (in_h, in_w), (out_h, out_w), window, antialias, True)
-    (y0, y1, ky, oh), (x0, x1, kx, ow) = _axis_region(in_h, out_h, top, height, antialias), _axis_region(in_w, out_w, left, width, antialias)
+    (y0, y1, ky, oh), (x0, x1, kx, ow) = (
+        _axis_region(in_h, out_h, top, height, antialias),
+        _axis_region(in_w, out_w, left, width, antialias),
+    )
     return ResizeCropPlan(slice(y0, y1), slice(x0, x1), (in_h, in_w), (out_h, out_w), window, antialias, False, (ky, oh, kx, ow))
 
 
@@ -219,7 +222,9 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
     top, left, height, width = plan.window
     if plan.native:
         out = np.empty((height, width, region.shape[2]), np.uint8)
-        _native.resize_window(_rows_of_pixels(region), out, plan.rows.start, plan.cols.start, *plan.in_size, *plan.size, top, left, plan.antialias)
+        _native.resize_window(
+            _rows_of_pixels(region), out, plan.rows.start, plan.cols.start, *plan.in_size, *plan.size, top, left, plan.antialias
+        )
         return out
     (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
     ky, oh, kx, ow = plan.grid

@@ -12,6 +12,7 @@ import torch
 
 from augkit import _memory
 
+
 def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tuple[np.ndarray, np.ndarray]:
     scale = 1.0 / (std * 255.0) if from_uint8 else 1.0 / std
     return scale.astype(np.float32), (-mean / std).astype(np.float32)

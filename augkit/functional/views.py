@@ -118,4 +118,3 @@ def write_views(out: np.ndarray, image: np.ndarray, windows: list[tuple[int, int
             _flip_chw(out[n + k], out[n + k], flip)
         else:
             _flip_chw(out[n + k], out[source], flip)
-

@@ -34,9 +34,7 @@ def whitening_matrix(cov: np.ndarray, method: str = "zca", eps: float = 1e-5) ->
     values, vectors = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
     values, vectors = values[::-1], vectors[:, ::-1]
     if np.any(values + eps <= 0):
-        raise ValueError(
-            f"the covariance has eigenvalue {values.min():.3g}: eps must be > 0 to whiten a singular covariance, got {eps}"
-        )
+        raise ValueError(f"the covariance has eigenvalue {values.min():.3g}: eps must be > 0 to whiten a singular covariance, got {eps}")
     scaled = vectors.T / np.sqrt(values + eps)[:, None]
     return scaled if method == "pca" else vectors @ scaled
 

@@ -101,9 +101,7 @@ def _run_chunks(items, chunks, size, workers: int, progress: bool) -> Stats:
     if workers == 0:
         partials = (task[i] for i in range(len(task)))
     else:
-        loader = torch.utils.data.DataLoader(
-            task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=_init_worker
-        )
+        loader = torch.utils.data.DataLoader(task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=_init_worker)
         partials = iter(loader)
     result = Stats()
     with tqdm(total=total, unit="img", desc="augkit stats", disable=not progress, dynamic_ncols=True) as bar:

@@ -98,12 +98,10 @@ def load(path):
     except json.JSONDecodeError as error:
         raise StatsFileError(f"{path} is not a statistics file: invalid JSON ({error})") from error
     if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
-        raise StatsFileError(f"{path} is not an augkit statistics file (expected \"format\": \"{FORMAT_NAME}\")")
+        raise StatsFileError(f'{path} is not an augkit statistics file (expected "format": "{FORMAT_NAME}")')
     version = record.get("version")
     if version != FORMAT_VERSION:
-        raise StatsFileError(
-            f"{path} has statistics format version {version!r}; this augkit reads version {FORMAT_VERSION}"
-        )
+        raise StatsFileError(f"{path} has statistics format version {version!r}; this augkit reads version {FORMAT_VERSION}")
     for key in ("num_images", "num_pixels", "mean", "m2"):
         if key not in record:
             raise StatsFileError(f"{path} is missing the field {key!r}")
@@ -119,7 +117,7 @@ def load(path):
 
 def _load_mean_image(path: Path, entry) -> np.ndarray:
     if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("shape"), list):
-        raise StatsFileError(f"{path}: field 'mean_image' must be null or {{\"file\": ..., \"shape\": [...]}}")
+        raise StatsFileError(f'{path}: field \'mean_image\' must be null or {{"file": ..., "shape": [...]}}')
     name = entry["file"]
     if Path(name).name != name:
         raise StatsFileError(f"{path}: mean image file {name!r} must be a plain file name beside the JSON file")

@@ -152,7 +152,9 @@ class MultiScaleTenCrop(Transform):
         testing and fully-convolutional multi-scale testing at 224, 256, 384, 480, 640).
     """
 
-    def __init__(self, scales=(224, 256, 384, 480, 640), size: int | tuple[int, int] = 224, flip: bool | str = True, fill: float = 0) -> None:
+    def __init__(
+        self, scales=(224, 256, 384, 480, 640), size: int | tuple[int, int] = 224, flip: bool | str = True, fill: float = 0
+    ) -> None:
         if isinstance(scales, (int, np.integer)) and not isinstance(scales, bool):
             scales = (scales,)
         if not isinstance(scales, (list, tuple)) or len(scales) == 0:
