@@ -4,11 +4,12 @@ from augkit import constants, data, presets, stats, tta  # noqa: E402  (modules:
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.config import from_config, to_yaml
 from augkit.encoded import open_image
-from augkit.errors import ImageDecodeError
+from augkit.errors import ImageDecodeError, UnsupportedTargetError
 from augkit.interop import Albumentations, TorchVision
 from augkit.io import decode
 from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
+from augkit.targets import Batch, Boxes, Keypoints, Sample
 from augkit.transforms import (
     CenterCrop,
     ColorJitter,
@@ -37,6 +38,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Albumentations",
+    "Batch",
+    "Boxes",
+    "Keypoints",
+    "Sample",
+    "UnsupportedTargetError",
     "CenterCrop",
     "ColorJitter",
     "Compose",

@@ -1,40 +1,49 @@
-"""Batch-stage mixing: ``Mixup``, ``CutMix`` and ``MixupOrCutMix``, which transform targets too.
+"""Batch-stage mixing: ``Mixup``, ``CutMix`` and ``MixupOrCutMix``, transforms of a whole ``Batch``.
 
-A mixing transform takes a ``[B, C, H, W]`` batch and its targets and returns both::
+Mixing transforms are ordinary transforms of an ``augkit.Batch`` (images and targets): they
+go in ``Compose``, ``RandomApply``, ``OneOf``, configs and ``DeviceLoader`` like any other.
+Called on tensors they take and return the targets too::
 
     images, targets = Mixup(alpha=0.2, num_classes=10)(images, labels, rng=rng)
 
 Targets are ``[B]`` integer class indices or ``[B, K]`` float soft targets; the result is
 always ``[B, K]`` soft targets. As in timm, the partner of sample ``i`` is sample
-``B - 1 - i`` (the reversed batch), lambda ~ Beta(alpha, alpha) is drawn from the numpy
-generator, and CutMix's lambda is corrected to the area actually kept. Any batch size
-works: in an odd batch the middle sample is its own partner (its image is unchanged and
-its target is its own, smoothed), and a batch of one is returned unchanged in the same way.
+``B - 1 - i`` (the reversed batch), lambda ~ Beta(alpha, alpha), and CutMix's lambda is
+corrected to the area actually kept. Any batch size works: in an odd batch the middle
+sample is its own partner.
 
-Mixing transforms are not image ``Transform`` s (they cannot go in ``Compose``); they share
-its style: ``sample(rng, images) -> params``, ``apply(images, targets, params)``,
-``run(images, targets, rng)``, ``to_config()`` / ``augkit.from_config``. They set
-``mixes_targets = True``, which is how ``augkit.data.DeviceLoader`` knows to pass targets.
+timm's options are here with timm's meaning: ``mode`` (``"batch"``: one lambda per batch,
+``"pair"``: one per pair, ``"elem"``: one per sample), ``prob`` (mix at all), ``switch_prob``,
+``cutmix_minmax``, ``correct_lam``, ``label_smoothing``, an alpha of 0 disabling that half of
+``MixupOrCutMix``, and ``bce_target_thresh`` (binary targets, as "ResNet strikes back").
+Per-sample draws (``"elem"``) come from each sample's own stream in the batch stage;
+once-per-batch and per-pair draws from the batch's generator.
 
-Blending needs float images: ``Mixup`` and ``MixupOrCutMix`` raise TypeError on uint8 (put
-them after ``Normalize``; blending is linear, so mixing normalized images equals
-normalizing mixed ones). ``CutMix`` only copies pixels and keeps any dtype, uint8 included.
+Blending needs float images: Mixup rows raise TypeError on uint8 (put mixing after
+``Normalize``). ``CutMix`` only copies pixels and keeps any dtype; it pastes the masks of a
+segmentation batch with the image. Mixup refuses masks; boxes and keypoints are refused.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from augkit._validate import check_int, check_probability, check_real
+from augkit._validate import check_int, check_probability, check_range, check_real
 from augkit.functional import mix as M
-from augkit.rng import as_generator
-from augkit.transforms.base import BATCH_STAGE, Configurable, register
+from augkit.rng import batch_generator
+from augkit.targets import Batch
+from augkit.transforms.base import BATCH_STAGE, Transform, _as_rng
 
-__all__ = ["CutMix", "MixParams", "Mixup", "MixupOrCutMix", "MixingTransform"]
+__all__ = ["MIX_MODES", "CutMix", "MixParams", "MixingTransform", "Mixup", "MixupOrCutMix"]
+
+#: timm's ways of drawing lambda: once per batch, per pair of partners, or per sample.
+MIX_MODES = ("batch", "pair", "elem")
 
 
 @dataclass(frozen=True)
@@ -58,69 +67,104 @@ class MixParams:
     right: np.ndarray
 
 
-class MixingTransform(Configurable):
+class MixingTransform(Transform):
     """Base class of batch transforms that mix samples and their targets.
 
-    Subclasses implement ``sample``; ``apply`` mixes images with ``augkit.functional.mix``
-    and targets with the lambdas in the parameters.
+    Subclasses implement ``sample``; ``apply`` mixes images (and the masks of a CutMix) with
+    ``augkit.functional.mix`` and the targets with the lambdas in the parameters.
 
     Attributes:
         stages: Only the batch stage.
-        mixes_targets: Always True: call as ``t(images, targets, rng=rng)``.
+        mixes_targets: Always True.
     """
 
+    abstract = True
     stages: ClassVar[tuple[str, ...]] = (BATCH_STAGE,)
     mixes_targets: ClassVar[bool] = True
-    _blends: ClassVar[bool] = True
+    sample_reads_pixels: ClassVar[bool] = False
 
     num_classes: int
     label_smoothing: float
+    bce_target_thresh: float | None = None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("augkit.") and not cls.__name__.startswith("_"):
-            register(cls)
-
-    def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
-        """Draw the parameters for ``images`` (only its shape is read)."""
-        raise NotImplementedError
-
-    def apply(self, images: torch.Tensor, targets, params: MixParams) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mix ``images`` and ``targets`` with the given parameters (deterministic).
+    def apply(self, batch: Batch, params: MixParams) -> Batch:
+        """Mix a ``Batch``'s images, masks and labels with the given parameters (deterministic).
 
         Args:
-            images: ``[B, C, H, W]`` float tensor (uint8 allowed for ``CutMix``).
-            targets: ``[B]`` integer class indices or ``[B, K]`` float soft targets.
+            batch: ``[B, C, H, W]`` images (float; uint8 for pure CutMix) with ``[B]`` integer
+                or ``[B, K]`` float labels.
             params: What ``sample`` returned for this batch.
 
         Returns:
-            ``(images, targets)``: new tensors, mixed images of the input's dtype and
-            ``[B, K]`` soft targets; the inputs are never modified.
+            A new ``Batch`` with mixed images and ``[B, K]`` soft labels; the input is not modified.
         """
-        images = self._check_images(images)
-        targets = self._check_targets(targets, images.shape[0])
+        images = self._check_images(batch.images)
+        if batch.labels is None:
+            raise ValueError(f"{type(self).__name__} mixes targets, but the batch has none")
+        targets = self._check_targets(batch.labels, images.shape[0])
+        if batch.boxes is not None or batch.keypoints is not None:
+            raise TypeError(f"{type(self).__name__} cannot mix boxes or keypoints (detection and pose batches)")
         mixed = M.mix_images(images, params.lam, params.cutmix, params.top, params.left, params.bottom, params.right)
-        soft = M.soft_targets(targets, self.num_classes, self.label_smoothing)
-        return mixed, M.mix_targets(soft, params.lam)
+        masks = batch.masks
+        if masks is not None:
+            if not np.all(np.asarray(params.cutmix) | (np.asarray(params.lam) == 1.0)):
+                raise TypeError(f"{type(self).__name__} blends pixels and cannot blend masks; CutMix pastes them")
+            flat = masks[:, None] if masks.ndim == 3 else masks
+            pasted = M.mix_images(flat, params.lam, params.cutmix, params.top, params.left, params.bottom, params.right)
+            masks = pasted[:, 0] if masks.ndim == 3 else pasted
+        soft = M.mix_targets(M.soft_targets(targets, self.num_classes, self.label_smoothing), params.lam)
+        if self.bce_target_thresh is not None:
+            soft = (soft > self.bce_target_thresh).to(soft.dtype)
+        return batch.replace(images=mixed, labels=soft, masks=masks)
 
-    def run(self, images: torch.Tensor, targets, rng: np.random.Generator) -> tuple[tuple[torch.Tensor, torch.Tensor], MixParams]:
-        """Sample parameters and apply them; return ``((images, targets), params)``."""
-        params = self.sample(rng, self._check_images(images))
-        return self.apply(images, targets, params), params
+    def restrict(self, params: MixParams, applied: np.ndarray) -> MixParams:
+        """``params`` with the rows not in ``applied`` left unmixed (lambda 1, no box)."""
+        applied = np.asarray(applied, dtype=bool)
+        zero = np.zeros_like(params.top)
+        return MixParams(
+            np.where(applied, params.lam, 1.0),
+            params.cutmix & applied,
+            *(np.where(applied, v, zero) for v in (params.top, params.left, params.bottom, params.right)),
+        )
 
-    def __call__(self, images: torch.Tensor, targets, *, rng: np.random.Generator | int | None = None):
+    def run(self, images, targets=None, rng=None) -> tuple[Any, MixParams]:
+        """Sample parameters and apply them.
+
+        Called as ``run(batch, rng)`` it returns ``(batch, params)``; as
+        ``run(images, targets, rng)`` it returns ``((images, targets), params)``.
+        """
+        if isinstance(images, Batch):
+            rng = targets if rng is None else rng
+            params = self.sample(rng, images)
+            return self.apply(images, params), params
+        batch = Batch(self._check_images(images), targets)
+        out, params = self.run(batch, rng)
+        return (out.images, out.labels), params
+
+    def __call__(self, images, targets=None, *, rng: np.random.Generator | int | None = None):
         """Mix a batch and its targets with parameters drawn from ``rng``.
 
         Args:
-            images: ``[B, C, H, W]`` tensor.
-            targets: ``[B]`` integer class indices or ``[B, K]`` float soft targets.
-            rng: A ``numpy.random.Generator``, an int seed, or None for a fresh
-                nondeterministic generator.
+            images: A ``Batch``, or a ``[B, C, H, W]`` tensor.
+            targets: With a tensor: ``[B]`` integer class indices or ``[B, K]`` soft targets.
+            rng: A ``numpy.random.Generator`` (or a per-sample generator), an int seed, or None.
 
         Returns:
-            ``(images, targets)`` with ``[B, K]`` soft targets.
+            A ``Batch`` for a ``Batch``; else ``(images, targets)`` with ``[B, K]`` soft targets.
         """
-        return self.run(images, targets, as_generator(rng))[0]
+        if isinstance(images, Batch):
+            return self.run(images, None, _as_rng(rng))[0]
+        if targets is None:
+            raise TypeError(f"{type(self).__name__} mixes targets: call it as t(images, targets) or on an augkit.Batch")
+        return self.run(images, targets, _as_rng(rng))[0]
+
+    def _dispatch(self, x, params, *extra: Any):
+        if extra:  # the (images, targets, params) form
+            out = self._dispatch(Batch(x, params), extra[0])
+            return out.images, out.labels
+        if not isinstance(x, Batch):
+            raise TypeError(f"{type(self).__name__} mixes samples and their targets: apply it to an augkit.Batch")
+        return super()._dispatch(x, params)
 
     def _check_images(self, images) -> torch.Tensor:
         name = type(self).__name__
@@ -128,7 +172,7 @@ class MixingTransform(Configurable):
             shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
             raise TypeError(f"{name} needs a [B, C, H, W] tensor batch, got {shape}")
         if not images.is_floating_point():
-            if self._blends:
+            if self._blends():
                 raise TypeError(
                     f"{name} blends pixels and needs a float batch, got {images.dtype}: place it after"
                     " Normalize (or convert with images.float() / 255)"
@@ -136,6 +180,9 @@ class MixingTransform(Configurable):
             if images.dtype != torch.uint8:
                 raise TypeError(f"{name} needs a uint8 or float batch, got {images.dtype}")
         return images
+
+    def _blends(self) -> bool:
+        return True
 
     def _check_targets(self, targets, batch: int) -> torch.Tensor:
         name = type(self).__name__
@@ -159,66 +206,136 @@ class MixingTransform(Configurable):
         return targets
 
 
-def _check_alpha(name: str, value) -> float:
+def _check_alpha(name: str, value, allow_zero: bool = False) -> float:
     value = check_real(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0 (the Beta(alpha, alpha) parameter), got {value}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0 (0 disables it)" if allow_zero else "> 0 (the Beta(alpha, alpha) parameter)"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    if value > 1e6:
+        raise ValueError(f"{name} must be <= 1e6, got {value}")
     return value
 
 
-def _draw(rng, images, *, mixup_alpha, cutmix_alpha, switch_prob, per_sample) -> MixParams:
-    """Draw lambdas, the Mixup/CutMix choice and boxes: once per batch, or once per sample."""
+def _check_mode(mode, per_sample) -> str:
+    if per_sample is not None:
+        warnings.warn("per_sample=True is deprecated: use mode='elem'", DeprecationWarning, stacklevel=4)
+        if per_sample:
+            return "elem"
+    if mode not in MIX_MODES:
+        raise ValueError(f"mode must be one of {MIX_MODES}, got {mode!r}")
+    return mode
+
+
+def _check_minmax(value) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = check_range("cutmix_minmax", value, 0.0, 1.0)
+    if low >= high:
+        raise ValueError(f"cutmix_minmax must have low < high, got {value!r}")
+    return low, high
+
+
+def _check_thresh(value) -> float | None:
+    return None if value is None else check_probability("bce_target_thresh", value)
+
+
+def _draw(rng, images, t: _MixBase) -> MixParams:
+    """Draw the lambdas, the Mixup/CutMix choice and the boxes (timm's ``_params_per_*``)."""
     batch, height, width = int(images.shape[0]), int(images.shape[-2]), int(images.shape[-1])
-    n = batch if per_sample else 1
+    if t.mode == "elem":
+        source, n = rng, batch
+    else:
+        source, n = batch_generator(rng), (1 if t.mode == "batch" else math.ceil(batch / 2))
+    mixup_alpha, cutmix_alpha = t._alphas()
+    if n == 0:
+        empty = np.zeros(0)
+        return MixParams(empty, empty.astype(bool), *(empty.astype(np.int64) for _ in range(4)))
     if mixup_alpha and cutmix_alpha:
-        cutmix = rng.random(n) < switch_prob
+        cutmix = source.random(n) < t._switch_prob()
     else:
         cutmix = np.full(n, bool(cutmix_alpha))
-    lam_cut = rng.beta(cutmix_alpha, cutmix_alpha, size=n) if cutmix_alpha else np.ones(n)
-    lam_mix = rng.beta(mixup_alpha, mixup_alpha, size=n) if mixup_alpha else np.ones(n)
-    lam = np.where(cutmix, lam_cut, lam_mix)
+    lam_cut = source.beta(cutmix_alpha, cutmix_alpha, size=n) if cutmix_alpha else np.ones(n)
+    lam_mix = source.beta(mixup_alpha, mixup_alpha, size=n) if mixup_alpha else np.ones(n)
+    applied = source.random(n) < t.prob if t.prob < 1.0 else np.ones(n, dtype=bool)
+    lam = np.where(applied, np.where(cutmix, lam_cut, lam_mix), 1.0)
+    cutmix = cutmix & applied
     zeros = np.zeros(n, dtype=np.int64)
     top = left = bottom = right = zeros
     if cutmix_alpha:
-        center_y = rng.integers(0, height, size=n)
-        center_x = rng.integers(0, width, size=n)
-        top, left, bottom, right, kept = M.cutmix_box(height, width, lam, center_y, center_x)
-        lam = np.where(cutmix, kept, lam)
+        if t.cutmix_minmax is not None:
+            low, high = t.cutmix_minmax
+            cut_h = source.integers(int(height * low), max(int(height * high), int(height * low) + 1), size=n)
+            cut_w = source.integers(int(width * low), max(int(width * high), int(width * low) + 1), size=n)
+            top = source.integers(0, np.maximum(height - cut_h, 1), size=n)
+            left = source.integers(0, np.maximum(width - cut_w, 1), size=n)
+            bottom, right = top + cut_h, left + cut_w
+            kept = 1.0 - (bottom - top) * (right - left) / float(height * width)
+        else:
+            center_y = source.integers(0, height, size=n)
+            center_x = source.integers(0, width, size=n)
+            top, left, bottom, right, kept = M.cutmix_box(height, width, lam, center_y, center_x)
+        if t.correct_lam or t.cutmix_minmax is not None:
+            lam = np.where(cutmix, kept, lam)
         top, left, bottom, right = (np.where(cutmix, v, zeros) for v in (top, left, bottom, right))
     fields = (lam, cutmix, top, left, bottom, right)
-    if not per_sample:
+    if t.mode == "batch":
         fields = tuple(np.repeat(v, batch) for v in fields)
+    elif t.mode == "pair":
+        fields = tuple(np.concatenate([v, v[: batch - n][::-1]]) for v in fields)
     return MixParams(*fields)
 
 
-class _SingleMix(MixingTransform):
-    """Shared arguments of ``Mixup`` and ``CutMix`` (one Beta(alpha, alpha) draw)."""
+class _MixBase(MixingTransform):
+    """Shared options of the mixing transforms (timm's ``Mixup`` arguments)."""
 
-    def __init__(self, alpha: float, num_classes: int, label_smoothing: float = 0.0, per_sample: bool = False) -> None:
-        self.alpha = _check_alpha("alpha", alpha)
-        self.num_classes = check_int("num_classes", num_classes, 1)
-        self.label_smoothing = check_probability("label_smoothing", label_smoothing)
-        self.per_sample = bool(per_sample)
+    mode: str = "batch"
+    prob: float = 1.0
+    cutmix_minmax: tuple[float, float] | None = None
+    correct_lam: bool = True
+
+    def _alphas(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def _switch_prob(self) -> float:
+        return 0.0
+
+    def _blends(self) -> bool:
+        return self._alphas()[0] > 0
+
+    def sample(self, rng, images) -> MixParams:
+        """Draw lambdas, the CutMix/Mixup choice and boxes (per batch, pair or sample)."""
+        return _draw(rng, images, self)
+
+    @property
+    def per_sample(self) -> bool:
+        """True for ``mode="elem"`` (the older spelling)."""
+        return self.mode == "elem"
 
 
-class Mixup(_SingleMix):
+_COMMON_ARGS = """
+        label_smoothing: s in [0, 1]: one-hot rows become ``1 - s + s / K`` and ``s / K``.
+        per_sample: Deprecated spelling of ``mode="elem"``.
+        prob: Probability of mixing at all (per batch, pair or sample, as ``mode``).
+        mode: ``"batch"`` (one draw per batch), ``"pair"`` (per pair of partners) or
+            ``"elem"`` (per sample), as timm's ``Mixup(mode=...)``.
+        bce_target_thresh: When set, targets become binary (``soft > thresh``), for
+            binary cross-entropy as in "ResNet strikes back"."""
+
+
+class Mixup(_MixBase):
     """Mixup: blend each sample with its partner (the reversed batch) and mix the targets.
 
     ``x'_i = lam * x_i + (1 - lam) * x_j`` and ``y'_i = lam * y_i + (1 - lam) * y_j`` with
-    ``j = B - 1 - i`` and lam ~ Beta(alpha, alpha), one per batch (timm's ``mode='batch'``)
-    or one per sample with ``per_sample=True`` (timm's ``'elem'``). Class indices become
-    one-hot with label smoothing (``off = s / K``, ``on = 1 - s + off``); soft targets are
-    smoothed the same way (``y * (1 - s) + s / K``).
+    ``j = B - 1 - i`` and lam ~ Beta(alpha, alpha). Class indices become one-hot with label
+    smoothing (``off = s / K``, ``on = 1 - s + off``); soft targets are smoothed the same way.
 
     Args:
         alpha: Beta distribution parameter, > 0 (0.2 for ImageNet in the paper).
-        num_classes: K, the number of classes.
-        label_smoothing: s in [0, 1].
-        per_sample: Draw a lambda per sample instead of one per batch.
+        num_classes: K, the number of classes.{common}
 
     Shape:
-        ``[B, C, H, W]`` float tensor and ``[B]`` int / ``[B, K]`` float targets ->
-        the same batch shape and dtype, ``[B, K]`` float targets. uint8 raises TypeError.
+        ``[B, C, H, W]`` float tensor and ``[B]`` int / ``[B, K]`` float targets (or a
+        ``Batch``) -> the same batch shape and dtype, ``[B, K]`` float targets.
 
     Example:
         >>> import torch
@@ -231,30 +348,57 @@ class Mixup(_SingleMix):
         ``timm.data.Mixup``.
     """
 
-    def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
-        """Draw lambda ~ Beta(alpha, alpha) (per batch, or per sample)."""
-        return _draw(rng, images, mixup_alpha=self.alpha, cutmix_alpha=0.0, switch_prob=0.0, per_sample=self.per_sample)
+    def __init__(
+        self,
+        alpha: float,
+        num_classes: int,
+        label_smoothing: float = 0.0,
+        per_sample: bool | None = None,
+        prob: float = 1.0,
+        mode: str = "batch",
+        bce_target_thresh: float | None = None,
+    ) -> None:
+        self.alpha = _check_alpha("alpha", alpha)
+        self.num_classes = check_int("num_classes", num_classes, 1)
+        self.label_smoothing = check_probability("label_smoothing", label_smoothing)
+        self.mode = _check_mode(mode, per_sample)
+        self.prob = check_probability("prob", prob)
+        self.bce_target_thresh = _check_thresh(bce_target_thresh)
+
+    def config_args(self) -> dict[str, Any]:
+        """Constructor arguments (``per_sample`` is written as ``mode``)."""
+        return {
+            "alpha": self.alpha,
+            "num_classes": self.num_classes,
+            "label_smoothing": self.label_smoothing,
+            "prob": self.prob,
+            "mode": self.mode,
+            "bce_target_thresh": self.bce_target_thresh,
+        }
+
+    def _alphas(self) -> tuple[float, float]:
+        return self.alpha, 0.0
 
 
-class CutMix(_SingleMix):
+class CutMix(_MixBase):
     """CutMix: paste a box from each sample's partner (the reversed batch) and mix the targets.
 
     lam ~ Beta(alpha, alpha); the box has sides ``int(H * sqrt(1 - lam))`` by
     ``int(W * sqrt(1 - lam))``, its centre is uniform over the image and it is clipped at
-    the borders; lam is then corrected to the area kept, ``1 - box_area / (H * W)``, and
-    the targets are ``lam * y_i + (1 - lam) * y_j`` (timm's ``cutmix_bbox_and_lam`` with
-    ``correct_lam=True``). One box per batch, or one per sample with ``per_sample=True``.
-    Pixels are only copied, so any dtype works (uint8 included) and is kept.
+    the borders; with ``correct_lam`` lam becomes the area kept, ``1 - box_area / (H * W)``
+    (timm's ``cutmix_bbox_and_lam``). ``cutmix_minmax`` draws the box sides uniformly in
+    that fraction of the image instead (and always corrects lam). Pixels are only copied, so
+    any dtype works (uint8 included); masks are pasted with the image.
 
     Args:
         alpha: Beta distribution parameter, > 0 (1.0 in the paper).
-        num_classes: K, the number of classes.
-        label_smoothing: s in [0, 1], applied as in ``Mixup``.
-        per_sample: Draw a lambda and box per sample instead of one per batch.
+        num_classes: K, the number of classes.{common}
+        cutmix_minmax: ``(low, high)`` box side range as a fraction of the image, or None.
+        correct_lam: Correct lambda to the area actually kept (timm's default).
 
     Shape:
-        ``[B, C, H, W]`` tensor and ``[B]`` int / ``[B, K]`` float targets -> the same
-        batch shape and dtype, ``[B, K]`` float targets.
+        ``[B, C, H, W]`` tensor and ``[B]`` int / ``[B, K]`` float targets (or a ``Batch``)
+        -> the same batch shape and dtype, ``[B, K]`` float targets.
 
     Example:
         >>> import torch
@@ -267,34 +411,65 @@ class CutMix(_SingleMix):
         Localizable Features", ICCV 2019; timm ``timm.data.Mixup(cutmix_alpha=...)``.
     """
 
-    _blends = False
+    def __init__(
+        self,
+        alpha: float,
+        num_classes: int,
+        label_smoothing: float = 0.0,
+        per_sample: bool | None = None,
+        prob: float = 1.0,
+        mode: str = "batch",
+        bce_target_thresh: float | None = None,
+        cutmix_minmax: tuple[float, float] | None = None,
+        correct_lam: bool = True,
+    ) -> None:
+        self.alpha = _check_alpha("alpha", alpha)
+        self.num_classes = check_int("num_classes", num_classes, 1)
+        self.label_smoothing = check_probability("label_smoothing", label_smoothing)
+        self.mode = _check_mode(mode, per_sample)
+        self.prob = check_probability("prob", prob)
+        self.bce_target_thresh = _check_thresh(bce_target_thresh)
+        self.cutmix_minmax = _check_minmax(cutmix_minmax)
+        self.correct_lam = bool(correct_lam)
 
-    def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
-        """Draw lambda, the box centre, the clipped box and the corrected lambda."""
-        return _draw(rng, images, mixup_alpha=0.0, cutmix_alpha=self.alpha, switch_prob=1.0, per_sample=self.per_sample)
+    def config_args(self) -> dict[str, Any]:
+        """Constructor arguments (``per_sample`` is written as ``mode``)."""
+        return {
+            "alpha": self.alpha,
+            "num_classes": self.num_classes,
+            "label_smoothing": self.label_smoothing,
+            "prob": self.prob,
+            "mode": self.mode,
+            "bce_target_thresh": self.bce_target_thresh,
+            "cutmix_minmax": self.cutmix_minmax,
+            "correct_lam": self.correct_lam,
+        }
+
+    def _alphas(self) -> tuple[float, float]:
+        return 0.0, self.alpha
 
 
-class MixupOrCutMix(MixingTransform):
-    """Either CutMix (with probability ``switch_prob``) or Mixup, per batch or per sample.
+class MixupOrCutMix(_MixBase):
+    """Either CutMix (with probability ``switch_prob``) or Mixup: timm's ``Mixup``.
 
-    timm's ``Mixup(mixup_alpha, cutmix_alpha, switch_prob)``: the choice, lambda and box are
-    drawn once per batch (``mode='batch'``) or per sample with ``per_sample=True``
-    (``mode='elem'``); each part means what ``Mixup`` and ``CutMix`` mean.
+    timm's ``Mixup(mixup_alpha, cutmix_alpha, switch_prob, mode, prob, ...)``: an alpha of 0
+    disables that half (both 0 is refused); each part means what ``Mixup`` and ``CutMix`` mean.
 
     Args:
-        mixup_alpha: Mixup's Beta parameter, > 0.
-        cutmix_alpha: CutMix's Beta parameter, > 0.
-        switch_prob: Probability of CutMix instead of Mixup.
-        num_classes: K, the number of classes (keyword-only).
-        label_smoothing: s in [0, 1].
-        per_sample: Draw per sample instead of once per batch.
+        mixup_alpha: Mixup's Beta parameter, >= 0.
+        cutmix_alpha: CutMix's Beta parameter, >= 0.
+        switch_prob: Probability of CutMix instead of Mixup when both are enabled.
+        num_classes: K, the number of classes (keyword-only).{common}
+        cutmix_minmax: As ``CutMix``.
+        correct_lam: As ``CutMix``.
 
     Shape:
-        ``[B, C, H, W]`` float tensor and targets -> the same batch, ``[B, K]`` float targets.
+        ``[B, C, H, W]`` float tensor and targets (or a ``Batch``) -> the same batch,
+        ``[B, K]`` float targets.
 
     Example:
         >>> import torch
-        >>> t = MixupOrCutMix(0.8, 1.0, num_classes=5, per_sample=True)
+        >>> t = MixupOrCutMix(0.8, 1.0, num_classes=5, mode="elem")
         >>> images, targets = t(torch.linspace(0, 1, 576).view(3, 3, 8, 8), torch.tensor([0, 1, 4]), rng=1)
         >>> tuple(targets.shape)
         (3, 5)
@@ -311,22 +486,48 @@ class MixupOrCutMix(MixingTransform):
         *,
         num_classes: int,
         label_smoothing: float = 0.0,
-        per_sample: bool = False,
+        per_sample: bool | None = None,
+        prob: float = 1.0,
+        mode: str = "batch",
+        bce_target_thresh: float | None = None,
+        cutmix_minmax: tuple[float, float] | None = None,
+        correct_lam: bool = True,
     ) -> None:
-        self.mixup_alpha = _check_alpha("mixup_alpha", mixup_alpha)
-        self.cutmix_alpha = _check_alpha("cutmix_alpha", cutmix_alpha)
+        self.mixup_alpha = _check_alpha("mixup_alpha", mixup_alpha, allow_zero=True)
+        self.cutmix_alpha = _check_alpha("cutmix_alpha", cutmix_alpha, allow_zero=True)
+        if self.mixup_alpha == 0 and self.cutmix_alpha == 0:
+            raise ValueError("mixup_alpha and cutmix_alpha are both 0: nothing would be mixed (leave the transform out)")
         self.switch_prob = check_probability("switch_prob", switch_prob)
         self.num_classes = check_int("num_classes", num_classes, 1)
         self.label_smoothing = check_probability("label_smoothing", label_smoothing)
-        self.per_sample = bool(per_sample)
+        self.mode = _check_mode(mode, per_sample)
+        self.prob = check_probability("prob", prob)
+        self.bce_target_thresh = _check_thresh(bce_target_thresh)
+        self.cutmix_minmax = _check_minmax(cutmix_minmax)
+        self.correct_lam = bool(correct_lam)
 
-    def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
-        """Draw the CutMix/Mixup choice, both lambdas, the box and the corrected lambda."""
-        return _draw(
-            rng,
-            images,
-            mixup_alpha=self.mixup_alpha,
-            cutmix_alpha=self.cutmix_alpha,
-            switch_prob=self.switch_prob,
-            per_sample=self.per_sample,
-        )
+    def config_args(self) -> dict[str, Any]:
+        """Constructor arguments (``per_sample`` is written as ``mode``)."""
+        return {
+            "mixup_alpha": self.mixup_alpha,
+            "cutmix_alpha": self.cutmix_alpha,
+            "switch_prob": self.switch_prob,
+            "num_classes": self.num_classes,
+            "label_smoothing": self.label_smoothing,
+            "prob": self.prob,
+            "mode": self.mode,
+            "bce_target_thresh": self.bce_target_thresh,
+            "cutmix_minmax": self.cutmix_minmax,
+            "correct_lam": self.correct_lam,
+        }
+
+    def _alphas(self) -> tuple[float, float]:
+        return self.mixup_alpha, self.cutmix_alpha
+
+    def _switch_prob(self) -> float:
+        return self.switch_prob
+
+
+for _cls in (Mixup, CutMix, MixupOrCutMix):
+    _cls.__doc__ = _cls.__doc__.replace("{common}", _COMMON_ARGS)
+del _cls

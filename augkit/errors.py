@@ -25,3 +25,10 @@ class ImageDecodeError(ValueError):
     def __reduce__(self):
         # Keeps the exception picklable, so it crosses DataLoader worker boundaries intact.
         return (type(self), (self.source, self.reason))
+
+
+class UnsupportedTargetError(TypeError):
+    """A transform was given a target (mask, boxes, keypoints) it cannot move.
+
+    The message names the transform and the target kind.
+    """

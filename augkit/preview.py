@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 from augkit._atomic import atomic_write
 from augkit.pipeline import as_pipeline
 from augkit.rng import derive_generator
-from augkit.transforms.base import Transform, params_at
+from augkit.transforms.base import Applied, Transform, params_at
 from augkit.transforms.containers import Compose, ComposeParams, OneOf, OneOfParams, RandomApply, RandomApplyParams
 
 #: The PNG text chunk that marks files written by ``save_png``.
@@ -219,6 +219,11 @@ def describe_params(params: Any, transform: Transform | None = None) -> list[str
             name = type(inner).__name__ if inner is not None else "RandomApply"
             return [f"{name}: skipped"]
         return describe_params(params.inner, inner)
+    if isinstance(params, Applied):
+        name = _short_name(params, transform)
+        if params.params is None or not bool(np.all(params.applied)):
+            return [f"{name}: {params.label}={_format_value(bool(np.all(params.applied)))}"]
+        return describe_params(params.params, transform)
     if isinstance(params, OneOfParams):
         k = int(params.choice)
         inner = transform.transforms[k] if isinstance(transform, OneOf) else None
@@ -244,6 +249,7 @@ def _ran(transform: Transform | None, params: Any):
     elif isinstance(transform, RandomApply) and isinstance(params, RandomApplyParams):
         if bool(np.all(params.applied)):
             yield from _ran(transform.transform, params.inner)
+
     elif isinstance(transform, OneOf) and isinstance(params, OneOfParams):
         k = int(params.choice)
         yield from _ran(transform.transforms[k], params.inner[k])

@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import torch
 
+from augkit.targets import Batch
 from augkit.transforms.base import BATCH_STAGE, Transform
 
 
@@ -16,7 +17,9 @@ def as_numpy(x) -> np.ndarray:
 
 
 def same(a, b) -> bool:
-    """True when two outputs (arrays, tensors, or tuples of them) are identical."""
+    """True when two outputs (arrays, tensors, Batches, or tuples of them) are identical."""
+    if isinstance(a, Batch):
+        return isinstance(b, Batch) and same(a.images, b.images) and (a.labels is b.labels is None or same(a.labels, b.labels))
     if isinstance(a, tuple):
         return isinstance(b, tuple) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(as_numpy(a), as_numpy(b))
@@ -24,6 +27,8 @@ def same(a, b) -> bool:
 
 def copy_input(x):
     """Copy an input so a test can detect in-place changes."""
+    if isinstance(x, Batch):
+        return x.replace(images=x.images.clone(), labels=None if x.labels is None else x.labels.clone())
     return x.clone() if isinstance(x, torch.Tensor) else x.copy()
 
 
@@ -39,10 +44,11 @@ def check_transform(transform: Transform, image, *, out_dtype=None, out_shape=No
     before = copy_input(image)
     out = transform(image, rng=np.random.default_rng(7))
     assert same(image, before), f"{transform!r} modified its input in place"
+    pixels = out.images if isinstance(out, Batch) else out
     if out_dtype is not None:
-        assert out.dtype == out_dtype, f"{transform!r}: dtype {out.dtype}, expected {out_dtype}"
+        assert pixels.dtype == out_dtype, f"{transform!r}: dtype {out.dtype}, expected {out_dtype}"
     if out_shape is not None:
-        assert tuple(out.shape) == tuple(out_shape), f"{transform!r}: shape {tuple(out.shape)}, expected {out_shape}"
+        assert tuple(pixels.shape) == tuple(out_shape), f"{transform!r}: shape {tuple(pixels.shape)}, expected {out_shape}"
 
     again = transform(image, rng=np.random.default_rng(7))
     assert same(out, again), f"{transform!r}: the same seed gave different outputs"

@@ -67,8 +67,8 @@ def test_compose_replays_in_the_batch_stage():
 
 def test_compose_stages_are_the_common_stages():
     assert augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]).stages == (SAMPLE_STAGE, BATCH_STAGE)
-    assert augkit.Compose([augkit.HorizontalFlip(), augkit.RandomCrop(4)]).stages == (SAMPLE_STAGE,)
-    assert augkit.RandomApply(augkit.RandomCrop(4)).stages == (SAMPLE_STAGE,)
+    assert augkit.Compose([augkit.HorizontalFlip(), augkit.Resize(shorter=4)]).stages == (SAMPLE_STAGE,)
+    assert augkit.RandomApply(augkit.Resize(shorter=4)).stages == (SAMPLE_STAGE,)
     assert augkit.OneOf([augkit.HorizontalFlip(), augkit.VerticalFlip()]).stages == (SAMPLE_STAGE, BATCH_STAGE)
 
 
@@ -133,7 +133,9 @@ def test_random_apply_refuses_dtype_changes_in_the_batch_stage():
 
 def test_random_apply_checks_its_arguments():
     with pytest.raises(TypeError, match="transform must be an augkit Transform"):
-        augkit.RandomApply([augkit.HorizontalFlip()])
+        augkit.RandomApply("flip")
+    with pytest.raises(TypeError, match="transform must be an augkit Transform"):
+        augkit.RandomApply([])
     with pytest.raises(ValueError, match=r"p must be a probability in \[0, 1\]"):
         augkit.RandomApply(augkit.HorizontalFlip(), p=2)
 

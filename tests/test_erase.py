@@ -29,6 +29,8 @@ def _changed_outside_box(before: np.ndarray, after: np.ndarray, box, hwc: bool) 
 def test_sample_stage_changes_only_its_clipped_box(image, size, seed):
     cutout = augkit.Cutout(size, fill=7)
     out, params = cutout.run(image, np.random.default_rng(seed))
+    assert params.applied
+    params = params.params
     box = (params.top, params.left, params.bottom, params.right)
     outside, inside = _changed_outside_box(image, out, box, hwc=True)
     assert outside == 0
@@ -44,10 +46,13 @@ def test_batch_changes_only_boxes_and_equals_per_sample(batch, size, p, seed):
     assert out.dtype == batch.dtype and out.shape == batch.shape
     for i in range(batch.shape[0]):
         one = params_at(params, i)
-        outside, inside = _changed_outside_box(as_numpy(batch[i]), as_numpy(out[i]), (one.top, one.left, one.bottom, one.right), hwc=False)
-        assert outside == 0 and inside <= size * size
-        if one.erase:
-            assert (out[i, :, one.top : one.bottom, one.left : one.right] == 255).all()
+        if one.applied:
+            box = one.params
+            outside, inside = _changed_outside_box(
+                as_numpy(batch[i]), as_numpy(out[i]), (box.top, box.left, box.bottom, box.right), hwc=False
+            )
+            assert outside == 0 and inside <= size * size
+            assert (out[i, :, box.top : box.bottom, box.left : box.right] == 255).all()
         else:
             assert torch.equal(out[i], batch[i])
         assert torch.equal(cutout.apply(batch[i], one), out[i])
@@ -58,8 +63,11 @@ def test_batch_changes_only_boxes_and_equals_per_sample(batch, size, p, seed):
 @given(batches(min_batch=0, max_batch=5, min_side=1, max_side=16, dtype=torch.float32), st.integers(1, 10), seeds)
 @settings(max_examples=25)
 def test_mask_and_slice_paths_agree(batch, size, seed):
-    params = augkit.Cutout(size, p=0.5).sample(np.random.default_rng(seed), batch)
-    bottom = np.where(params.erase, params.bottom, params.top)
+    params = augkit.Cutout(size).sample(np.random.default_rng(seed), batch).params
+    if params is None:
+        return
+    keep = np.random.default_rng(seed).random(batch.shape[0]) < 0.5
+    bottom = np.where(keep, params.bottom, params.top)
     a = E.erase(batch, params.top, params.left, bottom, params.right, 0.25, use_mask=True)
     b = E.erase(batch, params.top, params.left, bottom, params.right, 0.25, use_mask=False)
     assert torch.equal(a, b)
@@ -67,7 +75,7 @@ def test_mask_and_slice_paths_agree(batch, size, seed):
 
 def test_center_is_uniform_over_the_whole_image_so_boxes_get_clipped():
     batch = torch.zeros(4000, 1, 10, 12, dtype=torch.uint8)
-    params = augkit.Cutout(6).sample(np.random.default_rng(0), batch)
+    params = augkit.Cutout(6).sample(np.random.default_rng(0), batch).params
     assert params.top.min() == 0 and params.bottom.max() == 10 and params.left.min() == 0 and params.right.max() == 12
     heights = params.bottom - params.top
     assert heights.min() == 3 and heights.max() == 6  # centre 0 -> [0, 3); centre 9 -> [6, 10)

@@ -159,7 +159,7 @@ def test_random_resized_crop_window_lies_inside(image, seed, size):
     assert 0 <= params.top and params.top + params.height <= height and params.height > 0
     assert 0 <= params.left and params.left + params.width <= width and params.width > 0
     window = image[params.top : params.top + params.height, params.left : params.left + params.width]
-    np.testing.assert_array_equal(out, augkit.Resize(size=size)(window))
+    np.testing.assert_array_equal(out, augkit.Resize(size=(size, size))(window))
 
 
 def test_random_resized_crop_without_resizing_is_a_sub_array(photo):

@@ -21,9 +21,9 @@ K = 7
 
 def make_all(per_sample: bool = False, smoothing: float = 0.0) -> list[MixingTransform]:
     return [
-        augkit.Mixup(0.4, K, label_smoothing=smoothing, per_sample=per_sample),
-        augkit.CutMix(1.0, K, label_smoothing=smoothing, per_sample=per_sample),
-        augkit.MixupOrCutMix(0.8, 1.0, 0.5, num_classes=K, label_smoothing=smoothing, per_sample=per_sample),
+        augkit.Mixup(0.4, K, label_smoothing=smoothing, mode="elem" if per_sample else "batch"),
+        augkit.CutMix(1.0, K, label_smoothing=smoothing, mode="elem" if per_sample else "batch"),
+        augkit.MixupOrCutMix(0.8, 1.0, 0.5, num_classes=K, label_smoothing=smoothing, mode="elem" if per_sample else "batch"),
     ]
 
 
@@ -80,7 +80,7 @@ def test_lambda_one_mixup_is_identity(images, seed):
 def test_mixed_image_is_the_blend_implied_by_the_targets(images, per_sample, seed):
     b = images.shape[0]
     labels = torch.arange(b)  # a class per sample, so the targets tell lambda
-    mixup = augkit.Mixup(1.0, b, per_sample=per_sample)
+    mixup = augkit.Mixup(1.0, b, mode="elem" if per_sample else "batch")
     out, targets = mixup(images, labels, rng=seed)
     for i in range(b):
         j = b - 1 - i
@@ -96,7 +96,7 @@ def test_mixed_image_is_the_blend_implied_by_the_targets(images, per_sample, see
 def test_cutmix_pasted_area_is_exactly_one_minus_lambda(b, h, w, per_sample, seed):
     images = torch.arange(b, dtype=torch.float32).view(b, 1, 1, 1).expand(b, 2, h, w).contiguous()
     labels = torch.arange(b)
-    cutmix = augkit.CutMix(1.0, b, per_sample=per_sample)
+    cutmix = augkit.CutMix(1.0, b, mode="elem" if per_sample else "batch")
     (out, targets), p = cutmix.run(images, labels, np.random.default_rng(seed))
     for i in range(b):
         j = b - 1 - i
@@ -144,7 +144,7 @@ def test_inputs_are_never_modified():
 @given(batches(min_batch=0, max_batch=7, min_side=1, max_side=12, dtype=torch.float32), seeds)
 @settings(max_examples=30)
 def test_vectorized_and_per_sample_kernels_agree(images, seed):
-    t = augkit.MixupOrCutMix(0.5, 1.0, num_classes=K, per_sample=True)
+    t = augkit.MixupOrCutMix(0.5, 1.0, num_classes=K, mode="elem")
     p = t.sample(np.random.default_rng(seed), images)
     args = (p.lam, p.cutmix, p.top, p.left, p.bottom, p.right)
     a = M.mix_images(images, *args, vectorized=True)
@@ -157,7 +157,7 @@ def test_draws_per_sample_or_per_batch():
     for t in make_all(per_sample=True):
         p = t.sample(np.random.default_rng(0), images)
         assert p.lam.shape == (64,) and len(np.unique(p.lam)) > 8
-    mixed = augkit.MixupOrCutMix(0.8, 1.0, num_classes=K, per_sample=True).sample(np.random.default_rng(0), images)
+    mixed = augkit.MixupOrCutMix(0.8, 1.0, num_classes=K, mode="elem").sample(np.random.default_rng(0), images)
     assert 0 < mixed.cutmix.sum() < 64
     assert (mixed.top[~mixed.cutmix] == mixed.bottom[~mixed.cutmix]).all()
     for t in make_all(per_sample=False):
@@ -168,7 +168,7 @@ def test_draws_per_sample_or_per_batch():
 
 def test_lambda_follows_beta():
     images = torch.zeros(20000, 1, 1, 1)
-    p = augkit.Mixup(0.4, K, per_sample=True).sample(np.random.default_rng(0), images)
+    p = augkit.Mixup(0.4, K, mode="elem").sample(np.random.default_rng(0), images)
     assert p.lam.mean() == pytest.approx(0.5, abs=0.01)
     assert p.lam.var() == pytest.approx(0.25 / (2 * 0.4 + 1), abs=0.01)  # Beta(a, a): 1 / (4 (2a + 1))
 
@@ -212,7 +212,9 @@ def test_bad_inputs_raise_clear_errors(images, targets, error, match):
         (lambda: augkit.Mixup(0.0, 10), ValueError, "alpha must be > 0"),
         (lambda: augkit.Mixup(0.2, 0), ValueError, "num_classes must be >= 1"),
         (lambda: augkit.CutMix(1.0, 10, label_smoothing=1.5), ValueError, "label_smoothing must be a probability"),
-        (lambda: augkit.MixupOrCutMix(0.2, -1.0, num_classes=10), ValueError, "cutmix_alpha must be > 0"),
+        (lambda: augkit.MixupOrCutMix(0.2, -1.0, num_classes=10), ValueError, "cutmix_alpha must be >= 0"),
+        (lambda: augkit.MixupOrCutMix(0.0, 0.0, num_classes=10), ValueError, "both 0"),
+        (lambda: augkit.Mixup(0.2, 10, mode="row"), ValueError, "mode must be one of"),
         (lambda: augkit.MixupOrCutMix(0.2, 1.0, 2.0, num_classes=10), ValueError, "switch_prob must be a probability"),
         (lambda: augkit.Mixup("a", 10), TypeError, "alpha must be a real number"),
     ],
@@ -229,7 +231,7 @@ def test_argument_errors_name_the_argument(make, error, match):
 def test_contract(index):
     t = (make_all(False, 0.1) + make_all(True))[index]
     images, labels = torch.rand(6, 3, 9, 11), torch.tensor([0, 1, 2, 3, 4, 6])
-    assert t.mixes_targets is True and not isinstance(t, augkit.Transform)
+    assert t.mixes_targets is True and isinstance(t, augkit.Transform)
     assert augkit.HorizontalFlip().mixes_targets is False
     first = t(images, labels, rng=np.random.default_rng(5))
     again = t(images, labels, rng=np.random.default_rng(5))
@@ -248,8 +250,10 @@ def test_mixing_transforms_are_registered_and_repr_reads_back():
     table = registered_transforms()
     for name in ("Mixup", "CutMix", "MixupOrCutMix"):
         assert issubclass(table[name], MixingTransform)
+    assert "MixingTransform" not in table
     assert repr(augkit.MixupOrCutMix(0.8, 1.0, num_classes=10)) == (
-        "MixupOrCutMix(mixup_alpha=0.8, cutmix_alpha=1.0, switch_prob=0.5, num_classes=10, label_smoothing=0.0, per_sample=False)"
+        "MixupOrCutMix(mixup_alpha=0.8, cutmix_alpha=1.0, switch_prob=0.5, num_classes=10, label_smoothing=0.0, prob=1.0,"
+        " mode='batch', bce_target_thresh=None, cutmix_minmax=None, correct_lam=True)"
     )
 
 
@@ -312,11 +316,11 @@ def test_same_as_timm_for_the_same_parameters(monkeypatch, mode, mixup_alpha, cu
     theirs_images, theirs_targets = mixer(images.clone(), labels)
     p = recorder.params(b, mode)
     if mixup_alpha and cutmix_alpha:
-        ours = augkit.MixupOrCutMix(mixup_alpha, cutmix_alpha, num_classes=K, label_smoothing=0.1, per_sample=mode == "elem")
+        ours = augkit.MixupOrCutMix(mixup_alpha, cutmix_alpha, num_classes=K, label_smoothing=0.1, mode=mode)
     elif mixup_alpha:
-        ours = augkit.Mixup(mixup_alpha, K, label_smoothing=0.1, per_sample=mode == "elem")
+        ours = augkit.Mixup(mixup_alpha, K, label_smoothing=0.1, mode=mode)
     else:
-        ours = augkit.CutMix(cutmix_alpha, K, label_smoothing=0.1, per_sample=mode == "elem")
+        ours = augkit.CutMix(cutmix_alpha, K, label_smoothing=0.1, mode=mode)
     our_images, our_targets = ours.apply(images, labels, p)
     assert (our_images - theirs_images).abs().max().item() <= 1e-6
     assert (our_targets - theirs_targets).abs().max().item() <= 1e-6
@@ -334,3 +338,9 @@ def test_cutmix_box_is_timms_rand_bbox(monkeypatch):
         top, left, bottom, right, our_lam = M.cutmix_box(h, w, np.array([lam]), np.array([cy]), np.array([cx]))
         assert (top[0], bottom[0], left[0], right[0]) == (yl, yh, xl, xh)
         assert our_lam[0] == pytest.approx(their_lam, abs=1e-12)
+
+
+def test_per_sample_is_a_deprecated_spelling_of_elem_mode():
+    with pytest.warns(DeprecationWarning, match="mode='elem'"):
+        t = augkit.Mixup(0.4, K, per_sample=True)
+    assert t.mode == "elem" and t.per_sample and "per_sample" not in t.to_config()

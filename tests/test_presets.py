@@ -145,7 +145,8 @@ def test_cifar_cutout_runs_after_normalize_with_zero_fill():
     erased = torch.zeros(4, 32, 32, dtype=torch.bool)
     for i in range(4):
         p = params_at(params, i).params[1]
-        erased[i, p.top : p.bottom, p.left : p.right] = bool(p.erase)
+        if p.applied:
+            erased[i, p.params.top : p.params.bottom, p.params.left : p.params.right] = True
     assert erased.any()
     assert (y.permute(1, 0, 2, 3)[:, erased] == 0).all()  # the dataset mean colour after Normalize
     assert (y.permute(1, 0, 2, 3)[:, ~erased] > 0).all()
@@ -228,7 +229,7 @@ def test_from_config_two_stage_form(tmp_path):
     ("config", "error", "pattern"),
     [
         ({"sample": None, "batch": None}, ValueError, "neither a sample nor a batch stage"),
-        ({"sample": None, "batch": {"name": "RandomCrop", "size": 4}}, ValueError, "cannot run in the batch stage"),
+        ({"sample": None, "batch": {"name": "Resize", "shorter": 4}}, ValueError, "cannot run in the batch stage"),
         ({"sample": {"name": "Nope"}}, ValueError, r"config.sample: unknown transform 'Nope'"),
         ({"batch": {"name": "Cutout", "size": 4, "colour": 0}}, ValueError, r"config.batch: Cutout has no argument 'colour'"),
         ({"sample": {"name": "ToTensor"}, "extra": 1}, ValueError, r"'name' key or \{'sample'"),

@@ -291,11 +291,11 @@ def test_config_pair_and_single(paths, tmp_path):
 
 
 def test_split_pipeline_checks_stages():
-    crop, flip = RandomCrop(8), HorizontalFlip()
+    crop, flip, resize = RandomCrop(8), HorizontalFlip(), augkit.Resize(shorter=8)
     assert split_pipeline(crop) == (crop, None)
     assert split_pipeline([None, flip]) == (None, flip)
     with pytest.raises(ValueError, match="batch stage"):
-        split_pipeline((None, crop))
+        split_pipeline((None, resize))
     with pytest.raises(ValueError, match="neither"):
         split_pipeline((None, None))
     with pytest.raises(TypeError):

@@ -35,6 +35,11 @@ def bchw(batch: int = 4, height: int = 40, width: int = 50) -> torch.Tensor:
     return torch.stack([chw(height, width).roll(i * 7, dims=-1) for i in range(batch)])
 
 
+def labelled_batch(batch: int = 6) -> augkit.Batch:
+    """A float ``Batch`` with class labels, for the mixing transforms."""
+    return augkit.Batch(bchw(batch, 12, 16).float() / 255, torch.arange(batch) % 5)
+
+
 @dataclass
 class Row:
     """How to build a transform and check it.
@@ -102,6 +107,13 @@ TABLE: dict[str, Row] = {
     "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
     "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
     "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
+    "Mixup": Row(lambda: augkit.Mixup(0.4, 5), make_input=labelled_batch, out_dtype=torch.float32),
+    "CutMix": Row(lambda: augkit.CutMix(1.0, 5, mode="elem"), make_input=labelled_batch, out_dtype=torch.float32),
+    "MixupOrCutMix": Row(
+        lambda: augkit.MixupOrCutMix(0.8, 1.0, num_classes=5, mode="pair", prob=0.7),
+        make_input=labelled_batch,
+        out_dtype=torch.float32,
+    ),
     "Albumentations": Row(
         lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.5)),
         make_identity=lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.0)),
@@ -126,4 +138,6 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "Whiten": (lambda: augkit.Whiten(MEAN, COV, method="pca"), bchw, 1e-5),
     "ColorJitter": (lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), bchw, 1.0),
     "PCALighting": (lambda: augkit.PCALighting(alphastd=0.5), bchw, 1.0),
+    "RandomCrop": (lambda: augkit.RandomCrop(24, padding=4), bchw, 0.0),
+    "CenterCrop": (lambda: augkit.CenterCrop((20, 30)), bchw, 0.0),
 }

@@ -387,3 +387,45 @@ def flip_where(batch: torch.Tensor, mask: np.ndarray, dim: int) -> torch.Tensor:
         return out
     index = torch.from_numpy(rows).to(batch.device)
     return batch.index_copy(0, index, batch.index_select(0, index).flip(dim))
+
+
+def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: float = 0) -> torch.Tensor:
+    """Crop a ``height x width`` window per sample from a ``[B, C, H, W]`` batch.
+
+    Windows may extend past the images; pixels outside are ``fill``.
+
+    Args:
+        images: ``[B, C, H, W]`` tensor.
+        top: ``[B]`` window top rows (ints, may be negative), or one int for all.
+        left: ``[B]`` window left columns, or one int for all.
+        height: Window height, > 0.
+        width: Window width, > 0.
+        fill: Value of pixels outside the images.
+
+    Returns:
+        A new ``[B, C, height, width]`` tensor of the input's dtype.
+
+    Example:
+        >>> x = torch.arange(16, dtype=torch.uint8).view(1, 1, 4, 4)
+        >>> crop_batch(x, [1], [-1], 2, 2)[0, 0].tolist()
+        [[0, 4], [0, 8]]
+    """
+    batch, _, h, w = images.shape
+    top = np.broadcast_to(np.asarray(top, dtype=np.int64), (batch,))
+    left = np.broadcast_to(np.asarray(left, dtype=np.int64), (batch,))
+    if batch == 0:
+        return images.new_empty((0, images.shape[1], height, width))
+    pad_top = max(0, -int(top.min()))
+    pad_left = max(0, -int(left.min()))
+    pad_bottom = max(0, int((top + height).max()) - h)
+    pad_right = max(0, int((left + width).max()) - w)
+    if pad_top or pad_left or pad_bottom or pad_right:
+        padded = images.new_full((batch, images.shape[1], h + pad_top + pad_bottom, w + pad_left + pad_right), fill)
+        padded[:, :, pad_top : pad_top + h, pad_left : pad_left + w] = images
+        images = padded
+    device = images.device
+    rows = torch.from_numpy(top + pad_top).to(device)[:, None] + torch.arange(height, device=device)[None, :]
+    cols = torch.from_numpy(left + pad_left).to(device)[:, None] + torch.arange(width, device=device)[None, :]
+    index = torch.arange(batch, device=device)[:, None, None]
+    out = images.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]]  # [B, h, w, C]
+    return out.permute(0, 3, 1, 2).contiguous()

@@ -1,43 +1,45 @@
 """Decode only the window a pipeline's first transforms read from an undecoded JPEG.
 
-``Compose.run`` hands an ``augkit.encoded.EncodedJpeg`` to ``run_head``. When the pipeline
-starts with a transform (or fused pair) that reads a window of its input, its parameters are
-drawn from a stand-in of the image's shape (the same generator calls as on decoded pixels),
-then only that window is decoded and transformed:
+``Compose.run`` hands an ``augkit.encoded.EncodedJpeg`` to ``run_head``. The first
+transform's parameters are drawn from a stand-in of the image's shape (the same generator
+calls as on decoded pixels); then, when the transforms declare what they read, only that
+window is decoded:
 
-* ``RandomResizedCrop``: the drawn box;
-* a resize followed by a crop (``_fusion``): the input region the crop depends on;
-* ``RandomCrop`` / ``CenterCrop`` whose window lies inside the image: the window.
+* a transform whose ``input_window(params)`` lies inside the image (``RandomResizedCrop``'s
+  box, a crop's window): that window, with ``params_in_window(params)``;
+* a resize declaring ``fused_resize_size`` followed by a pure crop (``crop_window``): the
+  input region the crop depends on (``functional.geometry.resize_crop_plan``).
 
 Anything else decodes the whole image first. Parameters and pixels equal those of the same
-pipeline on the decoded image; only decoding work is skipped.
+pipeline on the decoded image; only decoding work is skipped. Only transforms that declare a
+window are sampled from the stand-in (their ``sample`` reads only the image's shape).
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from augkit._image import shape_only
 from augkit.encoded import EncodedJpeg
 from augkit.functional import geometry as G
-from augkit.transforms import _fusion
 from augkit.transforms.base import Transform
-from augkit.transforms.geometry import CenterCrop, RandomCrop, RandomResizedCrop
 
 
-def _crop_window(params, height: int, width: int) -> tuple[int, int, int, int] | None:
-    """The params' box when it lies inside a ``height x width`` image, else None."""
-    top, left, h, w = params.top, params.left, params.height, params.width
-    inside = 0 <= top and 0 <= left and top + h <= height and left + w <= width and h > 0 and w > 0
-    return (top, left, h, w) if inside else None
+def _declares(transform: Transform | None, *names: str) -> bool:
+    if transform is None or transform.sample_reads_pixels:
+        return False
+    cls = type(transform)
+    return any(getattr(cls, name) is not getattr(Transform, name) for name in names)
 
 
-def _at_origin(params):
-    return dataclasses.replace(params, top=0, left=0)
+def _inside(window, height: int, width: int) -> bool:
+    if window is None:
+        return False
+    top, left, h, w = window
+    return 0 <= top and 0 <= left and h > 0 and w > 0 and top + h <= height and left + w <= width
 
 
-def run_head(transforms: tuple[Transform, ...], jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[np.ndarray, list, int]:
+def run_head(transforms, jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
     """Run the window-reading head of ``transforms`` on ``jpeg``.
 
     Args:
@@ -46,27 +48,34 @@ def run_head(transforms: tuple[Transform, ...], jpeg: EncodedJpeg, rng: np.rando
         rng: The pipeline's generator.
 
     Returns:
-        ``(image, params, count)``: the head's output (or the whole decoded image when
-        ``count`` is 0), the head's parameters, and how many transforms it covered.
+        ``(image, params, sizes)``: the head's output (the whole decoded image when the head
+        is empty), the parameters of the transforms it covered (0, 1 or 2), and the input
+        ``(height, width)`` each of them saw.
     """
     first = transforms[0] if transforms else None
     second = transforms[1] if len(transforms) > 1 else None
+    if not _declares(first, "crop_window", "input_window", "fused_resize_size"):
+        return jpeg.decode(), [], []
     stand_in = jpeg.stand_in()
-    if _fusion.fused_pair(first, second, stand_in):
-        resize_params, crop_params = _fusion.sample_pair(first, second, stand_in, rng)
-        size, p = _fusion.resized_size(first, stand_in, resize_params), crop_params
-        plan = G.resize_crop_plan((jpeg.height, jpeg.width), size, p.top, p.left, p.height, p.width, first.antialias)
+    size = (jpeg.height, jpeg.width)
+    p1 = first.sample(rng, stand_in)
+    mid = first.fused_resize_size(p1, *size)
+    if mid is not None and _declares(second, "crop_window"):
+        p2 = second.sample(rng, shape_only((*mid, 3)))
+        window = second.crop_window(p2)
+        if window is None:
+            return second.apply(first.apply(jpeg.decode(), p1), p2), [p1, p2], [size, mid]
+        top, left, h, w = window
+        antialias = bool(getattr(first, "antialias", True))
+        plan = G.resize_crop_plan(size, mid, top, left, h, w, antialias)
         if plan is None:
-            image = _fusion.apply_pair(first, second, jpeg.decode(), resize_params, crop_params)
+            image = G.resize_crop(jpeg.decode(), mid, top, left, h, w, antialias, getattr(second, "fill", 0))
         else:
             rows, cols = plan.rows, plan.cols
             region = jpeg.decode_window(rows.start, cols.start, rows.stop - rows.start, cols.stop - cols.start)
             image = G.resize_crop_region(region, plan)
-        return image, [resize_params, crop_params], 2
-    if type(first) in (RandomResizedCrop, RandomCrop, CenterCrop):
-        params = first.sample(rng, stand_in)
-        window = _crop_window(params, jpeg.height, jpeg.width)
-        if window is None:
-            return first.apply(jpeg.decode(), params), [params], 1
-        return first.apply(jpeg.decode_window(*window), _at_origin(params)), [params], 1
-    return jpeg.decode(), [], 0
+        return image, [p1, p2], [size, mid]
+    window = first.input_window(p1)
+    if not _inside(window, *size):
+        return first.apply(jpeg.decode(), p1), [p1], [size]
+    return first.apply(jpeg.decode_window(*window), first.params_in_window(p1)), [p1], [size]

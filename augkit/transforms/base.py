@@ -1,8 +1,24 @@
 """The transform contract: ``sample`` draws every random decision, ``apply`` is deterministic.
 
-A transform is called as ``out = t(image, rng=rng)``. The same result comes from
-``t.apply(image, t.sample(rng, image))``, and ``t.run(image, rng)`` returns both the output
-and the parameters, so an augmentation can be logged and replayed exactly.
+A transform is called as ``out = t(x, rng=rng)`` where ``x`` is an image (an HWC array in the
+sample stage, a ``[C, H, W]`` / ``[B, C, H, W]`` tensor in the batch stage), an
+``augkit.Sample`` (an image and its targets) or an ``augkit.Batch``. The same result comes
+from ``t.apply(x, t.sample(rng, x))``; ``t.run(x, rng)`` returns both the output and the
+parameters, so an augmentation can be logged and replayed exactly, targets included.
+
+Writing a transform: ``sample(rng, image)`` and ``apply(image, params)`` for images are the
+only two methods needed. The base class adds the rest around them:
+
+* **Targets.** Photometric transforms leave masks, boxes and keypoints untouched.
+  Transforms that move pixels set ``geometric = True`` and implement ``apply_mask``,
+  ``apply_boxes`` and ``apply_keypoints`` (one sample's target, the same parameters); a
+  missing one is refused with ``UnsupportedTargetError`` naming the transform and target.
+* **Probability.** A transform with ``random_apply = True`` is applied with probability
+  ``self.p``: the base draws the decision (one per sample in the batch stage), calls
+  ``sample`` and ``apply`` only for the images it selects, and records
+  ``Applied(applied, params)``. ``apply_masked`` may do the masked batch update in one go.
+* **same_on_batch.** A transform whose ``same_on_batch`` attribute is True draws one set of
+  parameters for the whole batch (``augkit.rng.SameDraws``).
 
 Parameters are frozen dataclasses. For a single image their fields are Python scalars; for
 a ``[B, C, H, W]`` batch they are ``[B]``-shaped numpy arrays, one row per sample.
@@ -10,19 +26,34 @@ a ``[B, C, H, W]`` batch they are ``[B]``-shaped numpy arrays, one row per sampl
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import functools
 import inspect
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
+from augkit._image import batch_size, is_batch, spatial_size
 from augkit.encoded import EncodedJpeg
-from augkit.rng import as_generator
+from augkit.errors import UnsupportedTargetError
+from augkit.rng import RowGenerator, SameDraws, as_generator, batch_generator, rows_of
+from augkit.targets import Batch, Sample
 
 SAMPLE_STAGE = "sample"
 BATCH_STAGE = "batch"
 
 _REGISTRY: dict[str, type[Configurable]] = {}
+
+#: Constructor options left out of ``repr`` and configs while they keep their default.
+_QUIET_OPTIONS = frozenset({"same_on_batch", "mask_fill"})
+
+# Ids of the transforms whose public sample/apply is running in this context: a nested call
+# on the same object (a subclass calling ``super().apply``) goes straight to the author's code.
+_ACTIVE: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar("augkit_active_transforms", default=frozenset())
 
 
 def register(cls: type[Configurable]) -> type[Configurable]:
@@ -31,13 +62,13 @@ def register(cls: type[Configurable]) -> type[Configurable]:
     augkit's own transforms register themselves; use this (as a decorator) for your own.
 
     Args:
-        cls: A subclass of ``Transform`` or of ``augkit.batch.MixingTransform``.
+        cls: A subclass of ``Transform``.
 
     Returns:
         ``cls`` unchanged.
     """
     if not (isinstance(cls, type) and issubclass(cls, Configurable)):
-        raise TypeError(f"register expects a Transform or MixingTransform subclass, got {cls!r}")
+        raise TypeError(f"register expects a Transform subclass, got {cls!r}")
     existing = _REGISTRY.get(cls.__name__)
     if existing is not None and existing is not cls and existing.__module__.startswith("augkit."):
         raise ValueError(f"a transform named {cls.__name__!r} is already registered by augkit")
@@ -46,27 +77,63 @@ def register(cls: type[Configurable]) -> type[Configurable]:
 
 
 def registered_transforms() -> dict[str, type[Configurable]]:
-    """Return a copy of the name -> class table used by ``from_config``.
-
-    It holds image transforms (``Transform``) and mixing transforms
-    (``augkit.batch.MixingTransform``); tell them apart with ``issubclass``.
-    """
+    """Return a copy of the name -> class table used by ``from_config``."""
     return dict(_REGISTRY)
+
+
+def _constructor_names(cls: type) -> list[str]:
+    signature = inspect.signature(cls.__init__)
+    return [n for n, p in signature.parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _checked_init(init):
+    """Wrap a constructor so a missing ``self.<argument>`` is reported when the object is built."""
+
+    @functools.wraps(init)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        cls = type(self)
+        if cls.__init__ is __init__ and cls.config_args is Configurable.config_args:
+            missing = [name for name in _constructor_names(cls) if not hasattr(self, name)]
+            if missing:
+                name = missing[0]
+                raise TypeError(
+                    f"{cls.__name__}.__init__ takes {name!r} but keeps no attribute of that name: augkit transforms"
+                    f" store each constructor argument on an attribute of the same name (repr, to_config and pickling"
+                    f" read them back); set self.{name} = {name} in __init__, or override config_args()"
+                )
+
+    __init__._augkit_checked = True  # type: ignore[attr-defined]
+    return __init__
 
 
 class Configurable:
     """What every configurable transform shares: constructor arguments read back from attributes.
 
     Each constructor argument is stored on an attribute of the same name, which gives
-    ``repr``, ``to_config`` and pickling for free. Subclassed by ``Transform`` (image-only
-    transforms) and ``augkit.batch.MixingTransform`` (transforms of images and targets).
+    ``repr``, ``to_config`` and pickling for free (checked when an object is constructed).
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_augkit_checked", False):
+            cls.__init__ = _checked_init(init)  # type: ignore[method-assign]
+
     def config_args(self) -> dict[str, Any]:
-        """Return the constructor arguments, read back from the attributes of the same name."""
+        """Return the constructor arguments, read back from the attributes of the same name.
+
+        Options that every batch-stage transform shares (``same_on_batch``) and fills of
+        targets a sample may not carry (``mask_fill``) are left out while at their default.
+        """
         signature = inspect.signature(type(self).__init__)
-        names = [n for n, p in signature.parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-        return {name: getattr(self, name) for name in names}
+        args = {}
+        for name in _constructor_names(type(self)):
+            value = getattr(self, name)
+            if name in _QUIET_OPTIONS and value == signature.parameters[name].default:
+                continue
+            args[name] = value
+        return args
 
     def to_config(self) -> dict[str, Any]:
         """Return a plain dict (JSON / YAML friendly) that ``augkit.from_config`` rebuilds.
@@ -81,60 +148,215 @@ class Configurable:
         return f"{type(self).__name__}({args})"
 
 
-class Transform(Configurable):
-    """Base class of every augkit transform.
-
-    Subclasses set ``stages`` and implement ``apply`` (and ``sample`` when random).
-    Each constructor argument is stored on an attribute of the same name, which gives
-    ``repr``, ``to_config`` and pickling for free.
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    """Parameters of a transform applied with a probability: the decision and the inner parameters.
 
     Attributes:
-        stages: Where the transform may run: ``"sample"`` (HWC uint8 arrays in dataset
-            workers) and/or ``"batch"`` (``[B, C, H, W]`` tensors after collation).
-        mixes_targets: False: image transforms are called as ``t(images, rng=rng)``; the
-            mixing transforms of ``augkit.batch`` set it True and take targets too.
+        applied: Whether the transform ran: a bool, or a ``[B]`` bool array in the batch stage.
+        params: The parameters drawn for the images it ran on (for a batch: one row per
+            selected image, in order), or None.
+    """
+
+    applied: Any
+    params: Any = None
+
+    #: How captions name the decision.
+    label: ClassVar[str] = "applied"
+
+    def at(self, index: int) -> Applied:
+        """Return the parameters of sample ``index`` of a batch."""
+        applied = np.asarray(self.applied, dtype=bool)
+        if not applied[index]:
+            return type(self)(False, None)
+        return type(self)(True, params_at(self.params, int(applied[:index].sum())))
+
+
+@contextlib.contextmanager
+def _entered(transform: object) -> Iterator[None]:
+    token = _ACTIVE.set(_ACTIVE.get() | {id(transform)})
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _public_sample(own):
+    @functools.wraps(own)
+    def sample(self, rng, image):
+        if id(self) in _ACTIVE.get():
+            return own(self, rng, image)
+        with _entered(self):
+            return self._draw(rng, image)
+
+    sample._augkit_public = True  # type: ignore[attr-defined]
+    return sample
+
+
+def _public_apply(own):
+    @functools.wraps(own)
+    def apply(self, image, params=None, *args: Any):
+        if id(self) in _ACTIVE.get():
+            return own(self, image, params, *args)
+        with _entered(self):
+            return self._dispatch(image, params, *args)
+
+    apply._augkit_public = True  # type: ignore[attr-defined]
+    return apply
+
+
+def _take(images: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+    return images.index_select(0, torch.from_numpy(rows).to(images.device))
+
+
+def _put(images: torch.Tensor, rows: np.ndarray, values: torch.Tensor, name: str) -> torch.Tensor:
+    if values.dtype != images.dtype or values.shape[1:] != images.shape[1:]:
+        raise ValueError(
+            f"{name} in the batch stage needs shape- and dtype-preserving transforms; got"
+            f" {tuple(values.shape[1:])} {values.dtype} from {tuple(images.shape[1:])} {images.dtype}"
+        )
+    return images.index_copy(0, torch.from_numpy(rows).to(images.device), values)
+
+
+def _shape_stand_in(images: torch.Tensor, rows: int) -> torch.Tensor:
+    """A zero-copy tensor with the sub-batch's shape, dtype and device (for shape-only ``sample``)."""
+    return torch.zeros((), dtype=images.dtype, device=images.device).expand(rows, *images.shape[1:])
+
+
+class Transform(Configurable):
+    """Base class of every augkit transform (image, target and mixing transforms alike).
+
+    Subclasses set ``stages`` and implement ``apply`` (and ``sample`` when random). See
+    the module docstring for what the class attributes below make the base class do.
+
+    Attributes:
+        stages: Where the transform may run: ``"sample"`` (HWC arrays in dataset workers)
+            and/or ``"batch"`` (``[B, C, H, W]`` tensors after collation).
+        geometric: True for transforms that move pixels: they must transform (or refuse)
+            masks, boxes and keypoints. False: targets pass through untouched.
+        random_apply: True when the transform is applied with probability ``self.p``,
+            decided by the base class (per sample in the batch stage).
+        applied_params: The class of the ``Applied`` parameters recorded then.
+        sample_reads_pixels: False when ``sample`` reads only the image's shape, dtype and
+            device (the base may then pass a zero-copy stand-in of a sub-batch).
+        mixes_targets: True for transforms of a whole ``Batch`` (Mixup, CutMix): their
+            ``apply`` takes and returns a ``Batch``.
+        pixel_input: True when the transform works on pixel values (uint8, or floats in
+            [0, 1]); a pipeline refuses it after a transform with ``normalizes``.
+        normalizes: True when the output is normalized (no longer in pixel units).
     """
 
     stages: ClassVar[tuple[str, ...]] = (SAMPLE_STAGE,)
+    geometric: ClassVar[bool] = False
+    random_apply: ClassVar[bool] = False
+    applied_params: ClassVar[type[Applied]] = Applied
+    sample_reads_pixels: ClassVar[bool] = False
     mixes_targets: ClassVar[bool] = False
+    pixel_input: ClassVar[bool] = False
+    normalizes: ClassVar[bool] = False
+    same_on_batch: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("augkit.") and not cls.__name__.startswith("_"):
+        for name, public in (("sample", _public_sample), ("apply", _public_apply)):
+            own = cls.__dict__.get(name)
+            if own is not None and not getattr(own, "_augkit_public", False):
+                setattr(cls, f"_own_{name}", own)
+                setattr(cls, name, public(own))
+        if cls.__module__.startswith("augkit.") and not cls.__name__.startswith("_") and not cls.__dict__.get("abstract", False):
             register(cls)
+
+    # ------------------------------------------------------------------ what authors write
 
     def sample(self, rng: np.random.Generator, image) -> Any:
         """Draw the parameters for ``image``; deterministic transforms return None.
 
         Args:
-            rng: The generator every random decision is drawn from.
-            image: The input (only its shape and kind are read).
+            rng: The generator every random decision is drawn from (a numpy generator, or
+                one of ``augkit.rng``'s per-sample generators in the batch stage).
+            image: The input image or batch (only its shape and kind are usually read); a
+                ``Sample`` or ``Batch`` is accepted and its image is used.
 
         Returns:
             A frozen dataclass of parameters, or None.
         """
         return None
 
-    def apply(self, image, params: Any):
+    def apply(self, image, params: Any = None):
         """Apply the transform with the given parameters (deterministic).
 
         Args:
-            image: The input image or batch.
+            image: The input image or batch, or a ``Sample`` / ``Batch`` (targets move too).
             params: What ``sample`` returned for this input.
 
         Returns:
-            The transformed image or batch; the input is never modified.
+            The transformed input, of the same kind; the input is never modified.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not implement apply")
 
-    def run(self, image, rng: np.random.Generator) -> tuple[Any, Any]:
+    def apply_mask(self, mask, params: Any):
+        """Move one sample's mask (``[H, W]`` / ``[H, W, M]`` array or ``[H, W]`` / ``[M, H, W]`` tensor)."""
+        raise self._unsupported("masks")
+
+    def apply_boxes(self, boxes, params: Any, size: tuple[int, int]):
+        """Move one sample's ``Boxes``; ``size`` is the input image's ``(height, width)``."""
+        raise self._unsupported("boxes")
+
+    def apply_keypoints(self, keypoints, params: Any, size: tuple[int, int]):
+        """Move one sample's ``Keypoints``; ``size`` is the input image's ``(height, width)``."""
+        raise self._unsupported("keypoints")
+
+    def apply_masked(self, images: torch.Tensor, applied: np.ndarray, params: Any) -> torch.Tensor | None:
+        """Optionally apply to the ``applied`` rows of a batch in one go (``params`` for those rows).
+
+        Returns None to let the base class take, transform and put back the selected rows.
+        """
+        return None
+
+    # ------------------------------------------------------------------ pipeline declarations
+
+    def crop_window(self, params: Any) -> tuple[int, int, int, int] | None:
+        """For a pure crop: the ``(top, left, height, width)`` window its output is (else None).
+
+        Compose fuses a pure crop with a preceding resize and decodes only this window of an
+        undecoded JPEG; the output must be exactly that window of the input (padded with
+        ``self.fill`` where it leaves the image).
+        """
+        return None
+
+    def input_window(self, params: Any) -> tuple[int, int, int, int] | None:
+        """The ``(top, left, height, width)`` window of the input that ``apply`` reads, or None (all of it).
+
+        When not None, ``apply(image[window], params_in_window(params))`` must equal
+        ``apply(image, params)``; an undecoded JPEG is then decoded only there.
+        """
+        return self.crop_window(params)
+
+    def params_in_window(self, params: Any) -> Any:
+        """``params`` relative to the origin of ``input_window(params)`` (default: top and left set to 0)."""
+        return dataclasses.replace(params, top=0, left=0)
+
+    def fused_resize_size(self, params: Any, height: int, width: int) -> tuple[int, int] | None:
+        """For an antialiased bilinear resize: its output ``(height, width)`` (else None).
+
+        A resize declaring this is fused with a following pure crop: only the pixels the crop
+        keeps are resampled (``augkit.functional.geometry.resize_crop``).
+        """
+        return None
+
+    def children(self) -> tuple[Transform, ...]:
+        """The transforms a container holds (empty for a leaf)."""
+        return ()
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, image, rng) -> tuple[Any, Any]:
         """Sample parameters and apply them; return ``(output, params)``.
 
         An undecoded ``augkit.encoded.EncodedJpeg`` is decoded first (``Compose`` decodes
         only the window its first transforms read).
         """
-        if isinstance(image, EncodedJpeg):
-            image = image.decode()
+        image = _decoded(image)
         params = self.sample(rng, image)
         return self.apply(image, params), params
 
@@ -142,15 +364,167 @@ class Transform(Configurable):
         """Transform ``image`` with parameters drawn from ``rng``.
 
         Args:
-            image: An HWC uint8 array (sample stage) or a ``[C, H, W]`` / ``[B, C, H, W]``
-                tensor where the transform runs in the batch stage.
-            rng: A ``numpy.random.Generator``, an int seed, or None for a fresh
-                nondeterministic generator.
+            image: An HWC array (sample stage), a ``[C, H, W]`` / ``[B, C, H, W]`` tensor
+                where the transform runs in the batch stage, a ``Sample`` or a ``Batch``.
+            rng: A ``numpy.random.Generator`` (or a per-sample generator of ``augkit.rng``),
+                an int seed, or None for a fresh nondeterministic generator.
 
         Returns:
-            The transformed image or batch.
+            The transformed input, of the same kind.
         """
-        return self.run(image, as_generator(rng))[0]
+        return self.run(image, _as_rng(rng))[0]
+
+    # ------------------------------------------------------------------ the base's machinery
+
+    def _unsupported(self, target: str) -> UnsupportedTargetError:
+        return UnsupportedTargetError(
+            f"{type(self).__name__} moves pixels but does not transform {target}: it cannot be used on samples that"
+            f" carry {target} (implement apply_{'mask' if target == 'masks' else target} to support them)"
+        )
+
+    def _draw(self, rng, image):
+        """The public ``sample``: unwrap the input, handle ``same_on_batch`` and ``random_apply``."""
+        image = _image_of(image)
+        own = type(self)._own_sample
+        if self.same_on_batch and is_batch(image):
+            rng = SameDraws(batch_generator(rng), int(image.shape[0]))
+        if not self.random_apply:
+            return own(self, rng, image)
+        decision = rng.random(batch_size(image)) < self.p
+        if not is_batch(image):
+            return self.applied_params(bool(decision), own(self, rng, image) if decision else None)
+        rows = np.flatnonzero(decision)
+        if rows.size == 0:
+            return self.applied_params(decision, None)
+        sub = _take(image, rows) if self.sample_reads_pixels else _shape_stand_in(image, rows.size)
+        return self.applied_params(decision, own(self, rows_of(rng, rows), sub))
+
+    def _dispatch(self, x, params, *extra: Any):
+        """The public ``apply``: a ``Sample`` / ``Batch`` moves its targets too."""
+        if extra:
+            raise TypeError(f"{type(self).__name__}.apply takes (image, params), got {2 + len(extra)} arguments")
+        if isinstance(x, Sample):
+            return self._apply_sample(x, params)
+        if isinstance(x, Batch):
+            return self._apply_batch(x, params)
+        if self.mixes_targets:
+            raise TypeError(f"{type(self).__name__} mixes samples and their targets: call it on an augkit.Batch (or images, targets)")
+        return self._apply_image(_decoded(x), params)
+
+    def _apply_image(self, image, params):
+        own = type(self)._own_apply
+        if not (self.random_apply and isinstance(params, Applied)):
+            return own(self, image, params)
+        if not is_batch(image):
+            return own(self, image, params.params) if params.applied else image
+        applied = np.asarray(params.applied, dtype=bool)
+        rows = np.flatnonzero(applied)
+        if rows.size == 0:
+            return image
+        fast = self.apply_masked(image, applied, params.params)
+        if fast is not None:
+            return fast
+        return _put(image, rows, own(self, _take(image, rows), params.params), type(self).__name__)
+
+    def _apply_sample(self, sample: Sample, params) -> Sample:
+        image = _decoded(sample.image)
+        moved = self.apply_targets(sample, params, spatial_size(image))
+        return moved.replace(image=self._apply_image(image, params))
+
+    def _apply_batch(self, batch: Batch, params) -> Batch:
+        if self.mixes_targets:
+            return type(self)._own_apply(self, batch, params)
+        moved = self.apply_targets(batch, params, spatial_size(batch.images))
+        return moved.replace(images=self._apply_image(batch.images, params))
+
+    def apply_targets(self, x: Sample | Batch, params, size: tuple[int, int]) -> Sample | Batch:
+        """Move the targets of ``x`` (its image is left as is) with ``params``.
+
+        Args:
+            x: A ``Sample`` or ``Batch``.
+            params: The transform's parameters for ``x``.
+            size: The input image's ``(height, width)``.
+
+        Returns:
+            ``x`` with moved masks, boxes and keypoints (itself when nothing moves).
+        """
+        if not self.geometric or not x.has_spatial_targets():
+            return x
+        if isinstance(x, Sample):
+            return self._sample_targets(x, params, size)
+        return self._batch_targets(x, params, size)
+
+    def _sample_targets(self, sample: Sample, params, size) -> Sample:
+        if self.random_apply and isinstance(params, Applied):
+            if not params.applied:
+                return sample
+            params = params.params
+        changes = {}
+        if sample.mask is not None:
+            changes["mask"] = self.apply_mask(sample.mask, params)
+        if sample.boxes is not None:
+            changes["boxes"] = self.apply_boxes(sample.boxes, params, size)
+        if sample.keypoints is not None:
+            changes["keypoints"] = self.apply_keypoints(sample.keypoints, params, size)
+        return sample.replace(**changes)
+
+    def _batch_targets(self, batch: Batch, params, size) -> Batch:
+        rows = np.arange(batch.size)
+        if self.random_apply and isinstance(params, Applied):
+            rows = np.flatnonzero(np.asarray(params.applied, dtype=bool))
+            params = params.params
+        changes: dict[str, Any] = {}
+        if batch.masks is not None:
+            masks = batch.masks.clone()
+            for j, row in enumerate(rows):
+                masks[row] = self.apply_mask(batch.masks[row], params_at(params, j))
+            changes["masks"] = masks
+        for name, method in (("boxes", self.apply_boxes), ("keypoints", self.apply_keypoints)):
+            items = getattr(batch, name)
+            if items is not None:
+                items = list(items)
+                for j, row in enumerate(rows):
+                    items[row] = method(items[row], params_at(params, j), size)
+                changes[name] = items
+        return batch.replace(**changes)
+
+
+Transform.sample = _public_sample(Transform.__dict__["sample"])  # type: ignore[method-assign]
+Transform._own_sample = Transform.__dict__["sample"].__wrapped__  # type: ignore[attr-defined]
+Transform.apply = _public_apply(Transform.__dict__["apply"])  # type: ignore[method-assign]
+Transform._own_apply = Transform.__dict__["apply"].__wrapped__  # type: ignore[attr-defined]
+
+
+def _decoded(image):
+    if isinstance(image, EncodedJpeg):
+        return image.decode()
+    if isinstance(image, Sample) and isinstance(image.image, EncodedJpeg):
+        return image.replace(image=image.image.decode())
+    return image
+
+
+def _image_of(x):
+    if isinstance(x, Sample):
+        return x.image.stand_in() if isinstance(x.image, EncodedJpeg) else x.image
+    if isinstance(x, Batch):
+        return x.images
+    if isinstance(x, EncodedJpeg):
+        return x.stand_in()
+    return x
+
+
+def _as_rng(rng):
+    return rng if isinstance(rng, RowGenerator) else as_generator(rng)
+
+
+def iter_leaves(transform: Transform) -> Iterator[Transform]:
+    """Yield the leaf transforms of ``transform`` in pipeline order (itself for a leaf)."""
+    children = transform.children()
+    if not children:
+        yield transform
+        return
+    for child in children:
+        yield from iter_leaves(child)
 
 
 def to_plain(value: Any) -> Any:

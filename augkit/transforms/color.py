@@ -87,6 +87,7 @@ class ColorJitter(Transform):
     """
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
+    pixel_input = True
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0) -> None:
         self.brightness = _jitter_range("brightness", brightness, 1.0, (0.0, math.inf))
@@ -146,6 +147,7 @@ class PCALighting(Transform):
     """
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
+    pixel_input = True
 
     def __init__(self, alphastd: float = 0.1, eigval=IMAGENET_EIGVAL, eigvec=IMAGENET_EIGVEC) -> None:
         self.alphastd = check_real("alphastd", alphastd)

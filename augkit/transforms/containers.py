@@ -1,7 +1,9 @@
 """Containers: ``Compose``, ``RandomApply`` and ``OneOf``.
 
-In the batch stage ``RandomApply`` and ``OneOf`` decide per sample: each draws a ``[B]``
-mask or choice, and the inner transforms run on the sub-batches they were given.
+Containers pass whole ``Sample`` s and ``Batch`` es to their children, so targets follow the
+image through any nesting. In the batch stage ``RandomApply`` and ``OneOf`` decide per
+sample: each draws a ``[B]`` mask or choice, and the inner transforms run on the sub-batches
+they were given.
 """
 
 from __future__ import annotations
@@ -11,13 +13,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
-from augkit._image import batch_size, is_batch
+from augkit._image import batch_size, is_batch, shape_only, spatial_size
 from augkit._validate import check_probability, check_vector
 from augkit.encoded import EncodedJpeg
-from augkit.transforms import _fusion, _window
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform, params_at
+from augkit.functional import geometry as G
+from augkit.rng import rows_of
+from augkit.targets import Batch, Sample
+from augkit.transforms import _window
+from augkit.transforms.base import (
+    BATCH_STAGE,
+    SAMPLE_STAGE,
+    Applied,
+    Transform,
+    _put,
+    _take,
+    iter_leaves,
+    params_at,
+)
 
 
 def _check_transforms(name: str, transforms) -> list[Transform]:
@@ -35,17 +48,29 @@ def _common_stages(transforms: Sequence[Transform]) -> tuple[str, ...]:
     return tuple(stages)
 
 
-def _take(batch: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
-    return batch.index_select(0, torch.from_numpy(rows).to(batch.device))
+def check_order(transforms: Sequence[Transform]) -> None:
+    """Refuse a transform that needs pixel values after one that normalizes them.
 
+    ``ColorJitter`` (and every transform with ``pixel_input``) works on uint8 or [0, 1]
+    pixel values and clamps to that range; after ``Normalize`` it would destroy the data.
 
-def _put(batch: torch.Tensor, rows: np.ndarray, values: torch.Tensor, name: str) -> torch.Tensor:
-    if values.dtype != batch.dtype or values.shape[1:] != batch.shape[1:]:
-        raise ValueError(
-            f"{name} in the batch stage needs shape- and dtype-preserving transforms; got"
-            f" {tuple(values.shape[1:])} {values.dtype} from {tuple(batch.shape[1:])} {batch.dtype}"
-        )
-    return batch.index_copy(0, torch.from_numpy(rows).to(batch.device), values)
+    Args:
+        transforms: Transforms in the order they run (containers are walked to their leaves).
+
+    Raises:
+        ValueError: Naming both transforms and the order that works.
+    """
+    normalizer = None
+    for transform in transforms:
+        for leaf in iter_leaves(transform):
+            if leaf.pixel_input and normalizer is not None:
+                raise ValueError(
+                    f"{type(leaf).__name__} after {type(normalizer).__name__}: {type(leaf).__name__} works on pixel values"
+                    f" (uint8, or floats in [0, 1]) and would clamp the normalized data to [0, 1]; put it before"
+                    f" {type(normalizer).__name__}"
+                )
+            if leaf.normalizes:
+                normalizer = leaf
 
 
 @dataclass(frozen=True)
@@ -59,8 +84,20 @@ class ComposeParams:
         return ComposeParams(tuple(params_at(p, index) for p in self.params))
 
 
+def _declares_window(transform: Transform | None) -> bool:
+    """True when ``transform`` declares a window or a fusable resize (so its ``sample`` reads only shapes)."""
+    if transform is None:
+        return False
+    cls = type(transform)
+    return any(getattr(cls, name) is not getattr(Transform, name) for name in ("crop_window", "input_window", "fused_resize_size"))
+
+
 class Compose(Transform):
     """Apply transforms one after another; replays as a whole.
+
+    A ``Sample`` (image and targets) or a ``Batch`` goes through every child, so targets
+    move with the image. A transform that needs pixel values (``ColorJitter``...) after one
+    that normalizes them is refused here.
 
     Args:
         transforms: The transforms, applied in order.
@@ -74,54 +111,16 @@ class Compose(Transform):
         (2, 2, 3)
     """
 
+    sample_reads_pixels = True
+
     def __init__(self, transforms: Sequence[Transform]) -> None:
         self.transforms = _check_transforms("transforms", transforms)
         self.stages = _common_stages(self.transforms)
+        check_order(self.transforms)
 
-    def run(self, image, rng: np.random.Generator) -> tuple[Any, ComposeParams]:
-        """Apply each child in turn, recording its parameters.
-
-        A resize followed by a crop runs fused (only kept pixels are resampled; same
-        parameters, same pixels up to rounding; see ``augkit.transforms._fusion``). An
-        undecoded ``augkit.encoded.EncodedJpeg`` is decoded only where the first transforms
-        read it (``augkit.transforms._window``).
-        """
-        recorded = []
-        transforms, i = self.transforms, 0
-        if isinstance(image, EncodedJpeg):
-            image, recorded, i = _window.run_head(transforms, image, rng)
-        while i < len(transforms):
-            nxt = transforms[i + 1] if i + 1 < len(transforms) else None
-            if _fusion.fused_pair(transforms[i], nxt, image):
-                image, pair = _fusion.run_pair(transforms[i], nxt, image, rng)
-                recorded.extend(pair)
-                i += 2
-                continue
-            image, params = transforms[i].run(image, rng)
-            recorded.append(params)
-            i += 1
-        return image, ComposeParams(tuple(recorded))
-
-    def sample(self, rng: np.random.Generator, image) -> ComposeParams:
-        """Draw every child's parameters (this runs the pipeline, since shapes change on the way)."""
-        return self.run(image, rng)[1]
-
-    def apply(self, image, params: ComposeParams):
-        """Replay the pipeline with recorded parameters."""
-        if not isinstance(params, ComposeParams) or len(params.params) != len(self.transforms):
-            raise ValueError(f"params must be ComposeParams with {len(self.transforms)} entries, got {params!r}")
-        transforms, recorded, i = self.transforms, params.params, 0
-        if isinstance(image, EncodedJpeg):
-            image = image.decode()
-        while i < len(transforms):
-            nxt = transforms[i + 1] if i + 1 < len(transforms) else None
-            if _fusion.fused_pair(transforms[i], nxt, image):
-                image = _fusion.apply_pair(transforms[i], nxt, image, recorded[i], recorded[i + 1])
-                i += 2
-                continue
-            image = transforms[i].apply(image, recorded[i])
-            i += 1
-        return image
+    def children(self) -> tuple[Transform, ...]:
+        """The transforms, in order."""
+        return tuple(self.transforms)
 
     def __len__(self) -> int:
         return len(self.transforms)
@@ -129,43 +128,166 @@ class Compose(Transform):
     def __getitem__(self, index: int) -> Transform:
         return self.transforms[index]
 
+    def run(self, image, rng) -> tuple[Any, ComposeParams]:
+        """Apply each child in turn, recording its parameters.
 
-@dataclass(frozen=True)
-class RandomApplyParams:
-    """Whether the inner transform ran (a bool, or a ``[B]`` mask) and its parameters."""
+        A resize followed by a crop runs fused (only kept pixels are resampled; same
+        parameters, same pixels up to rounding; see ``fused_resize_size``). An undecoded
+        ``augkit.encoded.EncodedJpeg`` is decoded only where the first transforms read it
+        (``augkit.transforms._window``).
+        """
+        return self._walk(image, rng, None)
 
-    applied: Any
-    inner: Any
+    def sample(self, rng, image) -> ComposeParams:
+        """Draw every child's parameters (this runs the pipeline, since shapes change on the way)."""
+        return self.run(image, rng)[1]
 
-    def at(self, index: int) -> RandomApplyParams:
-        """Return the parameters of sample ``index`` of a batch."""
-        applied = np.asarray(self.applied, dtype=bool)
-        if not applied[index]:
-            return RandomApplyParams(False, None)
-        return RandomApplyParams(True, params_at(self.inner, int(applied[:index].sum())))
+    def apply(self, image, params: ComposeParams):
+        """Replay the pipeline with recorded parameters."""
+        return self._walk(image, None, self._check_params(params))[0]
+
+    def _apply_sample(self, sample: Sample, params) -> Sample:
+        return self._walk(sample, None, self._check_params(params))[0]
+
+    def _apply_batch(self, batch: Batch, params) -> Batch:
+        return self._walk(batch, None, self._check_params(params))[0]
+
+    def _check_params(self, params) -> tuple:
+        if not isinstance(params, ComposeParams) or len(params.params) != len(self.transforms):
+            raise ValueError(f"params must be ComposeParams with {len(self.transforms)} entries, got {params!r}")
+        return params.params
+
+    def _walk(self, x, rng, recorded: tuple | None):
+        """Run (``rng`` given) or replay (``recorded`` given) the children over an image, Sample or Batch."""
+        if isinstance(x, Batch) or is_batch(x):
+            params = []
+            for i, t in enumerate(self.transforms):
+                if recorded is None:
+                    x, p = t.run(x, rng)
+                else:
+                    p = recorded[i]
+                    x = t.apply(x, p)
+                params.append(p)
+            return x, ComposeParams(tuple(params))
+        targets = x if isinstance(x, Sample) else None
+        image = x.image if targets is not None else x
+        params, i = [], 0
+        if isinstance(image, EncodedJpeg) and recorded is None:
+            image, params, sizes = _window.run_head(self.transforms, image, rng)
+            for t, p, size in zip(self.transforms, params, sizes):
+                targets = _move(t, targets, p, size)
+            i = len(params)
+        elif isinstance(image, EncodedJpeg):
+            image = image.decode()
+        while i < len(self.transforms):
+            first = self.transforms[i]
+            second = self.transforms[i + 1] if i + 1 < len(self.transforms) else None
+            size = spatial_size(image)
+            p1 = first.sample(rng, image) if recorded is None else recorded[i]
+            pair = self._pair(first, second, image, p1, rng, recorded, i)
+            if pair is not None:
+                image, p2, mid = pair
+                targets = _move(second, _move(first, targets, p1, size), p2, mid)
+                params.extend((p1, p2))
+                i += 2
+                continue
+            if targets is None:
+                image = first.apply(image, p1)
+            else:
+                targets = first.apply(targets.replace(image=image), p1)
+                image = targets.image
+            params.append(p1)
+            i += 1
+        out = image if targets is None else targets.replace(image=image)
+        return out, ComposeParams(tuple(params))
+
+    @staticmethod
+    def _pair(first: Transform, second: Transform | None, image, p1, rng, recorded, i):
+        """Run a resize and the pure crop after it as one resize-crop: ``(image, crop params, resized size)`` or None.
+
+        Only kept pixels are resampled; the crop's parameters are drawn from the resized
+        size, with the same generator calls as unfused.
+        """
+        if second is None or not isinstance(image, np.ndarray) or image.ndim != 3:
+            return None
+        if not (_declares_window(first) and _declares_window(second)) or second.sample_reads_pixels:
+            return None
+        mid = first.fused_resize_size(p1, *image.shape[:2])
+        if mid is None:
+            return None
+        p2 = second.sample(rng, shape_only((*mid, image.shape[2]), image.dtype)) if recorded is None else recorded[i + 1]
+        window = second.crop_window(p2)
+        if window is None:
+            return second.apply(first.apply(image, p1), p2), p2, mid
+        top, left, h, w = window
+        antialias = bool(getattr(first, "antialias", True))
+        return G.resize_crop(image, mid, top, left, h, w, antialias, getattr(second, "fill", 0)), p2, mid
+
+
+def _move(transform: Transform, targets: Sample | None, params, size) -> Sample | None:
+    """Move a sample's targets through one transform (its image is not touched)."""
+    if targets is None or not targets.has_spatial_targets():
+        return targets
+    return transform.apply_targets(targets, params, size)
+
+
+class RandomApplyParams(Applied):
+    """Whether the inner transform ran (a bool, or a ``[B]`` mask) and its parameters.
+
+    Attributes:
+        applied: The decision(s).
+        inner: The inner transform's parameters (for a batch: the selected rows').
+    """
+
+    @property
+    def inner(self) -> Any:
+        """The inner transform's parameters (same as ``params``)."""
+        return self.params
+
+
+def _as_transform(name: str, value) -> Transform:
+    if isinstance(value, Transform):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(t, Transform) for t in value):
+        return Compose(list(value))
+    raise TypeError(f"{name} must be an augkit Transform or a non-empty list of them, got {type(value).__name__}")
 
 
 class RandomApply(Transform):
     """Apply ``transform`` with probability ``p`` (per sample in the batch stage).
 
     Args:
-        transform: The transform to apply.
+        transform: The transform to apply, or a list of transforms (a ``Compose``).
         p: The probability of applying it.
+
+    Example:
+        >>> import numpy as np
+        >>> from augkit import HorizontalFlip, VerticalFlip
+        >>> t = RandomApply([HorizontalFlip(p=1.0), VerticalFlip(p=1.0)], p=1.0)
+        >>> t(np.arange(4, dtype=np.uint8).reshape(2, 2, 1), rng=0)[:, :, 0].tolist()
+        [[3, 2], [1, 0]]
     """
 
-    def __init__(self, transform: Transform, p: float = 0.5) -> None:
-        if not isinstance(transform, Transform):
-            raise TypeError(f"transform must be an augkit Transform, got {type(transform).__name__}")
-        self.transform = transform
-        self.p = check_probability("p", p)
-        self.stages = transform.stages
+    sample_reads_pixels = True
 
-    def sample(self, rng: np.random.Generator, image) -> RandomApplyParams:
+    def __init__(self, transform: Transform | Sequence[Transform], p: float = 0.5) -> None:
+        self.transform = _as_transform("transform", transform)
+        self.p = check_probability("p", p)
+        self.stages = self.transform.stages
+
+    def children(self) -> tuple[Transform, ...]:
+        """The inner transform."""
+        return (self.transform,)
+
+    def sample(self, rng, image) -> RandomApplyParams:
         """Draw the decision, then the inner parameters for the images it selects."""
         applied = rng.random(batch_size(image)) < self.p
         if is_batch(image):
             rows = np.flatnonzero(applied)
-            inner = self.transform.sample(rng, _take(image, rows)) if rows.size else None
+            if self.transform.mixes_targets:
+                # Mixing pairs with the whole batch: draw for all rows, unselected rows unmixed.
+                return RandomApplyParams(applied, self.transform.sample(rng, image))
+            inner = self.transform.sample(rows_of(rng, rows), _take(image, rows)) if rows.size else None
             return RandomApplyParams(applied, inner)
         return RandomApplyParams(bool(applied), self.transform.sample(rng, image) if applied else None)
 
@@ -175,8 +297,20 @@ class RandomApply(Transform):
             rows = np.flatnonzero(params.applied)
             if rows.size == 0:
                 return image
-            return _put(image, rows, self.transform.apply(_take(image, rows), params.inner), "RandomApply")
-        return self.transform.apply(image, params.inner) if params.applied else image
+            return _put(image, rows, self.transform.apply(_take(image, rows), params.params), "RandomApply")
+        return self.transform.apply(image, params.params) if params.applied else image
+
+    def _apply_sample(self, sample: Sample, params) -> Sample:
+        return self.transform.apply(sample, params.params) if params.applied else sample
+
+    def _apply_batch(self, batch: Batch, params) -> Batch:
+        applied = np.asarray(params.applied, dtype=bool)
+        if self.transform.mixes_targets:
+            return self.transform.apply(batch, self.transform.restrict(params.params, applied))
+        rows = np.flatnonzero(applied)
+        if rows.size == 0:
+            return batch
+        return batch.scatter(rows, self.transform.apply(batch.select(rows), params.params), "RandomApply")
 
 
 @dataclass(frozen=True)
@@ -202,6 +336,8 @@ class OneOf(Transform):
         weights: Relative probabilities, one per candidate (uniform when None).
     """
 
+    sample_reads_pixels = True
+
     def __init__(self, transforms: Sequence[Transform], weights: Sequence[float] | None = None) -> None:
         self.transforms = _check_transforms("transforms", transforms)
         if not self.transforms:
@@ -213,20 +349,27 @@ class OneOf(Transform):
             weights = tuple(float(x) for x in w)
         self.weights = weights
         self.stages = _common_stages(self.transforms)
+        mixing = [type(t).__name__ for t in self.transforms if t.mixes_targets]
+        if mixing and len(mixing) != len(self.transforms):
+            raise ValueError(f"OneOf cannot mix mixing transforms ({', '.join(mixing)}) with image transforms")
+
+    def children(self) -> tuple[Transform, ...]:
+        """The candidates."""
+        return tuple(self.transforms)
 
     def _probabilities(self) -> np.ndarray:
         n = len(self.transforms)
         w = np.ones(n) if self.weights is None else np.asarray(self.weights)
         return w / w.sum()
 
-    def sample(self, rng: np.random.Generator, image) -> OneOfParams:
+    def sample(self, rng, image) -> OneOfParams:
         """Draw the choice, then the chosen children's parameters."""
         choice = rng.choice(len(self.transforms), size=batch_size(image), p=self._probabilities())
         if is_batch(image):
             inner = []
             for k, t in enumerate(self.transforms):
                 rows = np.flatnonzero(choice == k)
-                inner.append(t.sample(rng, _take(image, rows)) if rows.size else None)
+                inner.append(t.sample(rows_of(rng, rows), _take(image, rows)) if rows.size else None)
             return OneOfParams(choice, tuple(inner))
         k = int(choice)
         return OneOfParams(k, tuple(self.transforms[i].sample(rng, image) if i == k else None for i in range(len(self.transforms))))
@@ -241,3 +384,14 @@ class OneOf(Transform):
                     out = _put(out, rows, t.apply(_take(image, rows), params.inner[k]), "OneOf")
             return out
         return self.transforms[params.choice].apply(image, params.inner[params.choice])
+
+    def _apply_sample(self, sample: Sample, params) -> Sample:
+        return self.transforms[params.choice].apply(sample, params.inner[params.choice])
+
+    def _apply_batch(self, batch: Batch, params) -> Batch:
+        out = batch
+        for k, t in enumerate(self.transforms):
+            rows = np.flatnonzero(np.asarray(params.choice) == k)
+            if rows.size:
+                out = out.scatter(rows, t.apply(batch.select(rows), params.inner[k]), "OneOf")
+        return out

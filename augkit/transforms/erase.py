@@ -7,24 +7,20 @@ from typing import Any
 
 import numpy as np
 
-from augkit._image import batch_size, check_any_image, is_batch, spatial_size
+from augkit._image import batch_size, check_any_image, spatial_size
 from augkit._validate import check_probability, check_real, check_size
 from augkit.functional import erase as E
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
 
 @dataclass(frozen=True)
-class CutoutParams:
-    """The clipped box (``bottom`` / ``right`` exclusive) and whether it is erased.
-
-    Ints and a bool for one image; ``[B]`` arrays for a batch.
-    """
+class CutoutBox:
+    """The clipped box (``bottom`` / ``right`` exclusive): ints for one image, ``[B]`` arrays for a batch."""
 
     top: Any
     left: Any
     bottom: Any
     right: Any
-    erase: Any
 
 
 class Cutout(Transform):
@@ -44,6 +40,7 @@ class Cutout(Transform):
         size: Side of the square, or ``(height, width)`` of a rectangle.
         p: Probability of erasing (drawn per sample in the batch stage).
         fill: The value written into the box, in the image's units.
+        same_on_batch: In the batch stage, one box (and decision) for the whole batch.
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
@@ -61,29 +58,32 @@ class Cutout(Transform):
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
 
-    def __init__(self, size, p: float = 1.0, fill: float = 0) -> None:
+    random_apply = True
+
+    def __init__(self, size, p: float = 1.0, fill: float = 0, same_on_batch: bool = False) -> None:
         self.size = check_size("size", size)
         self.p = check_probability("p", p)
         self.fill = check_real("fill", fill)
+        self.same_on_batch = bool(same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> CutoutParams:
-        """Draw the centre (uniform over the image) and whether to erase, per sample."""
+    def sample(self, rng: np.random.Generator, image) -> CutoutBox:
+        """Draw the centre, uniform over the image (one per sample for a batch)."""
         height, width = spatial_size(image)
         n = batch_size(image)
         center_y = rng.integers(0, height, size=n)
         center_x = rng.integers(0, width, size=n)
-        erase = rng.random(n) < self.p
-        top, left, bottom, right = E.cutout_box(height, width, self.size, center_y, center_x)
-        return CutoutParams(top, left, bottom, right, erase if is_batch(image) else bool(erase))
+        return CutoutBox(*E.cutout_box(height, width, self.size, center_y, center_x))
 
-    def apply(self, image, params: CutoutParams):
-        """Fill the box where ``params.erase`` is True."""
+    def apply(self, image, params: CutoutBox):
+        """Fill the box."""
         image = check_any_image(image)
-        if is_batch(image):
-            erase = np.asarray(params.erase, dtype=bool)
-            bottom = np.where(erase, params.bottom, params.top)
-            return E.erase(image, params.top, params.left, bottom, params.right, self.fill)
-        if not params.erase:
-            E.check_fill(image, self.fill)
-            return image
         return E.erase(image, params.top, params.left, params.bottom, params.right, self.fill)
+
+    def apply_masked(self, images, applied, params: CutoutBox):
+        """Fill the boxes of the selected rows of a batch in one go."""
+        image = check_any_image(images)
+        rows = np.flatnonzero(applied)
+        full = [np.zeros(len(applied), dtype=np.int64) for _ in range(4)]
+        for column, values in zip(full, (params.top, params.left, params.bottom, params.right)):
+            column[rows] = values
+        return E.erase(image, *full, self.fill)

@@ -1,20 +1,24 @@
 """Geometry transforms: resize, scale augmentation, crops and flips.
 
-Shape-changing transforms run in the sample stage on HWC arrays. Flips run in both stages.
+Resizes run in the sample stage on HWC arrays; crops to a fixed size and flips run in both
+stages (per-sample windows and decisions in the batch stage). Every one moves masks (nearest
+neighbour), boxes and keypoints with the image, as torchvision v2's ``tv_tensors`` kernels do.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
-from augkit._image import batch_size, check_any_image, check_array_image, is_batch, spatial_size
+from augkit._image import batch_size, check_any_image, check_array_image, spatial_size
 from augkit._validate import check_int, check_probability, check_range, check_real, check_size
 from augkit.functional import geometry as G
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.functional import targets as T
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Applied, Transform
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,15 @@ class ScaleParams:
     shorter: int
 
 
-@dataclass(frozen=True)
-class FlipParams:
-    """Whether to flip: a bool, or a ``[B]`` bool array in the batch stage."""
+class FlipParams(Applied):
+    """Whether to flip: a bool, or a ``[B]`` bool array in the batch stage (``applied``, also ``flip``)."""
 
-    flip: Any
+    label: ClassVar[str] = "flip"
+
+    @property
+    def flip(self) -> Any:
+        """The decision(s): same as ``applied``."""
+        return self.applied
 
 
 class Resize(Transform):
@@ -50,16 +58,24 @@ class Resize(Transform):
 
     Args:
         shorter: Target length of the shorter side.
-        size: Target ``(height, width)`` (or an int for a square). Give exactly one of the two.
+        size: Target ``(height, width)``. Give exactly one of the two (an int ``size`` is
+            refused: torchvision reads it as the shorter side; write ``shorter=`` for that).
         antialias: Low-pass filter when shrinking.
 
     Shape:
         ``(H, W, C) -> (H', W', C)``, dtype kept.
     """
 
-    def __init__(self, shorter: int | None = None, size: int | tuple[int, int] | None = None, antialias: bool = True) -> None:
+    geometric = True
+
+    def __init__(self, shorter: int | None = None, size: tuple[int, int] | None = None, antialias: bool = True) -> None:
         if (shorter is None) == (size is None):
             raise ValueError("Resize needs exactly one of shorter= or size=")
+        if size is not None and not isinstance(size, (list, tuple)):
+            raise TypeError(
+                f"Resize(size={size!r}): an int size is ambiguous (torchvision's Resize({size}) resizes the shorter"
+                f" side to {size}): write Resize(shorter={size}) for that, or Resize(size=({size}, {size})) for a square"
+            )
         self.shorter = None if shorter is None else check_int("shorter", shorter, 1)
         self.size = None if size is None else check_size("size", size)
         self.antialias = bool(antialias)
@@ -74,6 +90,22 @@ class Resize(Transform):
         """Resize ``image``."""
         image = check_array_image(image)
         return G.resize(image, self.output_size(*image.shape[:2]), self.antialias)
+
+    def fused_resize_size(self, params, height: int, width: int) -> tuple[int, int]:
+        """The output size: a resize fuses with a following crop."""
+        return self.output_size(height, width)
+
+    def apply_mask(self, mask, params=None):
+        """Resize a mask (nearest neighbour)."""
+        return T.resize_mask(mask, self.output_size(*T.mask_size(mask)))
+
+    def apply_boxes(self, boxes, params, size):
+        """Scale boxes to the output size."""
+        return T.resize_boxes(boxes, size, self.output_size(*size))
+
+    def apply_keypoints(self, keypoints, params, size):
+        """Scale keypoints to the output size."""
+        return T.resize_keypoints(keypoints, size, self.output_size(*size))
 
 
 class RandomScale(Transform):
@@ -91,6 +123,8 @@ class RandomScale(Transform):
         ``(H, W, C) -> (H', W', C)`` with ``min(H', W') = L``, aspect kept.
     """
 
+    geometric = True
+
     def __init__(self, min_size: int = 256, max_size: int = 480, antialias: bool = True) -> None:
         self.min_size = check_int("min_size", min_size, 1)
         self.max_size = check_int("max_size", max_size, 1)
@@ -107,6 +141,22 @@ class RandomScale(Transform):
         image = check_array_image(image)
         size = G.shorter_side_size(image.shape[0], image.shape[1], params.shorter)
         return G.resize(image, size, self.antialias)
+
+    def fused_resize_size(self, params: ScaleParams, height: int, width: int) -> tuple[int, int]:
+        """The output size: a resize fuses with a following crop."""
+        return G.shorter_side_size(height, width, params.shorter)
+
+    def apply_mask(self, mask, params: ScaleParams):
+        """Resize a mask (nearest neighbour)."""
+        return T.resize_mask(mask, G.shorter_side_size(*T.mask_size(mask), params.shorter))
+
+    def apply_boxes(self, boxes, params: ScaleParams, size):
+        """Scale boxes to the output size."""
+        return T.resize_boxes(boxes, size, G.shorter_side_size(*size, params.shorter))
+
+    def apply_keypoints(self, keypoints, params: ScaleParams, size):
+        """Scale keypoints to the output size."""
+        return T.resize_keypoints(keypoints, size, G.shorter_side_size(*size, params.shorter))
 
 
 def _check_padding(padding) -> tuple[int, int, int, int]:
@@ -130,13 +180,45 @@ def _check_fill(fill) -> float:
     return fill
 
 
-class _CropBase(Transform):
-    """Shared ``apply`` of crop transforms: take ``params`` window, fill outside the image."""
+def _check_mask_fill(mask_fill) -> int:
+    return check_int("mask_fill", mask_fill, 0)
 
-    def apply(self, image: np.ndarray, params: CropParams) -> np.ndarray:
+
+class _CropBase(Transform):
+    """Shared ``apply`` of crop transforms: take ``params`` window, fill outside the image.
+
+    Crops to a fixed size run in both stages: on an HWC array, or per sample (each its own
+    window) on a ``[B, C, H, W]`` batch.
+    """
+
+    stages = (SAMPLE_STAGE, BATCH_STAGE)
+    geometric = True
+    mask_fill: int = 0
+
+    def apply(self, image, params: CropParams):
         """Take the window ``params`` describes."""
-        image = check_array_image(image)
+        image = check_any_image(image)
+        if isinstance(image, torch.Tensor):
+            batch = image if image.ndim == 4 else image[None]
+            out = G.crop_batch(batch, params.top, params.left, params.height, params.width, self.fill)
+            return out if image.ndim == 4 else out[0]
         return G.crop(image, params.top, params.left, params.height, params.width, self.fill)
+
+    def crop_window(self, params: CropParams) -> tuple[int, int, int, int]:
+        """The window (a pure crop)."""
+        return params.top, params.left, params.height, params.width
+
+    def apply_mask(self, mask, params: CropParams):
+        """Crop a mask; pixels outside it get ``mask_fill``."""
+        return T.crop_mask(mask, params.top, params.left, params.height, params.width, self.mask_fill)
+
+    def apply_boxes(self, boxes, params: CropParams, size):
+        """Move boxes into the window, clamp them, drop those left with no area."""
+        return T.crop_boxes(boxes, params.top, params.left, params.height, params.width)
+
+    def apply_keypoints(self, keypoints, params: CropParams, size):
+        """Move keypoints into the window; those outside it become invisible."""
+        return T.crop_keypoints(keypoints, params.top, params.left, params.height, params.width)
 
 
 class RandomCrop(_CropBase):
@@ -153,20 +235,33 @@ class RandomCrop(_CropBase):
             ``(left, top, right, bottom)``.
         fill: Value of padded pixels.
         pad_if_needed: Pad images smaller than ``size``; when False they raise ValueError.
+        mask_fill: Value of padded mask pixels (e.g. 255, an "ignore" label).
+        same_on_batch: In the batch stage, one window for the whole batch.
 
     Shape:
-        ``(H, W, C) -> (height, width, C)``, dtype kept.
+        ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
+        dtype kept.
     """
 
-    def __init__(self, size: int | tuple[int, int], padding=0, fill: float = 0, pad_if_needed: bool = True) -> None:
+    def __init__(
+        self,
+        size: int | tuple[int, int],
+        padding=0,
+        fill: float = 0,
+        pad_if_needed: bool = True,
+        mask_fill: int = 0,
+        same_on_batch: bool = False,
+    ) -> None:
         self.size = check_size("size", size)
         self.padding = _check_padding(padding)
         self.fill = _check_fill(fill)
         self.pad_if_needed = bool(pad_if_needed)
+        self.mask_fill = _check_mask_fill(mask_fill)
+        self.same_on_batch = bool(same_on_batch)
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
-        """Draw the window's position in the padded image."""
-        height, width = spatial_size(check_array_image(image))
+        """Draw the window's position in the padded image (one per sample for a batch)."""
+        height, width = spatial_size(check_any_image(image))
         pad_left, pad_top, pad_right, pad_bottom = self.padding
         out_h, out_w = self.size
         padded_h, padded_w = height + pad_top + pad_bottom, width + pad_left + pad_right
@@ -179,9 +274,12 @@ class RandomCrop(_CropBase):
             if padded_w < out_w:
                 diff = out_w - padded_w
                 pad_left, padded_w = pad_left + diff, padded_w + 2 * diff
-        top = int(rng.integers(0, padded_h - out_h + 1))
-        left = int(rng.integers(0, padded_w - out_w + 1))
-        return CropParams(top - pad_top, left - pad_left, out_h, out_w)
+        n = batch_size(image)
+        top = rng.integers(0, padded_h - out_h + 1, size=n) - pad_top
+        left = rng.integers(0, padded_w - out_w + 1, size=n) - pad_left
+        if n is None:
+            return CropParams(int(top), int(left), out_h, out_w)
+        return CropParams(top, left, out_h, out_w)
 
 
 class CenterCrop(_CropBase):
@@ -192,14 +290,17 @@ class CenterCrop(_CropBase):
     Args:
         size: Output ``(height, width)`` or an int for a square.
         fill: Value of padded pixels.
+        mask_fill: Value of padded mask pixels.
 
     Shape:
-        ``(H, W, C) -> (height, width, C)``, dtype kept.
+        ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
+        dtype kept.
     """
 
-    def __init__(self, size: int | tuple[int, int], fill: float = 0) -> None:
+    def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 0) -> None:
         self.size = check_size("size", size)
         self.fill = _check_fill(fill)
+        self.mask_fill = _check_mask_fill(mask_fill)
 
     def window(self, height: int, width: int) -> CropParams:
         """Return the central window for an input of this size."""
@@ -211,7 +312,7 @@ class CenterCrop(_CropBase):
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Return the central window (nothing is random; recorded for replay and logs)."""
-        return self.window(*spatial_size(check_array_image(image)))
+        return self.window(*spatial_size(check_any_image(image)))
 
 
 @dataclass(frozen=True)
@@ -242,6 +343,8 @@ class RandomResizedCrop(Transform):
     References:
         Szegedy et al., "Going deeper with convolutions", CVPR 2015.
     """
+
+    geometric = True
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), antialias: bool = True) -> None:
         self.size = check_size("size", size)
@@ -282,29 +385,62 @@ class RandomResizedCrop(Transform):
         window = G.crop(image, params.top, params.left, params.height, params.width)
         return G.resize(window, self.size, self.antialias)
 
+    def input_window(self, params: ResizedCropParams) -> tuple[int, int, int, int]:
+        """The box it reads (only that part of an undecoded JPEG is decoded)."""
+        return params.top, params.left, params.height, params.width
+
+    def apply_mask(self, mask, params: ResizedCropParams):
+        """Crop a mask's box and resize it (nearest neighbour)."""
+        return T.resized_crop_mask(mask, params.top, params.left, params.height, params.width, self.size)
+
+    def apply_boxes(self, boxes, params: ResizedCropParams, size):
+        """Crop boxes to the box (dropping those outside), then scale them to ``size``."""
+        cropped = T.crop_boxes(boxes, params.top, params.left, params.height, params.width)
+        return T.resize_boxes(cropped, (params.height, params.width), self.size)
+
+    def apply_keypoints(self, keypoints, params: ResizedCropParams, size):
+        """Move keypoints into the box, then scale them to ``size``."""
+        cropped = T.crop_keypoints(keypoints, params.top, params.left, params.height, params.width)
+        return T.resize_keypoints(cropped, (params.height, params.width), self.size)
+
 
 class _FlipBase(Transform):
     """Shared sampling and application of flips; subclasses set the axis."""
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
+    geometric = True
+    random_apply = True
+    applied_params = FlipParams
     _dim: int = -1
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, same_on_batch: bool = False) -> None:
         self.p = check_probability("p", p)
+        self.same_on_batch = bool(same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> FlipParams:
-        """Draw whether to flip (a ``[B]`` mask for a batch)."""
-        flip = rng.random(batch_size(image)) < self.p
-        return FlipParams(flip if is_batch(image) else bool(flip))
+    @property
+    def _horizontal(self) -> bool:
+        return self._dim == -1
 
-    def apply(self, image, params: FlipParams):
-        """Flip where ``params.flip`` is True."""
+    def apply(self, image, params=None):
+        """Flip ``image`` (with ``FlipParams``, only where they say so)."""
         image = check_any_image(image)
-        if is_batch(image):
-            return G.flip_where(image, np.asarray(params.flip, dtype=bool), self._dim)
-        if not params.flip:
-            return image
-        return G.hflip(image) if self._dim == -1 else G.vflip(image)
+        return G.hflip(image) if self._horizontal else G.vflip(image)
+
+    def apply_masked(self, images, applied, params):
+        """Flip the selected rows of a batch in one go."""
+        return G.flip_where(images, applied, self._dim)
+
+    def apply_mask(self, mask, params=None):
+        """Flip a mask."""
+        return T.flip_mask(mask, self._horizontal)
+
+    def apply_boxes(self, boxes, params, size):
+        """Mirror boxes (``x -> W - x``)."""
+        return T.flip_boxes(boxes, size, self._horizontal)
+
+    def apply_keypoints(self, keypoints, params, size):
+        """Mirror keypoints (``x -> W - 1 - x``)."""
+        return T.flip_keypoints(keypoints, size, self._horizontal)
 
 
 class HorizontalFlip(_FlipBase):
@@ -312,6 +448,7 @@ class HorizontalFlip(_FlipBase):
 
     Args:
         p: Probability of flipping.
+        same_on_batch: In the batch stage, one decision for the whole batch.
 
     Shape:
         Any image or batch; shape and dtype kept.
@@ -325,6 +462,7 @@ class VerticalFlip(_FlipBase):
 
     Args:
         p: Probability of flipping.
+        same_on_batch: In the batch stage, one decision for the whole batch.
 
     Shape:
         Any image or batch; shape and dtype kept.

@@ -53,6 +53,7 @@ class Normalize(Transform):
     """
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
+    normalizes = True
 
     def __init__(self, mean=None, std=None, mean_image=None) -> None:
         if mean_image is not None:

@@ -40,6 +40,7 @@ class Whiten(Transform):
     """
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
+    normalizes = True
 
     def __init__(self, mean, cov, method: str = "zca", eps: float = 1e-5) -> None:
         mean_array = check_vector("mean", mean)

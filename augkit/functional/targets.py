@@ -1,0 +1,181 @@
+"""Geometry kernels for targets: masks, boxes and keypoints under flips, crops and resizes.
+
+Semantics are torchvision v2's ``tv_tensors`` kernels:
+
+* masks are resampled with nearest neighbour (torch's ``"nearest"``: source index
+  ``min(floor(i * in / out), in - 1)`` in float32), so label values are never invented;
+* boxes (``[N, 4]`` xyxy, continuous pixel coordinates) move as their corners and are clamped
+  to the output canvas; a horizontal flip maps ``x`` to ``W - x``;
+* keypoints (``[..., 2]`` ``(x, y)``) move like pixel indices: a horizontal flip maps ``x`` to
+  ``W - 1 - x``; they are never clamped. augkit marks those outside the canvas invisible.
+
+Masks are numpy ``[H, W]`` / ``[H, W, M]`` arrays or ``[..., H, W]`` tensors; boxes and
+keypoints are numpy arrays or tensors. Every kernel returns a new object of the input's kind.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from augkit.targets import Boxes, Keypoints
+
+
+def _is_tensor(x) -> bool:
+    return isinstance(x, torch.Tensor)
+
+
+def _mask_axes(mask) -> tuple[int, int]:
+    """The (row, column) axes of a mask: numpy masks are HW[M], tensors [..., H, W]."""
+    return (-2, -1) if _is_tensor(mask) else (0, 1)
+
+
+def mask_size(mask) -> tuple[int, int]:
+    """``(height, width)`` of a mask."""
+    rows, cols = _mask_axes(mask)
+    return int(mask.shape[rows]), int(mask.shape[cols])
+
+
+def flip_mask(mask, horizontal: bool = True):
+    """Mirror a mask left-right (or top-bottom)."""
+    axis = _mask_axes(mask)[1 if horizontal else 0]
+    if _is_tensor(mask):
+        return mask.flip(axis)
+    return np.ascontiguousarray(np.flip(mask, axis))
+
+
+def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0):
+    """The ``height x width`` window of a mask at ``(top, left)``; outside the mask is ``fill``."""
+    rows, cols = _mask_axes(mask)
+    h, w = mask_size(mask)
+    if _is_tensor(mask):
+        out = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
+    else:
+        out = np.full((height, width, *mask.shape[2:]), fill, dtype=mask.dtype)
+    src_top, src_left = max(top, 0), max(left, 0)
+    src_bottom, src_right = min(top + height, h), min(left + width, w)
+    if src_bottom > src_top and src_right > src_left:
+        if _is_tensor(mask):
+            out[..., src_top - top : src_bottom - top, src_left - left : src_right - left] = mask[
+                ..., src_top:src_bottom, src_left:src_right
+            ]
+        else:
+            out[src_top - top : src_bottom - top, src_left - left : src_right - left] = mask[src_top:src_bottom, src_left:src_right]
+    return out
+
+
+def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
+    """Source index of each output index under torch's ``"nearest"`` resampling."""
+    if n_out == n_in:
+        return np.arange(n_out)
+    scale = np.float32(n_in) / np.float32(n_out)
+    index = np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64)
+    return np.minimum(index, n_in - 1)
+
+
+def resize_mask(mask, size: tuple[int, int]):
+    """Resize a mask to ``size`` with nearest neighbour (values are copied, never blended)."""
+    h, w = mask_size(mask)
+    if (h, w) == tuple(size):
+        return mask
+    rows, cols = nearest_indices(h, size[0]), nearest_indices(w, size[1])
+    if _is_tensor(mask):
+        r = torch.from_numpy(rows).to(mask.device)
+        c = torch.from_numpy(cols).to(mask.device)
+        return mask.index_select(-2, r).index_select(-1, c)
+    return np.ascontiguousarray(mask[rows][:, cols])
+
+
+def resized_crop_mask(mask, top: int, left: int, height: int, width: int, size: tuple[int, int]):
+    """Crop a mask's window, then resize it (``RandomResizedCrop``)."""
+    return resize_mask(crop_mask(mask, top, left, height, width), size)
+
+
+def _clamp_boxes(xyxy, height: int, width: int):
+    if _is_tensor(xyxy):
+        out = xyxy.clone()
+        out[:, 0::2] = out[:, 0::2].clamp(0, width)
+        out[:, 1::2] = out[:, 1::2].clamp(0, height)
+        return out
+    out = np.array(xyxy, dtype=np.float32, copy=True)
+    out[:, 0::2] = np.clip(out[:, 0::2], 0, width)
+    out[:, 1::2] = np.clip(out[:, 1::2], 0, height)
+    return out
+
+
+def _visible(xyxy):
+    """Boxes with a positive area (any part inside the canvas after clamping)."""
+    return (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+
+
+def flip_boxes(boxes: Boxes, size: tuple[int, int], horizontal: bool = True) -> Boxes:
+    """Mirror boxes on a ``size = (height, width)`` canvas: ``x -> W - x`` (or ``y -> H - y``)."""
+    xyxy = boxes.xyxy
+    out = xyxy.clone() if _is_tensor(xyxy) else xyxy.copy()
+    if horizontal:
+        out[:, 0], out[:, 2] = size[1] - xyxy[:, 2], size[1] - xyxy[:, 0]
+    else:
+        out[:, 1], out[:, 3] = size[0] - xyxy[:, 3], size[0] - xyxy[:, 1]
+    return boxes.replace(out)
+
+
+def crop_boxes(boxes: Boxes, top: int, left: int, height: int, width: int) -> Boxes:
+    """Move boxes into a crop window, clamp them to it and drop those left with no area.
+
+    Boxes keep their labels; a box is kept while any of it is visible (a stricter filter is
+    ``augkit.BoxFilter``).
+    """
+    xyxy = boxes.xyxy
+    offset = [left, top, left, top]
+    shift = torch.tensor(offset, dtype=xyxy.dtype, device=xyxy.device) if _is_tensor(xyxy) else np.array(offset, np.float32)
+    moved = _clamp_boxes(xyxy - shift, height, width)
+    return boxes.replace(moved, _visible(moved))
+
+
+def resize_boxes(boxes: Boxes, size_in: tuple[int, int], size_out: tuple[int, int]) -> Boxes:
+    """Scale boxes from a ``size_in`` canvas to ``size_out`` and clamp them to it."""
+    if tuple(size_in) == tuple(size_out):
+        return boxes
+    ratios = [size_out[1] / size_in[1], size_out[0] / size_in[0]] * 2
+    xyxy = boxes.xyxy
+    if _is_tensor(xyxy):
+        scaled = xyxy.mul(torch.tensor(ratios, device=xyxy.device)).to(xyxy.dtype)
+    else:
+        scaled = (xyxy.astype(np.float32) * np.array(ratios, np.float32)).astype(np.float32)
+    return boxes.replace(_clamp_boxes(scaled, *size_out))
+
+
+def _with_visibility(keypoints: Keypoints, xy, size: tuple[int, int]) -> Keypoints:
+    """Keypoints at ``xy``, marked invisible where they lie outside a ``size`` canvas."""
+    height, width = size
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
+    return Keypoints(xy, keypoints.visibility() & inside)
+
+
+def flip_keypoints(keypoints: Keypoints, size: tuple[int, int], horizontal: bool = True) -> Keypoints:
+    """Mirror keypoints: ``x -> W - 1 - x`` (or ``y -> H - 1 - y``), as pixel indices."""
+    xy = keypoints.xy.clone() if _is_tensor(keypoints.xy) else keypoints.xy.copy()
+    axis, length = (0, size[1]) if horizontal else (1, size[0])
+    xy[..., axis] = (length - 1) - keypoints.xy[..., axis]
+    return Keypoints(xy, keypoints.visible)
+
+
+def crop_keypoints(keypoints: Keypoints, top: int, left: int, height: int, width: int) -> Keypoints:
+    """Move keypoints into a crop window; those outside it become invisible (never dropped)."""
+    offset = [left, top]
+    xy = keypoints.xy
+    shift = torch.tensor(offset, dtype=xy.dtype, device=xy.device) if _is_tensor(xy) else np.array(offset, np.float32)
+    return _with_visibility(keypoints, xy - shift, (height, width))
+
+
+def resize_keypoints(keypoints: Keypoints, size_in: tuple[int, int], size_out: tuple[int, int]) -> Keypoints:
+    """Scale keypoints from a ``size_in`` canvas to ``size_out`` (torchvision: ``x * W' / W``)."""
+    if tuple(size_in) == tuple(size_out):
+        return keypoints
+    ratios = [size_out[1] / size_in[1], size_out[0] / size_in[0]]
+    xy = keypoints.xy
+    if _is_tensor(xy):
+        scaled = xy.mul(torch.tensor(ratios, device=xy.device)).to(xy.dtype)
+    else:
+        scaled = (xy * np.array(ratios, np.float32)).astype(np.float32)
+    return _with_visibility(keypoints, scaled, size_out)
