@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=0, help="decoding worker processes (default 0: this process)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per worker task (default 32)")
+    parser.add_argument(
+        "--max-pixels", type=int, default=None, metavar="N", help="refuse images declaring more than N pixels (default 89478485)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -38,6 +41,7 @@ def _size(text: str):
 
 def run(args: argparse.Namespace) -> int:
     """Compute the statistics of ``args.folder``, save them to ``args.out``, print a summary."""
+    from augkit.io import MAX_PIXELS
     from augkit.stats import compute
 
     start = time.perf_counter()
@@ -50,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 batch_size=args.batch_size,
                 progress=not args.no_progress,
+                max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
             )
         for warning in caught:
             print(f"augkit stats: {warning.message}", file=sys.stderr)

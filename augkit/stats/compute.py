@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from augkit._validate import check_int, check_size
-from augkit.io import decode, list_images
+from augkit.io import MAX_PIXELS, check_max_pixels, decode, list_images
 from augkit.stats.core import Accumulator, Stats
 
 
@@ -27,6 +27,7 @@ def compute(
     batch_size: int = 32,
     progress: bool = True,
     distributed: bool = False,
+    max_pixels: int = MAX_PIXELS,
 ) -> Stats:
     """Compute the exact statistics of a set of images.
 
@@ -42,6 +43,7 @@ def compute(
         progress: Show a tqdm progress bar with images/s.
         distributed: Split the chunks among the ``torch.distributed`` ranks and combine the
             results with ``Stats.all_reduce``; every rank returns the global statistics.
+        max_pixels: Refuse (with ``ImageDecodeError``) images declaring more pixels than this.
 
     Returns:
         The ``Stats`` in [0, 1] units.
@@ -57,6 +59,7 @@ def compute(
     """
     workers = check_int("workers", workers, 0)
     batch_size = check_int("batch_size", batch_size, 1)
+    max_pixels = check_max_pixels(max_pixels)
     size = None if mean_image_size is None else check_size("mean_image_size", mean_image_size)
     items, where = _items(source)
     chunks = [(start, min(start + batch_size, len(items))) for start in range(0, len(items), batch_size)]
@@ -70,7 +73,7 @@ def compute(
         chunks = chunks[rank::world]
     elif not items:
         raise ValueError(f"no images to compute statistics of in {where}")
-    stats = _run_chunks(items, chunks, size, workers, progress and rank == 0)
+    stats = _run_chunks(items, chunks, size, workers, progress and rank == 0, max_pixels)
     if distributed:
         stats = stats.all_reduce()
         if stats.num_images == 0:
@@ -93,11 +96,11 @@ def _items(source):
     raise TypeError(f"source must be a folder, a list of paths or a dataset, got {type(source).__name__}")
 
 
-def _run_chunks(items, chunks, size, workers: int, progress: bool) -> Stats:
+def _run_chunks(items, chunks, size, workers: int, progress: bool, max_pixels: int = MAX_PIXELS) -> Stats:
     from tqdm.auto import tqdm
 
     total = sum(end - start for start, end in chunks)
-    task = _ChunkTask(items, chunks, size)
+    task = _ChunkTask(items, chunks, size, max_pixels)
     if workers == 0:
         partials = (task[i] for i in range(len(task)))
     else:
@@ -114,8 +117,8 @@ def _run_chunks(items, chunks, size, workers: int, progress: bool) -> Stats:
 class _ChunkTask(torch.utils.data.Dataset):
     """Item ``k`` is the partial ``Stats`` of chunk ``k`` (so workers return only statistics)."""
 
-    def __init__(self, items, chunks, size) -> None:
-        self.items, self.chunks, self.size = items, chunks, size
+    def __init__(self, items, chunks, size, max_pixels: int = MAX_PIXELS) -> None:
+        self.items, self.chunks, self.size, self.max_pixels = items, chunks, size, max_pixels
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -124,18 +127,18 @@ class _ChunkTask(torch.utils.data.Dataset):
         start, end = self.chunks[k]
         accumulator = Accumulator(self.size)
         for i in range(start, end):
-            accumulator.add(_load(self.items[i]))
+            accumulator.add(_load(self.items[i], self.max_pixels))
         return accumulator.to_stats()
 
 
-def _load(item) -> np.ndarray:
+def _load(item, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if isinstance(item, tuple) and len(item) == 2:
         item = item[0]
     if isinstance(item, torch.Tensor):
         if item.ndim != 3 or item.dtype != torch.uint8:
             raise TypeError(f"tensor images must be CHW uint8, got shape {tuple(item.shape)} {item.dtype}")
         return np.ascontiguousarray(item.permute(1, 2, 0).numpy())
-    return decode(item)
+    return decode(item, max_pixels=max_pixels)
 
 
 def _init_worker(_worker_id: int) -> None:

@@ -1,6 +1,9 @@
 """Geometry transforms: resize, scale augmentation, crops and flips.
 
 Shape-changing transforms run in the sample stage on HWC arrays. Flips run in both stages.
+All of them take any channel count and uint8, uint16 or float pixels (``augkit.decode(...,
+mode="unchanged")`` keeps 16-bit files at 16 bits); resizing rounds integer results. Padding
+``fill`` values are in the image's own units.
 """
 
 from __future__ import annotations
@@ -299,7 +302,7 @@ class _FlipBase(Transform):
 
     def apply(self, image, params: FlipParams):
         """Flip where ``params.flip`` is True."""
-        image = check_any_image(image)
+        image = check_any_image(image, allow_uint16=True)
         if is_batch(image):
             return G.flip_where(image, np.asarray(params.flip, dtype=bool), self._dim)
         if not params.flip:
