@@ -294,3 +294,47 @@ def _ac_refine(bits: _Bits, block: np.ndarray, ss: int, se: int, al: int) -> Non
         bits.put(*_AC_TABLE[2][0x00])
         for bit in pending:
             bits.put(bit, 1)
+
+
+def random_scan_script(rng: np.random.Generator, components: int, refine: float = 0.5) -> tuple:
+    """A valid progressive scan script, drawn at random; coefficients may stay unrefined.
+
+    DC comes first (interleaved, or one scan per component), then each component's AC
+    coefficients in one to three spectral bands, each sent at a successive-approximation
+    level ``Al`` of 0-2 and refined, with probability ``refine`` per step, towards ``Al = 0``.
+    The scans of different components and bands interleave in a random order that keeps each
+    band's own order.
+
+    Args:
+        rng: The generator.
+        components: Number of components (1 or 3).
+        refine: Probability of sending each refinement scan.
+
+    Returns:
+        A scan script for ``encode_jpeg(..., scans=...)``.
+    """
+    dc_al = int(rng.integers(0, 3))
+    interleaved = components == 1 or rng.random() < 0.7
+    dc_groups = [tuple(range(components))] if interleaved else [(c,) for c in range(components)]
+    scans = [(group, 0, 0, 0, dc_al) for group in dc_groups]
+    dc_chain = []
+    for al in range(dc_al, 0, -1):
+        if rng.random() >= refine:
+            break
+        dc_chain += [(group, 0, 0, al, al - 1) for group in dc_groups]
+    chains = [dc_chain]
+    for c in range(components):
+        cuts = sorted({int(x) for x in rng.integers(2, 63, size=int(rng.integers(0, 3)))})
+        edges = [1, *cuts, 64]
+        for ss, stop in zip(edges[:-1], edges[1:]):
+            al = int(rng.integers(0, 3))
+            chain = [((c,), ss, stop - 1, 0, al)]
+            for level in range(al, 0, -1):
+                if rng.random() >= refine:
+                    break
+                chain.append(((c,), ss, stop - 1, level, level - 1))
+            chains.append(chain)
+    while any(chains):
+        live = [chain for chain in chains if chain]
+        scans.append(live[int(rng.integers(0, len(live)))].pop(0))
+    return tuple(scans)
