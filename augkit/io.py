@@ -319,6 +319,8 @@ def _decode_turbojpeg(data: bytes, source: str, header: JpegHeader, mode: str) -
     colorspace = "GRAY" if header.components == 1 and mode != "RGB" else "RGB"
     try:
         return simplejpeg.decode_jpeg(data, colorspace=colorspace, fastdct=False, fastupsample=False, strict=True)
+    except MemoryError:
+        raise  # decode_bytes names it
     except Exception as error:  # any failure of the third-party decoder names the file
         if isinstance(error, ValueError) and "subsampling" in str(error):
             return None
@@ -331,6 +333,8 @@ def _decode_libjpeg(data: bytes, source: str, header: JpegHeader, mode: str) -> 
     out = np.empty((header.height, header.width, channels), np.uint8)
     try:
         _jpeg.decode_window(data, out, 0, 0, header.height, header.width, True, channels, False)
+    except MemoryError:
+        raise
     except Exception as error:
         raise ImageDecodeError(source, f"corrupt or truncated JPEG ({_describe(error)})") from error
     return out
@@ -340,6 +344,8 @@ def _check_cmyk_jpeg(data: bytes, source: str) -> None:
     """Refuse a CMYK JPEG libjpeg reports as corrupt (Pillow would decode it silently)."""
     try:
         simplejpeg.decode_jpeg(data, colorspace="CMYK", strict=True)
+    except MemoryError:
+        raise
     except Exception as error:
         if isinstance(error, ValueError) and "subsampling" in str(error):
             return  # a sampling layout TurboJPEG cannot classify: Pillow alone decodes it
@@ -392,6 +398,8 @@ def _decode_wide_png(data: bytes, source: str, max_pixels: int, mode: str) -> np
     _check_pixels(source, height, width, max_pixels)
     try:
         array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except MemoryError:
+        raise
     except Exception as error:
         raise ImageDecodeError(source, f"corrupt or truncated image ({_describe(error)})") from error
     if array is None or array.shape[:2] != (height, width):
