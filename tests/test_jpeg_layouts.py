@@ -183,7 +183,9 @@ def test_windows_of_unrefined_progressive_jpegs_equal_the_full_decode(name):
         jpeg = open_image(data, mode=mode)
         for top, left, height, width in random_windows(full.shape, 30, seed=3):
             window = jpeg.decode_window(top, left, height, width)
-            np.testing.assert_array_equal(window, full[top : top + height, left : left + width], err_msg=f"{mode} {top, left, height, width}")
+            np.testing.assert_array_equal(
+                window, full[top : top + height, left : left + width], err_msg=f"{mode} {top, left, height, width}"
+            )
 
 
 @pytest.mark.skipif(not WINDOWED_DECODING, reason="augkit._jpeg (the optional C extension) is not built")
