@@ -55,6 +55,9 @@ import numpy as np
 from PIL import Image
 
 from augkit._jpeg_header import JpegHeader, read_jpeg_header
+from augkit._modes import MODES as MODES  # re-exported: the modes, their check and the gray conversion
+from augkit._modes import check_mode, from_array
+from augkit._modes import luma as luma
 from augkit._pillow import pixel_limit
 from augkit.errors import ImageDecodeError
 
@@ -79,9 +82,6 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".we
 #: Default limit on declared pixels (Pillow's own bomb limit, ~89.5 megapixels).
 MAX_PIXELS = 89_478_485
 
-#: The output modes of ``decode``.
-MODES = ("RGB", "L", "unchanged")
-
 #: The first bytes of every JPEG file.
 JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -90,13 +90,6 @@ _EXIF_ORIENTATION_TAG = 0x0112
 _READ_WHOLE_BYTES = 8 << 20
 #: Bytes read before the rest of a large file, enough for the headers that declare the image size.
 _HEAD_BYTES = 1 << 16
-
-
-def check_mode(mode) -> str:
-    """Return ``mode`` if it is one of ``MODES``, else raise ``ValueError`` naming it."""
-    if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    return mode
 
 
 def check_max_pixels(max_pixels) -> int:
@@ -146,7 +139,7 @@ def decode(source, *, max_pixels: int = MAX_PIXELS, mode: str = "RGB") -> np.nda
     """
     mode, max_pixels = check_mode(mode), check_max_pixels(max_pixels)
     if isinstance(source, np.ndarray):
-        return _from_array(source, "<array>", mode, user=True)
+        return from_array(source, "<array>", mode, user=True)
     if isinstance(source, Image.Image):
         return _decode_pil_image(source, "<PIL image>", max_pixels, mode)
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -310,7 +303,7 @@ def _decode_jpeg(data: bytes, source: str, max_pixels: int, mode: str) -> np.nda
         if header.components == 4 and simplejpeg is not None:
             _check_cmyk_jpeg(data, source)
         return _decode_pillow(data, source, max_pixels, mode, orientation=header.orientation)
-    image = _from_array(image, source, mode)
+    image = from_array(image, source, mode)
     return apply_orientation(image, header.orientation) if header.orientation > 1 else image
 
 
@@ -412,7 +405,7 @@ def _decode_wide_png(data: bytes, source: str, max_pixels: int, mode: str) -> np
             orientation = _pil_orientation(pil)
     except Exception:  # the pixels decoded; unreadable metadata means upright, as for other files
         orientation = 1
-    return apply_orientation(_from_array(array, source, mode), orientation)
+    return apply_orientation(from_array(array, source, mode), orientation)
 
 
 # --------------------------------------------------------------------------- Pillow
@@ -489,88 +482,8 @@ def _from_pil(pil: Image.Image, source: str, max_pixels: int, mode: str, orienta
         pil = pil.convert("RGBA" if "transparency" in pil.info else "RGB")
     elif pil_mode in _PIL_CONVERSIONS:
         pil = pil.convert(_PIL_CONVERSIONS[pil_mode])
-    image = _from_array(np.asarray(pil), source, mode)
+    image = from_array(np.asarray(pil), source, mode)
     return apply_orientation(image, orientation) if 1 < orientation <= 8 else image
-
-
-# --------------------------------------------------------------------------- arrays and modes
-
-
-def _from_array(array: np.ndarray, source: str, mode: str = "RGB", user: bool = False) -> np.ndarray:
-    """Convert decoded samples (gray, gray + alpha, RGB or RGBA; any documented dtype) to ``mode``.
-
-    ``user`` marks an array given to ``decode``: an unsupported dtype is then a ``TypeError``
-    (a program's mistake) rather than an ``ImageDecodeError`` (a file's).
-    """
-    if array.ndim == 2:
-        array = array[:, :, None]
-    if array.ndim != 3 or (mode != "unchanged" and array.shape[2] not in (1, 2, 3, 4)):
-        raise ImageDecodeError(source, f"unsupported array shape {array.shape} for mode {mode!r}")
-    if array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
-        raise ImageDecodeError(source, f"image has no pixels ({array.shape})")
-    if mode == "unchanged":
-        return _native(array, source, user)
-    array = _to_uint8(array, source, user)
-    channels = array.shape[2]
-    if channels in (2, 4):
-        color, alpha = array[:, :, :-1].astype(np.uint32), array[:, :, -1:].astype(np.uint32)
-        array = ((color * alpha + 127) // 255).astype(np.uint8)
-    if mode == "L":
-        return np.ascontiguousarray(array if array.shape[2] == 1 else luma(array))
-    if array.shape[2] == 1:
-        array = np.repeat(array, 3, axis=2)
-    return np.ascontiguousarray(array)
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R 601-2 luma of an ``(H, W, 3)`` uint8 RGB array as ``(H, W, 1)`` uint8, exactly as Pillow's ``convert("L")``."""
-    wide = rgb.astype(np.uint32)
-    gray = (wide[:, :, 0] * 19595 + wide[:, :, 1] * 38470 + wide[:, :, 2] * 7471 + 0x8000) >> 16
-    return gray.astype(np.uint8)[:, :, None]
-
-
-def _unsupported_dtype(array: np.ndarray, source: str, user: bool) -> Exception:
-    message = (
-        f"unsupported pixel type {array.dtype}: convert to uint8 (0-255) or uint16 (0-65535), or to float in [0, 1];"
-        " augkit does not guess the scale of other types"
-    )
-    return TypeError(f"cannot decode {source}: {message}") if user else ImageDecodeError(source, message)
-
-
-def _native(array: np.ndarray, source: str, user: bool) -> np.ndarray:
-    """The samples as stored (``mode="unchanged"``): native byte order, C-contiguous."""
-    kind = array.dtype
-    if kind == np.bool_:
-        return np.ascontiguousarray(array, np.uint8) * np.uint8(255)
-    if kind.kind == "u" and kind.itemsize in (1, 2) or kind.kind == "f" or (not user and kind.kind == "i" and kind.itemsize == 4):
-        return np.ascontiguousarray(array, kind.newbyteorder("="))
-    raise _unsupported_dtype(array, source, user)
-
-
-def _to_uint8(array: np.ndarray, source: str, user: bool) -> np.ndarray:
-    kind = array.dtype
-    if kind == np.uint8:
-        return array
-    if kind == np.bool_:
-        return array.astype(np.uint8) * np.uint8(255)
-    if kind.kind == "i" and kind.itemsize == 4 and not user:
-        # Pillow's 32-bit integer mode "I": 16-bit samples by the uint16 rule, when they are 16-bit.
-        low, high = int(array.min()), int(array.max())
-        if low < 0 or high > 65535:
-            raise ImageDecodeError(source, f"32-bit integer pixels span {low}..{high}, outside 0..65535: decode with mode='unchanged'")
-        kind = np.dtype(np.uint16)
-    if kind.kind == "u" and kind.itemsize == 2:
-        return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    if kind.kind == "f":
-        low, high = float(np.min(array)), float(np.max(array))
-        if not (np.isfinite(low) and np.isfinite(high)):
-            raise ImageDecodeError(source, "float image has NaN or infinite values")
-        if low < 0.0 or high > 1.0:
-            raise ImageDecodeError(
-                source, f"float pixels span {low:g}..{high:g}, outside [0, 1] (the float convention): decode with mode='unchanged'"
-            )
-        return np.rint(array.astype(np.float64) * 255.0).astype(np.uint8)
-    raise _unsupported_dtype(array, source, user)
 
 
 # --------------------------------------------------------------------------- orientation
@@ -597,18 +510,6 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
     }
     op = ops.get(orientation)
     return image if op is None else np.ascontiguousarray(op(image))
-
-
-def jpeg_exif_orientation(data: bytes) -> int:
-    """Return the EXIF orientation of a JPEG (1 when absent or unreadable), reading only headers.
-
-    The Orientation tag counts whatever integer type it is stored as (SHORT, LONG, BYTE), for
-    every kind of JPEG, as Pillow reads it.
-    """
-    try:
-        return read_jpeg_header(data).orientation
-    except ValueError:
-        return 1
 
 
 # --------------------------------------------------------------------------- folders
