@@ -74,7 +74,7 @@ def test_corpus_covers_the_issue():
         "gif_animated",
         "tiff_rgb",
         *(f"jpeg_exif{k}" for k in range(1, 9)),
-        # reliability, round 2
+        # JPEG layouts and scan scripts, orientation, sample types, special files
         "jpeg_441",
         "jpeg_410",
         "jpeg_h3v1",
