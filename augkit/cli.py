@@ -16,6 +16,7 @@ import importlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import augkit
 
@@ -103,7 +104,7 @@ def interrupted_status(error: KeyboardInterrupt) -> int:
     return EXIT_SIGTERM if isinstance(error, Terminated) else EXIT_SIGINT
 
 
-def _handle_sigterm() -> tuple[bool, object]:
+def _handle_sigterm() -> tuple[bool, Any]:
     """Make SIGTERM raise ``Terminated`` (main thread only); return ``(installed, previous handler)``."""
     try:
         return True, signal.signal(signal.SIGTERM, _raise_terminated)

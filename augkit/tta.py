@@ -15,6 +15,7 @@ import os
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
+from typing import Any
 
 import numpy as np
 import torch
@@ -290,7 +291,7 @@ def _ensemble(model, groups: Iterable[torch.Tensor], options: dict, softmax: boo
     device = _model_device(model, device)
     reduce, batch_size, transform = options["reduce"], options["batch_size"], options["transform"]
     pending: deque[tuple[int, torch.Tensor]] = deque()
-    state = {"pending": 0, "classes": None}
+    state: dict[str, Any] = {"pending": 0, "classes": None}
     reduced: list[torch.Tensor | None] = []
     counts: list[int] = []
 
@@ -333,7 +334,7 @@ def _ensemble(model, groups: Iterable[torch.Tensor], options: dict, softmax: boo
             flush(state["pending"])
     if not reduced:
         raise ValueError("images is empty: nothing to predict")
-    out = torch.stack(reduced)
+    out = torch.stack([row for row in reduced if row is not None])  # every image got a row
     if reduce == "mean":
         out = out / torch.tensor(counts, dtype=out.dtype).unsqueeze(1)
     return out

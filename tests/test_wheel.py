@@ -44,6 +44,10 @@ def _run(command: list[str], cwd: Path, timeout: float) -> subprocess.CompletedP
 
 @pytest.mark.slow
 def test_the_wheel_runs_outside_the_checkout(tmp_path):
+    import setuptools
+
+    major = int(setuptools.__version__.split(".")[0])
+    assert major >= 77, f"setuptools {setuptools.__version__} cannot build augkit: pip install -e '.[dev]' installs a newer one"
     source, wheels, env_dir, elsewhere = (tmp_path / name for name in ("src", "wheels", "venv", "elsewhere"))
     _copy_source(source)
     _run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)], tmp_path, 300)

@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     items = [(str(p), k) for _ in range(args.repeat) for k, p in enumerate(paths)]
     dataset, epoch_batches, message = _loader(items, sample, batch, args, device)
     print(message)
-    rates, shape = [], None
+    rates: list[float] = []
+    shape: tuple = ((), None)
     for epoch in range(args.epochs):
         dataset.set_epoch(epoch)
         count, tick = 0, time.perf_counter()

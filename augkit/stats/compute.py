@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,12 +138,13 @@ def _run_chunks(task: _ChunkTask, workers: int, progress: bool) -> tuple[Stats, 
     from tqdm.auto import tqdm
 
     total = sum(end - start for start, end in task.chunks)
+    partials: Iterator[_Partial]
     if workers == 0:
         partials = (task[i] for i in range(len(task)))
     else:
         loader = torch.utils.data.DataLoader(task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=_init_worker)
-        partials = iter(loader)
-    result, failed = Stats(), []
+        partials = iter(loader)  # type: ignore[arg-type]  # batch_size=None: items as they are
+    result, failed = Stats(), list[tuple[str, str]]()
     try:
         with tqdm(total=total, unit="img", desc="augkit stats", disable=not progress, dynamic_ncols=True) as bar:
             for part in partials:

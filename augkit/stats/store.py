@@ -13,10 +13,14 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from augkit._atomic import atomic_write_files
+
+if TYPE_CHECKING:
+    from augkit.stats.core import Stats
 
 FORMAT_NAME = "augkit-stats"
 #: Version of the file layout this augkit writes and reads.
@@ -27,13 +31,13 @@ class StatsFileError(ValueError):
     """A statistics file is missing, malformed, or of an unsupported format version."""
 
 
-def mean_image_path(path) -> Path:
+def mean_image_path(path: str | os.PathLike) -> Path:
     """Return where the mean image of the stats file ``path`` is stored: ``<stem>.mean_image.npy``."""
     path = Path(path)
     return path.with_name(f"{path.stem}.mean_image.npy")
 
 
-def save(stats, path) -> None:
+def save(stats: Stats, path: str | os.PathLike) -> None:
     """Write ``stats`` to ``path`` (JSON) and its mean image beside it, each atomically.
 
     Both files are written to temporary files in the same folder, then moved into place with
@@ -60,7 +64,7 @@ def save(stats, path) -> None:
         "eigvec": stats.eigvec.tolist(),
         "mean_image": None,
     }
-    files = {}
+    files: dict[str | os.PathLike, bytes] = {}
     mean_image = stats.mean_image
     if mean_image is not None:
         npy = mean_image_path(path)
@@ -84,7 +88,7 @@ MAX_COUNT = 2**53
 _TOLERANCE = 1e-9
 
 
-def load(path):
+def load(path: str | os.PathLike) -> Stats:
     """Read a statistics file written by ``save``.
 
     Every field is checked before use: counts are integers with
@@ -135,7 +139,7 @@ def load(path):
         raise StatsFileError(f"{path} holds invalid statistics: {error}") from error
 
 
-def _read_record(path: Path) -> dict:
+def _read_record(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_JSON_BYTES + 1)
@@ -160,7 +164,7 @@ def _read_record(path: Path) -> dict:
     return record
 
 
-def _count(path: Path, record: dict, key: str) -> int:
+def _count(path: Path, record: dict[str, Any], key: str) -> int:
     value = record[key]
     if type(value) is not int:
         raise StatsFileError(f"{path}: field {key!r} must be an integer, got {_brief(value)}")
@@ -169,7 +173,7 @@ def _count(path: Path, record: dict, key: str) -> int:
     return value
 
 
-def _numbers(path: Path, record: dict, key: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
+def _numbers(path: Path, record: dict[str, Any], key: str, ndim: int | None = None, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """A nested list of finite JSON numbers (not booleans) as a float64 array."""
     value = record[key]
 
@@ -205,7 +209,7 @@ def _check_m2(path: Path, m2: np.ndarray, num_pixels: int) -> None:
         raise StatsFileError(f"{path}: field 'm2' is not a covariance (an off-diagonal value exceeds sqrt(m2[i, i] * m2[j, j]))")
 
 
-def _check_derived(path: Path, record: dict, mean: np.ndarray, m2: np.ndarray, num_pixels: int) -> None:
+def _check_derived(path: Path, record: dict[str, Any], mean: np.ndarray, m2: np.ndarray, num_pixels: int) -> None:
     """``std`` and ``cov`` are written for readers; when present they must match the state."""
     channels = len(mean)
     cov = m2 / num_pixels
@@ -221,12 +225,12 @@ def _check_derived(path: Path, record: dict, mean: np.ndarray, m2: np.ndarray, n
             _numbers(path, record, key, shape=shape)
 
 
-def _brief(value) -> str:
+def _brief(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:80] + "..."
 
 
-def _load_mean_image(path: Path, entry, channels: int) -> np.ndarray:
+def _load_mean_image(path: Path, entry: Any, channels: int) -> np.ndarray:
     if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("shape"), list):
         raise StatsFileError(f'{path}: field \'mean_image\' must be null or {{"file": ..., "shape": [...]}}')
     name = entry["file"]
@@ -265,7 +269,7 @@ def _load_mean_image(path: Path, entry, channels: int) -> np.ndarray:
     return array
 
 
-def _npy_header(npy: Path, handle, path: Path, shape: list[int]) -> tuple[np.dtype, int]:
+def _npy_header(npy: Path, handle: BinaryIO, path: Path, shape: list[int]) -> tuple[np.dtype, int]:
     """Read and check a ``.npy`` header; return ``(dtype, data offset)``. Reads no array data."""
     from numpy.lib import format as npy_format
 
