@@ -515,28 +515,80 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
 # --------------------------------------------------------------------------- folders
 
 
-def list_images(folder, extensions: Sequence[str] = IMAGE_SUFFIXES) -> tuple[list[Path], list[Path]]:
+def list_images(
+    folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_SUFFIXES, *, strict: bool = False
+) -> tuple[list[Path], list[Path]]:
     """Find the image files under ``folder``, recursively, by file suffix.
 
-    Hidden files and folders (names starting with ``.``) are ignored; symbolic links to
-    folders are followed.
+    Hidden files and folders (names starting with ``.``) are ignored. Symbolic links to
+    folders are followed, each folder at most once: a link to a folder already listed (a
+    cycle such as ``ln -s . again``, or a second link to the same folder) is skipped, and the
+    skipped links are counted and named in one warning. A sub-folder that cannot be read is
+    skipped the same way (one warning counting and naming them), or is an error with
+    ``strict=True``.
 
     Args:
         folder: A directory.
         extensions: Lower-case suffixes that mark image files.
+        strict: Raise, rather than warn, when a sub-folder cannot be read.
 
     Returns:
         ``(images, skipped)``: sorted image paths, and the sorted other files.
+
+    Raises:
+        NotADirectoryError: ``folder`` does not exist or is not a directory.
+        OSError: ``folder`` itself cannot be read, or (with ``strict=True``) a sub-folder
+            cannot be read; the error names the folder.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise NotADirectoryError(f"source folder {folder} does not exist or is not a directory")
+    top = os.fspath(folder)
+    if not os.path.isdir(top):
+        raise NotADirectoryError(f"source folder {top} does not exist or is not a directory")
+    unreadable: list[OSError] = []
+    repeated: list[str] = []
+
+    def on_error(error: OSError) -> None:
+        if strict or error.filename == top:
+            raise error
+        unreadable.append(error)
+
+    status = os.stat(top)
+    visited = {(status.st_dev, status.st_ino)}
     images, skipped = [], []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    for root, dirs, files in os.walk(top, onerror=on_error, followlinks=True):
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            path = os.path.join(root, name)
+            try:
+                status = os.stat(path)
+            except OSError as error:
+                on_error(error)
+                continue
+            if (status.st_dev, status.st_ino) in visited:
+                repeated.append(path)
+                continue
+            visited.add((status.st_dev, status.st_ino))
+            kept.append(name)
+        dirs[:] = kept
         for name in files:
             if name.startswith("."):
                 continue
             path = Path(root, name)
             (images if path.suffix.lower() in extensions else skipped).append(path)
+
+    def some(names: list[str]) -> str:
+        return ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+
+    if unreadable:
+        named = [f"{e.filename} ({e.strerror})" for e in unreadable]
+        warnings.warn(
+            f"skipped {len(unreadable)} folder(s) under {top} that cannot be read: {some(named)};"
+            " pass strict=True (augkit stats --strict) to make this an error",
+            stacklevel=2,
+        )
+    if repeated:
+        warnings.warn(
+            f"skipped {len(repeated)} symbolic link(s) under {top} to folders already listed"
+            f" (a link cycle, or a second link to the same folder): {some(repeated)}",
+            stacklevel=2,
+        )
     return sorted(images), sorted(skipped)

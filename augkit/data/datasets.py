@@ -52,6 +52,8 @@ class ImageFolder(Dataset):
         root: The dataset folder.
         extensions: Image file suffixes to keep (with the dot).
         allow_empty: Allow class folders without images (default: raise).
+        strict: Raise when a sub-folder cannot be read (default: skip it with a warning;
+            see ``augkit.io.list_images``).
 
     Attributes:
         classes: Class names, sorted.
@@ -75,8 +77,9 @@ class ImageFolder(Dataset):
         (['cat', 'dog'], 1)
     """
 
-    def __init__(self, root, extensions: Sequence[str] = IMAGE_SUFFIXES, allow_empty: bool = False) -> None:
+    def __init__(self, root, extensions: Sequence[str] = IMAGE_SUFFIXES, allow_empty: bool = False, strict: bool = False) -> None:
         self.root = os.fspath(root)
+        self.strict = strict
         self.extensions = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
         if not os.path.exists(self.root):
             raise FileNotFoundError(f"ImageFolder root {self.root!r} does not exist")
@@ -98,7 +101,7 @@ class ImageFolder(Dataset):
         self.targets = [t for _, t in self.samples]
 
     def _find_images(self, folder: str) -> list[str]:
-        return [str(path) for path in list_images(folder, self.extensions)[0]]
+        return [str(path) for path in list_images(folder, self.extensions, strict=self.strict)[0]]
 
     def __len__(self) -> int:
         return len(self.samples)
