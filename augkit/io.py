@@ -46,6 +46,7 @@ import io
 import os
 import stat
 import struct
+import warnings
 import zlib
 from collections.abc import Sequence
 from numbers import Integral
