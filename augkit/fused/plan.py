@@ -41,8 +41,7 @@ uint8 within 1 level (hue 2), float within 1e-5. Backends: ``"triton"``
 (``augkit.fused.triton_kernels``; on CUDA, or on the CPU under ``TRITON_INTERPRET=1``),
 ``"torch"`` (``augkit.fused.reference``: the same arithmetic as torch operations), and
 ``"auto"`` (Triton on CUDA where importable, else torch). Inputs the kernels do not take
-(not 3 channels, float other than float32, an empty batch) run the transforms' own
-``apply`` instead.
+(not 3 channels, float other than float32) run the transforms' own ``apply`` instead.
 """
 
 from __future__ import annotations
@@ -300,11 +299,15 @@ def _pack(op: FusedOp, t, params, row: np.ndarray, batch: int) -> None:
     elif op.kind == MIX:
         lam = _column(params.lam, batch)
         paste = _column(np.asarray(params.cutmix, dtype=bool), batch).astype(bool)
-        row[:, 0] = 1.0 - lam
-        row[:, 1] = ~paste & (lam != 1.0)
-        row[:, 2] = paste
-        for k, name in enumerate(("top", "left", "bottom", "right")):
-            row[:, 3 + k] = _column(getattr(params, name), batch)
+        # As mix_images: the partner's weight 1 - lam where blending, else 0 (lerp keeps the
+        # sample exactly); the box emptied (bottom = top) where not pasting.
+        row[:, 0] = np.where(~paste & (lam != 1.0), 1.0 - lam, 0.0)
+        top = _column(params.top, batch)
+        row[:, 1] = top
+        row[:, 2] = _column(params.left, batch)
+        row[:, 3] = np.where(paste, _column(params.bottom, batch), top)
+        row[:, 4] = _column(params.right, batch)
+        row[:, 5] = 1.0 - lam  # the targets' weight, float32 as mix_targets rounds it
 
 
 # --------------------------------------------------------------------------------------
@@ -412,7 +415,7 @@ class FusedPlan:
         if out_dtype not in (None, torch.float32, torch.bfloat16):
             raise ValueError(f"out_dtype must be None, torch.float32 or torch.bfloat16, got {out_dtype}")
         batch, channels, height, width = images.shape
-        fusable = batch > 0 and channels == 3 and height * width > 0
+        fusable = channels == 3 and height * width > 0
         runner = _runner(backend, images.device) if fusable and self.row_width else None
         host = prm = None
         if runner is not None:
@@ -426,19 +429,20 @@ class FusedPlan:
                     x, targets = _apply_own(self.transforms[i], x, targets, params_list[i])
                 continue
             statics = _statics(step, x.dtype == torch.uint8)
-            self._check_segment(step, statics, x)
+            self._check_segment(step, statics, x, targets)
             dtype = torch.float32 if statics.float_out else torch.uint8
             if last and out_dtype is not None:
                 dtype = _float_out(out_dtype, dtype)
             layout = _memory_format(x if not last or channels_last is None else None, bool(channels_last))
             out = torch.empty(x.shape, dtype=dtype, device=x.device, memory_format=layout)
-            runner.run(statics, step.reductions, x, out, prm, host)
+            if batch:
+                runner.run(statics, step.reductions, x, out, prm, host)
             x = out
             if step.mix is not None:
                 targets = self._mix_targets(step.mix, targets, prm, params_list, batch)
         return _finish(x, out_dtype, channels_last), targets
 
-    def _check_segment(self, segment: FusedSegment, statics: SegmentStatics, x: torch.Tensor) -> None:
+    def _check_segment(self, segment: FusedSegment, statics: SegmentStatics, x: torch.Tensor, targets) -> None:
         """The checks the transforms' own ``apply`` make on the data as it is when they run."""
         for op, quant in zip(segment.ops, statics.quant):
             t = self.transforms[op.index]
@@ -449,16 +453,16 @@ class FusedPlan:
         if segment.mix is not None:
             t = self.transforms[segment.mix.index]
             t._check_images(torch.empty((0, 3, 1, 1), dtype=torch.float32 if statics.float_out else torch.uint8))
+            if targets is None:
+                raise ValueError(f"{type(t).__name__} mixes targets, but the batch has none")
 
     def _mix_targets(self, op: FusedOp, targets, prm: torch.Tensor, params_list, batch: int):
         t = self.transforms[op.index]
-        if targets is None:
-            raise ValueError(f"{type(t).__name__} mixes targets, but the batch has none")
         targets = t._check_targets(targets, batch)
         soft = M.soft_targets(targets, t.num_classes, t.label_smoothing)
         if soft.dtype != torch.float32 or soft.device != prm.device:
             return M.mix_targets(soft, params_list[op.index].lam)
-        weight = prm[:, op.offset].view(-1, 1)  # float32(1 - lam), as mix_targets rounds it
+        weight = prm[:, op.offset + 5].view(-1, 1)
         return torch.lerp(soft, soft.flip(0), weight)
 
 

@@ -131,14 +131,9 @@ def _lerp(start, end, w):
 
 def _mix(planes, prm, column: int):
     height, width = planes[0].shape[-2:]
-    w, blend, paste = (prm[:, column + k].view(-1, 1, 1) for k in range(3))
-    pasted = (paste != 0.0) & _in_box(prm, column + 3, height, width)
-    out = []
-    for c in planes:
-        partner = c.flip(0)
-        mixed = torch.where(blend != 0.0, _lerp(c, partner, w), c)
-        out.append(torch.where(pasted, partner, mixed))
-    return out
+    w = prm[:, column].view(-1, 1, 1)
+    pasted = _in_box(prm, column + 1, height, width)
+    return [torch.where(pasted, c.flip(0), _lerp(c, c.flip(0), w)) for c in planes]
 
 
 class TorchRunner:

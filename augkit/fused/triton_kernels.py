@@ -21,7 +21,10 @@ contracted. ``augkit.fused.reference`` is the same arithmetic in torch.
 
 Triton is optional: this module imports without it (``AVAILABLE`` is then False), and the
 kernel functions are turned into Triton kernels only by ``kernels()``, under the mode
-(compiled, or the CPU interpreter with ``TRITON_INTERPRET=1``) in force at that call.
+(compiled, or the CPU interpreter with ``TRITON_INTERPRET=1``) in force at that call. So
+that the mode can be chosen after triton was imported, the kernels call only Triton
+builtins and each other, never ``triton.language``'s own Triton functions (``tl.sum``...),
+which are built once, in the mode of triton's import.
 """
 
 from __future__ import annotations
@@ -172,11 +175,22 @@ def _hue(r, g, b, shift, QUANT: tl.constexpr):
 
 
 @_kernel
+def _add(a, b):
+    return a + b
+
+
+@_kernel
+def _total(values):
+    """``tl.sum``, written with ``tl.reduce``: ``tl.sum`` is a Triton function bound to the mode triton was imported in."""
+    return tl.reduce(values, 0, _add)
+
+
+@_kernel
 def _contrast_mean(part, RED: tl.constexpr, b, B, T, HW, TP2: tl.constexpr):
     """The mean gray of reduction ``RED`` for sample ``b``: its tile sums, added in float64."""
     t = tl.arange(0, TP2)
     sums = tl.load(part + (RED * B + b) * T + t, mask=t < T, other=0.0).to(tl.float64)
-    return tl.math.div_rn(tl.sum(sums, axis=0).to(tl.float32), HW.to(tl.float32))
+    return tl.math.div_rn(_total(sums).to(tl.float32), HW.to(tl.float32))
 
 
 @_kernel
@@ -337,11 +351,17 @@ def _lerp(start, end, w):
 
 @_kernel
 def _mix(mine, partner, y, x, row):
-    """Mixup / CutMix for one sample: ``row`` = 1 - lam, blend?, paste?, box (4)."""
-    w = tl.load(row + 0)
-    out = tl.where(tl.load(row + 1) != 0.0, _lerp(mine, partner, w), mine)
-    pasted = (tl.load(row + 2) != 0.0) & _in_box(y, x, row + 3)
-    return tl.where(pasted, partner, out)
+    """Mixup / CutMix for one sample; ``row``: weight of the partner (0 where no blend), box (4, empty where no paste)."""
+    out = _lerp(mine, partner, tl.load(row + 0))
+    return tl.where(_in_box(y, x, row + 1), partner, out)
+
+
+@_kernel
+def _to_bfloat16(v):
+    """float32 -> bfloat16 rounded to nearest even (spelled out: Triton's interpreter truncates)."""
+    bits = v.to(tl.uint32, bitcast=True)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return bits.to(tl.uint16).to(tl.bfloat16, bitcast=True)
 
 
 @_kernel
@@ -352,9 +372,9 @@ def _store(dst, s, y, x, inb, r, g, b, d_b, d_c, d_h, d_w, OUT: tl.constexpr):
         g = g.to(tl.uint8)
         b = b.to(tl.uint8)
     if OUT == _OUT_BFLOAT16:
-        r = r.to(tl.bfloat16)
-        g = g.to(tl.bfloat16)
-        b = b.to(tl.bfloat16)
+        r = _to_bfloat16(r)
+        g = _to_bfloat16(g)
+        b = _to_bfloat16(b)
     tl.store(base, r, mask=inb)
     tl.store(base + d_c, g, mask=inb)
     tl.store(base + 2 * d_c, b, mask=inb)
@@ -408,7 +428,7 @@ def fused_pass(
     if STOP >= 0:
         r, g, b = _chain(src, prm, part, pid, y, x, inb, B, H, W, T, HW, s_b, s_c, s_h, s_w, P, OPS, OFFS, QUANT, ENS, RED, STOPS, TP2)
         gray = tl.where(inb, _gray(r, g, b, STOP_QUANT), 0.0)
-        tl.store(part + (STOP * B + pid) * T + tile, tl.sum(gray, axis=0))
+        tl.store(part + (STOP * B + pid) * T + tile, _total(gray))
     elif MIX >= 0:
         j = B - 1 - pid
         ri, gi, bi = _chain(src, prm, part, pid, y, x, inb, B, H, W, T, HW, s_b, s_c, s_h, s_w, P, OPS, OFFS, QUANT, ENS, RED, STOPS, TP2)
