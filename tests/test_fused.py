@@ -66,7 +66,10 @@ CASES = {
         ],
         2,
     ),
-    "three_contrasts": (lambda: [ColorJitter(0, 0.5), ColorJitter(0.5, 0.5, 0.5, 0.2), ColorJitter(0.5, 0.5, 0.5, 0.2), Normalize(MEAN, STD)], 2),
+    "three_contrasts": (
+        lambda: [ColorJitter(0, 0.5), ColorJitter(0.5, 0.5, 0.5, 0.2), ColorJitter(0.5, 0.5, 0.5, 0.2), Normalize(MEAN, STD)],
+        2,
+    ),
 }
 
 
