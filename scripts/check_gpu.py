@@ -23,6 +23,10 @@ Checks (each runs on its own: an error in one is reported and the others still r
   SPEC's levels, float within 1e-5, bfloat16 within one unit in the last place, targets
   within 1e-6), run under CUDA's sync debug mode (no host syncs); and the ResNet stage's time
   per batch against the unfused stage on the device and torchvision v2 per sample.
+- ``device_decode``: ``augkit.fused.device_decode`` on the bundled JPEGs (a batch of 64):
+  nvJPEG decode plus batched RandomResizedCrop(224) / Resize(256) + CenterCrop(224) windows
+  against ``augkit.decode`` and the CPU transforms: identical parameters, pixels within 2
+  levels; images/s of both.
 
 Prints one JSON line per check and a JSON summary; with ``$OUT`` set the summary is also
 written to ``$OUT/gpu_check.json`` (after every check, so a timeout keeps what finished).
@@ -647,6 +651,54 @@ def _fused_speed(device: str, reps: int, build_plan, backend: str) -> dict:
     return out
 
 
+def check_device_decode(device: str, reps: int) -> dict:
+    """Decode + geometry on the device vs augkit.decode + the CPU transforms, same parameters."""
+    from augkit import CenterCrop, RandomResizedCrop, Resize
+    from augkit.fused import device_decode as D
+    from augkit.samples import sample_paths
+
+    jpegs = [p.read_bytes() for p in sample_paths() if p.suffix == ".jpg"]
+    datas = [jpegs[k % len(jpegs)] for k in range(64)]
+    results = {}
+    for name, make in (
+        ("RandomResizedCrop(224)", lambda: [RandomResizedCrop(224)]),
+        ("Resize(256)+CenterCrop(224)", lambda: [Resize(shorter=256), CenterCrop(224)]),
+    ):
+        transforms = make()
+
+        def on_device(transforms=transforms):
+            shapes = [D.upright_shape(d) for d in datas]
+            params = [D.draw_geometry(transforms, np.random.default_rng(k), s) for k, s in enumerate(shapes)]
+            windows = [D.geometry_window(transforms, p, s) for p, s in zip(params, shapes)]
+            return D.resample(D.decode_jpegs(datas, device), windows), params
+
+        def on_cpu(transforms=transforms):
+            images, params = [], []
+            for k, data in enumerate(datas):
+                image, rng, drawn = augkit.decode(data), np.random.default_rng(k), []
+                for t in transforms:
+                    image, p = t.run(image, rng)
+                    drawn.append(p)
+                images.append(torch.from_numpy(image).permute(2, 0, 1))
+                params.append(drawn)
+            return torch.stack(images), params
+
+        out, params = on_device()
+        ref, ref_params = on_cpu()
+        entry = {**_diff(ref, out.cpu()), "tol": 2, "params_equal": params == ref_params}
+        entry["ok"] = entry["max_diff"] <= 2 and entry["params_equal"]
+        entry["device_images_per_s"] = 64 / (1e-3 * _median_ms(lambda: on_device()[0], device, reps, warmup=1))
+        entry["cpu_images_per_s_1_process"] = 64 / _timed(on_cpu, "cpu")
+        results[name] = entry
+    return {
+        "ok": all(e["ok"] for e in results.values()),
+        "batch": 64,
+        "files": len(jpegs),
+        "windows": results,
+        "dali": "not compared here (nvidia-dali is not a dependency); run its image_random_crop + resize pipeline on the same files",
+    }
+
+
 def _environment(device: str) -> dict:
     env = {
         "python": platform.python_version(),
@@ -691,6 +743,7 @@ def main(argv=None) -> int:
         "tta_on_gpu": lambda: check_tta_on_gpu(device, reps),
         "device_loader_real": lambda: check_device_loader_real(device, repeat),
         "fused_batch_stage": lambda: check_fused_batch_stage(device, reps, args.batch, args.size),
+        "device_decode": lambda: check_device_decode(device, reps),
     }
     wanted = [n for n in args.only.split(",") if n] or list(checks)
     unknown = [n for n in wanted if n not in checks]

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from augkit import (
+    CenterCrop,
     ColorJitter,
     CutMix,
     Cutout,
@@ -23,6 +24,10 @@ from augkit import (
     Normalize,
     PCALighting,
     RandomApply,
+    RandomCrop,
+    RandomResizedCrop,
+    RandomScale,
+    Resize,
     VerticalFlip,
     Whiten,
 )
@@ -382,3 +387,71 @@ def test_lighting_rounds_half_to_even(interpret, photo, backend):
     out, _ = build_plan([lighting]).apply(images, params, backend=backend)
     assert torch.equal(out, lighting.apply(images, params[0]))
     assert not torch.equal(out, (images.int() + 1).clamp(max=255).to(torch.uint8))
+
+
+# --------------------------------------------------------------------------------------
+# Decode and geometry on the device (tested on the CPU device).
+
+GEOMETRIES = {
+    "random_resized_crop": lambda: [RandomResizedCrop(96)],
+    "random_resized_crop_no_antialias": lambda: [RandomResizedCrop((64, 80), antialias=False)],
+    "resize_center_crop": lambda: [Resize(shorter=112), CenterCrop(96)],
+    "random_scale_random_crop": lambda: [RandomScale(100, 160), RandomCrop(96)],
+    "resize_center_crop_padded": lambda: [Resize(shorter=60), CenterCrop(80, fill=9)],
+}
+
+
+@pytest.mark.parametrize("name", list(GEOMETRIES))
+def test_device_geometry_matches_cpu_path(name):
+    pytest.importorskip("torchvision")
+    import augkit
+    from augkit.fused import device_decode as D
+    from augkit.samples import sample_paths
+
+    transforms = GEOMETRIES[name]()
+    datas = [p.read_bytes() for p in sample_paths() if p.suffix == ".jpg"]
+    shapes = [D.upright_shape(d) for d in datas]
+    params = [D.draw_geometry(transforms, np.random.default_rng(k), s) for k, s in enumerate(shapes)]
+    windows = [D.geometry_window(transforms, p, s) for p, s in zip(params, shapes)]
+    out = D.resample(D.decode_jpegs(datas, "cpu"), windows, channels_last=True)
+    assert out.dtype == torch.uint8 and out.is_contiguous(memory_format=torch.channels_last)
+    for k, data in enumerate(datas):
+        image, rng, cpu_params = augkit.decode(data), np.random.default_rng(k), []
+        for t in transforms:
+            image, p = t.run(image, rng)
+            cpu_params.append(p)
+        assert cpu_params == params[k]  # parameters identical
+        reference = torch.from_numpy(image).permute(2, 0, 1)
+        assert out[k].shape == reference.shape
+        assert int((out[k].int() - reference.int()).abs().max()) <= 2
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 7])
+def test_device_decode_turns_exif_images_upright(photo, orientation):
+    pytest.importorskip("torchvision")
+    import io as std_io
+
+    from PIL import Image
+
+    import augkit
+    from augkit.fused import device_decode as D
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = std_io.BytesIO()
+    Image.fromarray(photo[:40, :56]).save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    data = buffer.getvalue()
+    reference = augkit.decode(data)
+    assert D.upright_shape(data) == reference.shape
+    (decoded,) = D.decode_jpegs([data], "cpu")
+    assert int((decoded.permute(1, 2, 0).int() - torch.from_numpy(reference).int()).abs().max()) <= 2
+
+
+def test_device_geometry_refuses_other_pipelines():
+    from augkit.fused import device_decode as D
+
+    with pytest.raises(ValueError, match="device geometry"):
+        D.draw_geometry([CenterCrop(8), Resize(shorter=4)], np.random.default_rng(0), (10, 10, 3))
+    window = D.Window(0, 0, 4, 4, (4, 4), (0, 0, 4, 4))
+    with pytest.raises(ValueError, match="one output size"):
+        D.resample([torch.zeros(3, 4, 4, dtype=torch.uint8)] * 2, [window, D.Window(0, 0, 4, 4, (4, 4), (0, 0, 2, 2))])

@@ -517,12 +517,12 @@ def _finish(x: torch.Tensor, out_dtype, channels_last) -> torch.Tensor:
 
 def _runner(backend: str, device: torch.device):
     """The object that runs fused segments, or None to run the transforms' own ``apply``."""
-    from augkit.fused import triton_kernels as K
+    if backend == "unfused" or (backend == "auto" and device.type == "cpu"):
+        return None
+    from augkit.fused import triton_kernels as K  # imports triton where it is installed
 
     if backend == "auto":
-        backend = "unfused" if device.type == "cpu" else "triton" if device.type == "cuda" and K.AVAILABLE else "torch"
-    if backend == "unfused":
-        return None
+        backend = "triton" if device.type == "cuda" and K.AVAILABLE else "torch"
     if backend == "torch":
         from augkit.fused.reference import TorchRunner
 
