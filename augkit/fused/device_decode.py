@@ -58,8 +58,9 @@ class Window:
 
 def upright_shape(data: bytes, source: str = "<bytes>") -> tuple[int, int, int]:
     """The ``(height, width, 3)`` ``augkit.decode`` gives a JPEG, from its headers only."""
-    height, width, _ = io.jpeg_header(data, source)
-    if io.jpeg_exif_orientation(data) in (5, 6, 7, 8):
+    header = io.jpeg_header(data, source)
+    height, width = header.height, header.width
+    if header.orientation in (5, 6, 7, 8):
         height, width = width, height
     return height, width, 3
 
@@ -143,7 +144,7 @@ def decode_jpegs(datas: Sequence[bytes], device) -> list[torch.Tensor]:
         except ImportError as error:  # pragma: no cover - torchvision is optional
             raise ImportError("decoding on the device needs torchvision (torchvision.io.decode_jpeg)") from error
         images = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=torch.device(device))
-    return [_upright(image, io.jpeg_exif_orientation(d)) for image, d in zip(images, datas)]
+    return [_upright(image, io.jpeg_header(d).orientation) for image, d in zip(images, datas)]
 
 
 def _upright(image: torch.Tensor, orientation: int) -> torch.Tensor:

@@ -295,8 +295,8 @@ def _pack(op: FusedOp, t, params, row: np.ndarray, batch: int) -> None:
     elif op.kind == NORMALIZE:
         mean = np.asarray(t.mean, dtype=np.float64)
         std = np.ones_like(mean) if t.std is None else np.asarray(t.std, dtype=np.float64)
-        scale_u8, bias = N._scale_and_bias(mean, std, True)
-        scale_f, _ = N._scale_and_bias(mean, std, False)
+        scale_u8, bias = N._scale_and_bias(mean, std, 255.0)
+        scale_f, _ = N._scale_and_bias(mean, std, 1.0)
         row[:, 0:9] = np.concatenate([scale_u8, scale_f, bias])
     elif op.kind == CUTOUT:
         erase = _column(np.asarray(params.erase, dtype=bool), batch).astype(bool)
