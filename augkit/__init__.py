@@ -1,85 +1,108 @@
 """augkit: image preprocessing and augmentation for PyTorch training, reproducible to the bit."""
 
-from augkit import constants, data, presets, stats, tta  # noqa: E402  (modules: augkit.tta.predict, augkit.presets.*)
-from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
-from augkit.config import from_config, to_yaml
-from augkit.encoded import open_image
-from augkit.errors import ImageDecodeError, UnsupportedTargetError
-from augkit.interop import Albumentations, TorchVision
-from augkit.io import decode
-from augkit.pipeline import Pipeline
-from augkit.rng import derive_generator
-from augkit.targets import Batch, Boxes, Keypoints, Sample
-from augkit.transforms import (
-    CenterCrop,
-    ColorJitter,
-    Compose,
-    Cutout,
-    FiveCrop,
-    HorizontalFlip,
-    MultiScaleTenCrop,
-    Normalize,
-    OneOf,
-    PCALighting,
-    RandomApply,
-    RandomCrop,
-    RandomResizedCrop,
-    RandomScale,
-    Resize,
-    TenCrop,
-    ToTensor,
-    Transform,
-    VerticalFlip,
-    Whiten,
-    register,
-)
+# ruff: noqa: F401  (the TYPE_CHECKING imports below only declare the lazy public names)
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Albumentations",
-    "Batch",
-    "Boxes",
-    "Keypoints",
-    "Sample",
-    "UnsupportedTargetError",
-    "CenterCrop",
-    "ColorJitter",
-    "Compose",
-    "CutMix",
-    "Cutout",
-    "FiveCrop",
-    "HorizontalFlip",
-    "ImageDecodeError",
-    "MixingTransform",
-    "Mixup",
-    "MixupOrCutMix",
-    "MultiScaleTenCrop",
-    "Normalize",
-    "OneOf",
-    "PCALighting",
-    "Pipeline",
-    "RandomApply",
-    "RandomCrop",
-    "RandomResizedCrop",
-    "RandomScale",
-    "Resize",
-    "TenCrop",
-    "ToTensor",
-    "TorchVision",
-    "Transform",
-    "VerticalFlip",
-    "Whiten",
-    "__version__",
-    "constants",
-    "data",
-    "decode",
-    "open_image",
-    "derive_generator",
-    "from_config",
-    "presets",
-    "register",
-    "stats",
-    "to_yaml",
-    "tta",
-]
+# Public names are imported on first use (PEP 562), so ``import augkit`` and the ``augkit``
+# command's ``--help`` / ``--version`` stay fast: torch is imported only when needed.
+_EXPORTS = {
+    "Albumentations": "augkit.interop",
+    "Batch": "augkit.targets",
+    "Boxes": "augkit.targets",
+    "Keypoints": "augkit.targets",
+    "Sample": "augkit.targets",
+    "UnsupportedTargetError": "augkit.errors",
+    "CenterCrop": "augkit.transforms",
+    "ColorJitter": "augkit.transforms",
+    "Compose": "augkit.transforms",
+    "CutMix": "augkit.batch",
+    "Cutout": "augkit.transforms",
+    "FiveCrop": "augkit.transforms",
+    "HorizontalFlip": "augkit.transforms",
+    "ImageDecodeError": "augkit.errors",
+    "MixingTransform": "augkit.batch",
+    "Mixup": "augkit.batch",
+    "MixupOrCutMix": "augkit.batch",
+    "MultiScaleTenCrop": "augkit.transforms",
+    "Normalize": "augkit.transforms",
+    "OneOf": "augkit.transforms",
+    "PCALighting": "augkit.transforms",
+    "Pipeline": "augkit.pipeline",
+    "RandomApply": "augkit.transforms",
+    "RandomCrop": "augkit.transforms",
+    "RandomResizedCrop": "augkit.transforms",
+    "RandomScale": "augkit.transforms",
+    "Resize": "augkit.transforms",
+    "TenCrop": "augkit.transforms",
+    "ToTensor": "augkit.transforms",
+    "TorchVision": "augkit.interop",
+    "Transform": "augkit.transforms",
+    "VerticalFlip": "augkit.transforms",
+    "Whiten": "augkit.transforms",
+    "decode": "augkit.io",
+    "derive_generator": "augkit.rng",
+    "from_config": "augkit.config",
+    "open_image": "augkit.encoded",
+    "register": "augkit.transforms",
+    "to_yaml": "augkit.config",
+}
+#: Submodules reachable as attributes (``augkit.tta.predict``, ``augkit.presets.resnet_train``).
+_SUBMODULES = ("constants", "data", "presets", "stats", "tta")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+if TYPE_CHECKING:  # what static type checkers and IDEs see
+    from augkit import constants, data, presets, stats, tta
+    from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
+    from augkit.config import from_config, to_yaml
+    from augkit.encoded import open_image
+    from augkit.errors import ImageDecodeError, UnsupportedTargetError
+    from augkit.interop import Albumentations, TorchVision
+    from augkit.io import decode
+    from augkit.pipeline import Pipeline
+    from augkit.rng import derive_generator
+    from augkit.targets import Batch, Boxes, Keypoints, Sample
+    from augkit.transforms import (
+        CenterCrop,
+        ColorJitter,
+        Compose,
+        Cutout,
+        FiveCrop,
+        HorizontalFlip,
+        MultiScaleTenCrop,
+        Normalize,
+        OneOf,
+        PCALighting,
+        RandomApply,
+        RandomCrop,
+        RandomResizedCrop,
+        RandomScale,
+        Resize,
+        TenCrop,
+        ToTensor,
+        Transform,
+        VerticalFlip,
+        Whiten,
+        register,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"augkit.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'augkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

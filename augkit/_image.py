@@ -40,17 +40,22 @@ def check_array_image(image, name: str = "image") -> np.ndarray:
     return image
 
 
-def check_any_image(image, name: str = "image"):
-    """Check an HWC array, or a ``[C, H, W]`` / ``[B, C, H, W]`` tensor; return it."""
+def check_any_image(image, name: str = "image", allow_uint16: bool = False):
+    """Check an HWC array, or a ``[C, H, W]`` / ``[B, C, H, W]`` tensor; return it.
+
+    Pixels are uint8 or floating point; ``allow_uint16`` also admits uint16 (the transforms
+    that handle 16-bit samples: geometry and ``Normalize``).
+    """
     if isinstance(image, torch.Tensor):
         if image.ndim not in (3, 4):
             raise ValueError(f"{name} tensor must be [C, H, W] or [B, C, H, W], got shape {tuple(image.shape)}")
-        if image.dtype != torch.uint8 and not image.is_floating_point():
-            raise TypeError(f"{name} tensor must be uint8 or floating point, got {image.dtype}")
+        wide = allow_uint16 and image.dtype == getattr(torch, "uint16", None)
+        if image.dtype != torch.uint8 and not image.is_floating_point() and not wide:
+            raise TypeError(f"{name} tensor must be uint8{', uint16' if allow_uint16 else ''} or floating point, got {image.dtype}")
         return image
     image = check_array_image(image, name)
-    if image.dtype != np.uint8 and not np.issubdtype(image.dtype, np.floating):
-        raise TypeError(f"{name} array must be uint8 or floating point, got {image.dtype}")
+    if image.dtype != np.uint8 and not np.issubdtype(image.dtype, np.floating) and not (allow_uint16 and image.dtype == np.uint16):
+        raise TypeError(f"{name} array must be uint8{', uint16' if allow_uint16 else ''} or floating point, got {image.dtype}")
     return image
 
 

@@ -5,11 +5,13 @@ by a crop) needs only part of the image. ``open_image`` returns an ``EncodedJpeg
 files, and ``Compose`` decodes only the rows and columns its first transforms read
 (``augkit.transforms._window``). Every other transform decodes it whole first.
 
-Pixels equal the full decode's (libjpeg-turbo with ``augkit.decode``'s settings: accurate
-integer IDCT, smooth chroma upsampling); only work is skipped. Validity is judged as for a
-full strict decode: the rows after a window are still entropy-decoded (not transformed to
-pixels), so a corrupt or truncated file is refused whichever window is asked for
-(``check_whole_file=False`` skips them: faster, and damage after the window goes unnoticed).
+Pixels equal the full decode's (``augkit.decode``: accurate integer IDCT, smooth chroma
+upsampling); only work is skipped. Validity is judged as for a full strict decode: the rows
+after a window are still entropy-decoded (not transformed to pixels), so a corrupt or
+truncated file is refused whichever window is asked for (``check_whole_file=False`` skips
+them: faster, and damage after the window goes unnoticed). One kind of file is decoded whole
+whatever the window: a progressive JPEG whose coefficients are never refined to the last bit
+(libjpeg smooths its blocks using their neighbours, so a window would differ at its edges).
 Windows need augkit's compiled ``augkit._jpeg`` module (built by ``pip install`` where a C
 compiler and libjpeg-turbo's headers exist); without it ``open_image`` decodes whole files.
 """
@@ -45,23 +47,45 @@ class EncodedJpeg:
         check_whole_file: Entropy-decode the rows after a window too, so a file damaged
             anywhere is refused (as by ``augkit.decode``). False stops after the window:
             faster, but damage after it goes unnoticed (the pixels returned are still right).
+        mode: The ``augkit.decode`` mode pixels are decoded in: ``"RGB"``, ``"L"`` or
+            ``"unchanged"`` (a grayscale JPEG then has one channel, a colour one three).
+        gray: True when the file itself is grayscale (one component).
+        decoder: The decoder ``augkit.decode`` uses for this file
+            (``augkit.io.jpeg_decoder``); windows match its pixels.
 
     Shape:
-        ``shape`` is ``(height, width, 3)``, the decoded image's.
+        ``shape`` is ``(height, width, channels)``, the decoded image's.
     """
 
-    __slots__ = ("data", "source", "height", "width", "max_pixels", "check_whole_file")
+    __slots__ = ("data", "source", "height", "width", "max_pixels", "check_whole_file", "mode", "gray", "decoder")
 
     def __init__(
-        self, data: bytes, source: str, height: int, width: int, max_pixels: int = io.MAX_PIXELS, check_whole_file: bool = True
+        self,
+        data: bytes,
+        source: str,
+        height: int,
+        width: int,
+        max_pixels: int = io.MAX_PIXELS,
+        check_whole_file: bool = True,
+        mode: str = "RGB",
+        gray: bool = False,
+        decoder: str = "simplejpeg",
     ) -> None:
         self.data, self.source, self.height, self.width = data, source, height, width
         self.max_pixels, self.check_whole_file = max_pixels, bool(check_whole_file)
+        self.mode, self.gray, self.decoder = io.check_mode(mode), bool(gray), decoder
+
+    @property
+    def channels(self) -> int:
+        """Channels of the decoded pixels: 3, or 1 in mode ``"L"`` and for gray files in ``"unchanged"``."""
+        if self.mode == "L" or (self.mode == "unchanged" and self.gray):
+            return 1
+        return 3
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """The decoded image's ``(height, width, 3)``."""
-        return (self.height, self.width, 3)
+        """The decoded image's ``(height, width, channels)``."""
+        return (self.height, self.width, self.channels)
 
     def stand_in(self) -> np.ndarray:
         """A zero-cost read-only array of the image's shape, for sampling parameters from."""
@@ -69,7 +93,7 @@ class EncodedJpeg:
 
     def decode(self) -> np.ndarray:
         """Decode the whole image with ``augkit.decode``."""
-        return io.decode_bytes(self.data, self.source, max_pixels=self.max_pixels)
+        return io.decode_bytes(self.data, self.source, max_pixels=self.max_pixels, mode=self.mode)
 
     def decode_window(self, top: int, left: int, height: int, width: int) -> np.ndarray:
         """Decode rows ``[top, top + height)`` and columns ``[left, left + width)``.
@@ -81,7 +105,7 @@ class EncodedJpeg:
             width: Columns, >= 1.
 
         Returns:
-            ``(height, width, 3)`` uint8 RGB array, equal to ``decode()[top:top+height, left:left+width]``.
+            ``(height, width, channels)`` uint8 array, equal to ``decode()[top:top+height, left:left+width]``.
 
         Raises:
             ValueError: The window is empty or leaves the image.
@@ -92,18 +116,26 @@ class EncodedJpeg:
             raise ValueError(
                 f"window (top={top}, left={left}, height={height}, width={width}) is outside the {self.height}x{self.width} image"
             )
-        out = np.empty((height, width, 3), np.uint8)
+        channels = 1 if self.gray and self.mode != "RGB" else 3  # what libjpeg writes; "L" of colour is converted after
+        out = np.empty((height, width, channels), np.uint8)
+        # Only the library that decodes the whole file may smooth a progressive file's blocks
+        # (libjpeg-turbo releases smooth differently): for other decoders such a file is decoded whole.
+        exact_only = self.decoder != "libjpeg"
         try:
-            _jpeg.decode_window(self.data, out, top, left, height, width, self.check_whole_file)
-        except ValueError as error:
+            written = _jpeg.decode_window(self.data, out, top, left, height, width, self.check_whole_file, channels, exact_only)
+        except (ValueError, MemoryError) as error:
             raise ImageDecodeError(self.source, f"corrupt or truncated JPEG ({error})") from error
+        if not written:
+            return np.ascontiguousarray(self.decode()[top : top + height, left : left + width])
+        if self.mode == "L" and channels == 3:
+            return io.luma(out)
         return out
 
     def __repr__(self) -> str:
         return f"EncodedJpeg({self.source!r}, {self.height}x{self.width})"
 
 
-def open_image(source, *, max_pixels: int = io.MAX_PIXELS, check_whole_file: bool = True) -> np.ndarray | EncodedJpeg:
+def open_image(source, *, max_pixels: int = io.MAX_PIXELS, check_whole_file: bool = True, mode: str = "RGB") -> np.ndarray | EncodedJpeg:
     """Read an image, leaving it undecoded where a window of it can be decoded later.
 
     Args:
@@ -111,25 +143,28 @@ def open_image(source, *, max_pixels: int = io.MAX_PIXELS, check_whole_file: boo
         max_pixels: Refuse images declaring more pixels than this.
         check_whole_file: As ``EncodedJpeg``: False lets a window skip the rest of the file
             (about 0.1-0.2 ms per ImageNet-sized image), leaving damage after it unchecked.
+        mode: As ``augkit.decode``: ``"RGB"``, ``"L"`` or ``"unchanged"``.
 
     Returns:
         An ``EncodedJpeg`` for an upright (EXIF orientation 1) RGB or grayscale JPEG read from
-        a path or bytes when windowed decoding is available; otherwise the decoded
-        ``(H, W, 3)`` uint8 array, exactly as ``augkit.decode`` returns it.
+        a path or bytes when windowed decoding is available; otherwise the decoded array,
+        exactly as ``augkit.decode`` returns it.
 
     Raises:
         ImageDecodeError: As ``augkit.decode`` (a corrupt JPEG header is refused here; the
             data is checked when pixels are decoded).
     """
+    mode, max_pixels = io.check_mode(mode), io.check_max_pixels(max_pixels)
     readable = isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
-    if not WINDOWED_DECODING or io.simplejpeg is None or not readable:  # simplejpeg reads the header
-        return io.decode(source, max_pixels=max_pixels)
+    if not WINDOWED_DECODING or not readable:
+        return io.decode(source, max_pixels=max_pixels, mode=mode)
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
-        data = io.read_file(name)
+        data = io.read_file(name, max_pixels)
     else:
         data, name = bytes(source), f"<bytes: {len(source)}>"
     header = io.jpeg_header(data, name, max_pixels) if data.startswith(io.JPEG_MAGIC) else None
-    if header is None or header[2] not in ("YCbCr", "RGB", "Gray") or io.jpeg_exif_orientation(data) != 1:
-        return io.decode_bytes(data, name, max_pixels=max_pixels)
-    return EncodedJpeg(data, name, header[0], header[1], max_pixels, check_whole_file)
+    decoder = io.jpeg_decoder(header) if header is not None else None
+    if decoder not in ("simplejpeg", "libjpeg") or header.orientation != 1 or header.precision != 8:
+        return io.decode_bytes(data, name, max_pixels=max_pixels, mode=mode)
+    return EncodedJpeg(data, name, header.height, header.width, max_pixels, check_whole_file, mode, header.components == 1, decoder)

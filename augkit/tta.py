@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,6 +41,7 @@ def predict(
     batch_size: int = 256,
     softmax: bool = True,
     device: str | torch.device | None = None,
+    progress: bool = True,
 ) -> torch.Tensor:
     """Ensemble a model's predictions over test-time views of each image.
 
@@ -61,6 +63,7 @@ def predict(
         softmax: Reduce the softmax of the logits (True) or the logits themselves (False).
         device: Where the model runs; None takes the device of the model's first
             parameter (CPU for a model without parameters).
+        progress: Show a tqdm progress bar counting images (on stderr).
 
     Returns:
         ``[N, num_classes]`` float32 tensor on the CPU, one row per image in order.
@@ -69,10 +72,12 @@ def predict(
         ValueError: An empty ``images``, a bad ``reduce`` / ``batch_size``, views that are
             not ``[V, C, h, w]`` with V >= 1, or model outputs that are not ``[B, K]``.
 
+    For a large validation set, decode in ``DataLoader`` workers with ``predict_loader``.
+
     Example:
         >>> import numpy as np
         >>> logits = lambda x: x.float().mean(dim=(2, 3))  # a "model": [B, C] scores
-        >>> predict(logits, [np.zeros((8, 8, 3), np.uint8)], TenCrop(4)).tolist()
+        >>> predict(logits, [np.zeros((8, 8, 3), np.uint8)], TenCrop(4), progress=False).tolist()
         [[0.3333333432674408, 0.3333333432674408, 0.3333333432674408]]
     """
     options = _check_options(model, views, transform, reduce, batch_size)
@@ -80,8 +85,9 @@ def predict(
         raise TypeError(f"images must be a list of images (arrays or paths), got a single {type(images).__name__}")
     if not isinstance(images, Iterable):
         raise TypeError(f"images must be a list of images (arrays or paths), got {type(images).__name__}")
+    total = len(images) if isinstance(images, Sized) else None
     groups = (_views_of(views, decode(image), index) for index, image in enumerate(images))
-    return _ensemble(model, groups, options, softmax, device)
+    return _ensemble(model, _counted(groups, total, progress), options, softmax, device)
 
 
 def predict_loader(
@@ -93,11 +99,14 @@ def predict_loader(
     batch_size: int = 256,
     softmax: bool = True,
     device: str | torch.device | None = None,
+    progress: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor | list | None]:
     """``predict`` over a ``DataLoader(TTADataset(...), collate_fn=tta_collate)``.
 
-    The loader's batches (of images) are re-chunked, so the model sees at most
-    ``batch_size`` views at a time whatever the loader's batch size.
+    For large validation sets: the loader's workers decode images and make their views in
+    parallel, while the model runs here. The loader's batches (of images) are re-chunked,
+    so the model sees at most ``batch_size`` views at a time whatever the loader's batch
+    size; the scores equal ``predict``'s on the same images and views.
 
     Args:
         model: As in ``predict``.
@@ -107,6 +116,7 @@ def predict_loader(
         batch_size: As in ``predict``.
         softmax: As in ``predict``.
         device: As in ``predict``.
+        progress: Show a tqdm progress bar counting images (on stderr).
 
     Returns:
         ``(scores, targets)``: ``[N, num_classes]`` float32 on the CPU, and the targets
@@ -116,7 +126,7 @@ def predict_loader(
         >>> import numpy as np
         >>> data = TTADataset([(np.zeros((8, 8, 3), np.uint8), 1)] * 3, TenCrop(4))
         >>> loader = torch.utils.data.DataLoader(data, batch_size=2, collate_fn=tta_collate)
-        >>> scores, targets = predict_loader(lambda x: x.float().mean(dim=(2, 3)), loader)
+        >>> scores, targets = predict_loader(lambda x: x.float().mean(dim=(2, 3)), loader, progress=False)
         >>> scores.shape, targets.tolist()
         (torch.Size([3, 3]), [1, 1, 1])
     """
@@ -134,8 +144,20 @@ def predict_loader(
             collected.append(targets)
             yield from views.split(counts)
 
-    scores = _ensemble(model, groups(), options, softmax, device)
+    dataset = getattr(loader, "dataset", None)
+    total = len(dataset) if isinstance(dataset, Sized) else None
+    scores = _ensemble(model, _counted(groups(), total, progress), options, softmax, device)
     return scores, _concat_targets(collected)
+
+
+def _counted(groups: Iterable[torch.Tensor], total: int | None, progress: bool) -> Iterator[torch.Tensor]:
+    """Yield ``groups`` (one per image), advancing a progress bar by one image each."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="img", desc="augkit predict", disable=not progress, dynamic_ncols=True) as bar:
+        for group in groups:
+            yield group
+            bar.update(1)
 
 
 class TTADataset(torch.utils.data.Dataset):
@@ -269,7 +291,7 @@ def _ensemble(model, groups: Iterable[torch.Tensor], options: dict, softmax: boo
     device = _model_device(model, device)
     reduce, batch_size, transform = options["reduce"], options["batch_size"], options["transform"]
     pending: deque[tuple[int, torch.Tensor]] = deque()
-    state = {"pending": 0, "classes": None}
+    state: dict[str, Any] = {"pending": 0, "classes": None}
     reduced: list[torch.Tensor | None] = []
     counts: list[int] = []
 
@@ -312,7 +334,7 @@ def _ensemble(model, groups: Iterable[torch.Tensor], options: dict, softmax: boo
             flush(state["pending"])
     if not reduced:
         raise ValueError("images is empty: nothing to predict")
-    out = torch.stack(reduced)
+    out = torch.stack([row for row in reduced if row is not None])  # every image got a row
     if reduce == "mean":
         out = out / torch.tensor(counts, dtype=out.dtype).unsqueeze(1)
     return out

@@ -18,6 +18,15 @@ Checks (each runs on its own: an error in one is reported and the others still r
 - ``tta_on_gpu``: ``augkit.tta.predict`` with a small conv net, device vs CPU (TF32 off).
 - ``device_loader_real``: DataLoader(4 workers) over AugmentedDataset on the bundled samples
   with ``presets.resnet_train``, through DeviceLoader: device batches == CPU batches.
+- ``fused_batch_stage``: ``augkit.fused`` plans (Triton kernels on CUDA) on ``[64, 3, 224, 224]``
+  against the transforms' own ``apply`` on the CPU with the same parameters (uint8 within the
+  SPEC's levels, float within 1e-5, bfloat16 within one unit in the last place, targets
+  within 1e-6), run under CUDA's sync debug mode (no host syncs); and the ResNet stage's time
+  per batch against the unfused stage on the device and torchvision v2 per sample.
+- ``device_decode``: ``augkit.fused.device_decode`` on the bundled JPEGs (a batch of 64):
+  nvJPEG decode plus batched RandomResizedCrop(224) / Resize(256) + CenterCrop(224) windows
+  against ``augkit.decode`` and the CPU transforms: identical parameters, pixels within 2
+  levels; images/s of both.
 
 Prints one JSON line per check and a JSON summary; with ``$OUT`` set the summary is also
 written to ``$OUT/gpu_check.json`` (after every check, so a timeout keeps what finished).
@@ -473,6 +482,223 @@ def check_device_loader_real(device: str, repeat: int) -> dict:
     }
 
 
+def _fused_stages() -> dict:
+    """name -> (transforms, uint8 level bound): the fused plans the GPU check compares."""
+
+    def resnet():
+        return [HorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), PCALighting(0.1), Normalize(MEAN, STD)]
+
+    return {
+        "resnet": (resnet, 2),
+        "resnet_cutout_mix": (lambda: resnet() + [Cutout(56, p=0.5), MixupOrCutMix(0.8, 1.0, num_classes=10, per_sample=True)], 2),
+        "uint8_out": (lambda: [VerticalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), Cutout(32, fill=128)], 2),
+        "two_contrasts": (lambda: [ColorJitter(0, 0.5), HorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), Normalize(MEAN, STD)], 2),
+    }
+
+
+def _fused_compare(name, make, bound, x_cpu, labels, device, backend, seed, **options) -> dict:
+    """One fused plan on the device vs the transforms' own apply on the CPU, same parameters."""
+    from augkit.fused import build_plan
+
+    transforms = make()
+    plan = build_plan(transforms)
+    params = plan.sample(np.random.default_rng(seed), x_cpu)
+    ref, ref_targets = x_cpu, labels
+    for t, p in zip(transforms, params):
+        if getattr(t, "mixes_targets", False):
+            ref, ref_targets = t.apply(ref, ref_targets, p)
+        else:
+            ref = t.apply(ref, p)
+    # The parameters the unfused stage draws on the device, one generator in order.
+    rng, x_dev, y_dev, same_params = np.random.default_rng(seed), x_cpu.to(device), labels.to(device), True
+    for t, p in zip(transforms, params):
+        if getattr(t, "mixes_targets", False):
+            (x_dev, y_dev), q = t.run(x_dev, y_dev, rng)
+        else:
+            x_dev, q = t.run(x_dev, rng)
+        same_params &= _params_equal(p, q)
+    x, y = x_cpu.to(device), labels.to(device)
+    cuda = torch.device(device).type == "cuda"
+    sync_free = None
+    if cuda:
+        torch.cuda.synchronize(device)
+        torch.cuda.set_sync_debug_mode("error")
+    try:
+        out, out_targets = plan.apply(x, params, y, backend=backend, **options)
+        sync_free = True if cuda else None
+    except RuntimeError as error:
+        if not cuda or "synchroniz" not in str(error):
+            raise
+        sync_free = str(error)
+        torch.cuda.set_sync_debug_mode(0)
+        out, out_targets = plan.apply(x, params, y, backend=backend, **options)
+    finally:
+        if cuda:
+            torch.cuda.set_sync_debug_mode(0)
+    out, ref = out.cpu(), ref
+    entry = {"plan": plan.describe(), "passes": plan.passes, "params_equal": bool(same_params), "sync_free": sync_free}
+    d = (out.double() - ref.double()).abs()
+    if out.dtype == torch.bfloat16:
+        entry["max_diff"], entry["tol"] = float(d.max()), "1 bfloat16 ulp"
+        entry["ok"] = bool((d <= ref.double().abs() * 2.0**-7 + 1e-5).all())
+    elif x_cpu.dtype == torch.uint8:
+        if out.is_floating_point():  # normalized: back to uint8 levels
+            d = d * 255 * torch.tensor(STD, dtype=torch.float64).view(1, 3, 1, 1)
+        entry["max_diff_levels"], entry["tol"] = float(d.max()), f"{bound} levels"
+        entry["frac_differing"] = float((d > 0.01).double().mean())
+        entry["ok"] = entry["max_diff_levels"] <= bound + 0.01
+    else:
+        entry["max_diff"], entry["tol"] = float(d.max()), 1e-5
+        entry["ok"] = entry["max_diff"] <= 1e-5
+    if out_targets is not None:
+        entry["max_target_diff"] = float((out_targets.cpu().double() - ref_targets.double()).abs().max())
+        entry["ok"] = entry["ok"] and entry["max_target_diff"] <= 1e-6
+    entry["ok"] = bool(entry["ok"] and same_params and sync_free in (True, None) and out.shape == ref.shape)
+    return entry
+
+
+def check_fused_batch_stage(device: str, reps: int, batch: int, size: int) -> dict:
+    """augkit.fused on the device vs the CPU path; the ResNet stage's speed (CUDA only)."""
+    from augkit.fused import build_plan, triton_kernels
+
+    cuda = torch.device(device).type == "cuda"
+    backend = "triton" if cuda and triton_kernels.AVAILABLE else "torch"
+    if not cuda:  # the self-test on the CPU: the torch reference, on a small batch
+        batch, size = min(batch, 4), min(size, 48)
+    g = np.random.default_rng(0)
+    u8 = torch.from_numpy(g.integers(0, 256, (batch, 3, size, size), dtype=np.uint8))
+    u8[:, :, : size // 2] = torch.linspace(0, 255, size).to(torch.uint8)  # smooth half: natural-image-like values
+    labels = torch.from_numpy(g.integers(0, 10, batch))
+    results = {}
+    for name, (make, bound) in _fused_stages().items():
+        for dtype, x in (("uint8", u8), ("float32", u8.float() / 255)):
+            variants = {"default": {}, "channels_last": {"channels_last": True}}
+            if name != "uint8_out":
+                variants["bfloat16"] = {"out_dtype": torch.bfloat16, "channels_last": True}
+            for variant, options in variants.items():
+                source = x.contiguous(memory_format=torch.channels_last) if variant != "default" else x
+                results[f"{name}/{dtype}/{variant}"] = _guard(
+                    lambda: _fused_compare(name, make, bound, source, labels, device, backend, 11, **options)
+                )
+    speed = {"skipped": "needs CUDA"}
+    if cuda:
+        speed = _guard(lambda: _fused_speed(device, reps, build_plan, backend))
+    failed = [k for k, e in results.items() if not e.get("ok")]
+    return {
+        "ok": not failed and speed.get("ok", True),
+        "failed": failed,
+        "backend": backend,
+        "batch": [batch, 3, size, size],
+        "compare": results,
+        "speed": speed,
+    }
+
+
+def _fused_speed(device: str, reps: int, build_plan, backend: str) -> dict:
+    """ms per [64, 3, 224, 224] uint8 batch on the device: fused plan, unfused stage, torchvision v2 per sample."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (64, 3, 224, 224), dtype=torch.uint8, generator=g).to(device)
+    stage = _fused_stages()["resnet"][0]()
+    plan, rng = build_plan(stage), np.random.default_rng(0)
+
+    def fused(**options):
+        return lambda: plan.apply(x, plan.sample(rng, x), backend=backend, **options)
+
+    def unfused():
+        y = x
+        for t in stage:
+            y = t(y, rng=rng)
+        return y
+
+    rows = {
+        "fused_float32": fused(),
+        "fused_bfloat16_channels_last": fused(out_dtype=torch.bfloat16, channels_last=True),
+        "unfused_on_device": unfused,
+    }
+    out = {name: {"ms": _median_ms(f, device, reps)} for name, f in rows.items()}
+    # The training thread's cost: host time of one call, nothing waited for.
+    call = fused()
+    for _ in range(3):
+        call()
+    torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(reps):
+        call()
+    out["fused_host_ms_per_call"] = 1e3 * (time.perf_counter() - start) / reps
+    torch.cuda.synchronize(device)
+    try:
+        from torchvision.transforms import v2
+
+        per_image = v2.Compose(
+            [v2.RandomHorizontalFlip(), v2.ColorJitter(0.4, 0.4, 0.4, 0.1), v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
+        )
+        out["torchvision_v2_per_sample"] = {
+            "ms": _median_ms(lambda: torch.stack([per_image(img) for img in x]), device, max(2, reps // 3), warmup=1)
+        }
+    except ImportError as error:
+        out["torchvision_v2_per_sample"] = f"skipped: {error}"
+    fused_ms = out["fused_float32"]["ms"]
+    out["fused_images_per_s"] = 64 / (1e-3 * fused_ms)
+    out["speedup_vs_unfused"] = out["unfused_on_device"]["ms"] / fused_ms
+    if isinstance(out["torchvision_v2_per_sample"], dict):
+        out["speedup_vs_torchvision"] = out["torchvision_v2_per_sample"]["ms"] / fused_ms
+    out["goal"] = (
+        "<= 0.3 ms per batch and >= 50x torchvision v2 per sample (stage: flip + ColorJitter + PCALighting + Normalize; torchvision has no PCA lighting)"
+    )
+    out["meets_goal"] = fused_ms <= 0.3 and out.get("speedup_vs_torchvision", 0.0) >= 50
+    out["plan"] = plan.describe()
+    out["ok"] = True  # speed is reported, not failed on
+    return out
+
+
+def check_device_decode(device: str, reps: int) -> dict:
+    """Decode + geometry on the device vs augkit.decode + the CPU transforms, same parameters."""
+    from augkit import CenterCrop, RandomResizedCrop, Resize
+    from augkit.fused import device_decode as D
+    from augkit.samples import sample_paths
+
+    jpegs = [p.read_bytes() for p in sample_paths() if p.suffix == ".jpg"]
+    datas = [jpegs[k % len(jpegs)] for k in range(64)]
+    results = {}
+    for name, make in (
+        ("RandomResizedCrop(224)", lambda: [RandomResizedCrop(224)]),
+        ("Resize(256)+CenterCrop(224)", lambda: [Resize(shorter=256), CenterCrop(224)]),
+    ):
+        transforms = make()
+
+        def on_device(transforms=transforms):
+            shapes = [D.upright_shape(d) for d in datas]
+            params = [D.draw_geometry(transforms, np.random.default_rng(k), s) for k, s in enumerate(shapes)]
+            windows = [D.geometry_window(transforms, p, s) for p, s in zip(params, shapes)]
+            return D.resample(D.decode_jpegs(datas, device), windows), params
+
+        def on_cpu(transforms=transforms):
+            images, params = [], []
+            for k, data in enumerate(datas):
+                image, rng, drawn = augkit.decode(data), np.random.default_rng(k), []
+                for t in transforms:
+                    image, p = t.run(image, rng)
+                    drawn.append(p)
+                images.append(torch.from_numpy(image).permute(2, 0, 1))
+                params.append(drawn)
+            return torch.stack(images), params
+
+        out, params = on_device()
+        ref, ref_params = on_cpu()
+        entry = {**_diff(ref, out.cpu()), "tol": 2, "params_equal": params == ref_params}
+        entry["ok"] = entry["max_diff"] <= 2 and entry["params_equal"]
+        entry["device_images_per_s"] = 64 / (1e-3 * _median_ms(lambda: on_device()[0], device, reps, warmup=1))
+        entry["cpu_images_per_s_1_process"] = 64 / _timed(on_cpu, "cpu")
+        results[name] = entry
+    return {
+        "ok": all(e["ok"] for e in results.values()),
+        "batch": 64,
+        "files": len(jpegs),
+        "windows": results,
+        "dali": "not compared here (nvidia-dali is not a dependency); run its image_random_crop + resize pipeline on the same files",
+    }
+
+
 def _environment(device: str) -> dict:
     env = {
         "python": platform.python_version(),
@@ -483,7 +709,7 @@ def _environment(device: str) -> dict:
     }
     if torch.device(device).type == "cuda":
         env.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version())
-    for name in ("torchvision", "cv2", "simplejpeg", "albumentations", "kornia", "timm"):
+    for name in ("torchvision", "cv2", "simplejpeg", "albumentations", "kornia", "timm", "triton"):
         try:
             env[name] = getattr(__import__(name), "__version__", "present")
         except Exception:
@@ -516,6 +742,8 @@ def main(argv=None) -> int:
         "batch_ops_speed": lambda: check_batch_ops_speed(device, reps),
         "tta_on_gpu": lambda: check_tta_on_gpu(device, reps),
         "device_loader_real": lambda: check_device_loader_real(device, repeat),
+        "fused_batch_stage": lambda: check_fused_batch_stage(device, reps, args.batch, args.size),
+        "device_decode": lambda: check_device_decode(device, reps),
     }
     wanted = [n for n in args.only.split(",") if n] or list(checks)
     unknown = [n for n in wanted if n not in checks]

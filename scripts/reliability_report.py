@@ -1,9 +1,9 @@
 """Write ``docs/reliability.md``: every input of the bad-input corpus, the path it took, the result.
 
 Each input of ``tests/corpus.py`` is run, for real, through ``augkit.decode`` (recording which
-decoder it went through), the sample stage of the ResNet recipe, ``AugmentedDataset`` with
-``on_error="raise"`` and ``"skip"``, ``augkit stats`` (a folder with one good image and this
-file) and ``augkit preview`` (this file alone). The observed results are compared with the
+decoder it went through), ``augkit.open_image`` and a window of it, the sample stage of the
+ResNet recipe, ``AugmentedDataset`` with ``on_error="raise"`` and ``"skip"``, ``augkit stats``
+(a folder with one good image and this file) and ``augkit preview`` (this file alone). The observed results are compared with the
 corpus's documented expectations; the script exits 1 if any differs. With ``--soak`` it
 also runs ``scripts/soak.py`` (20 epochs) and records the memory numbers.
 
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np  # noqa: E402
 import PIL  # noqa: E402
 import simplejpeg  # noqa: E402
-from corpus import expected_pixels, write_corpus  # noqa: E402
+from corpus import expected_pixels, materialize, write_corpus  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import augkit  # noqa: E402
@@ -40,46 +40,100 @@ import augkit.io as augkit_io  # noqa: E402
 from augkit import Compose, HorizontalFlip, ImageDecodeError, RandomCrop, RandomScale, ToTensor  # noqa: E402
 from augkit.cli import main as cli  # noqa: E402
 from augkit.data import AugmentedDataset, ImageList, SkippedItemWarning  # noqa: E402
+from augkit.encoded import EncodedJpeg, open_image  # noqa: E402
 
 OUT = ROOT / "docs" / "reliability.md"
+
+
+#: The decoding steps recorded, with the label of each (None: a step that labels its own result).
+ROUTE_STEPS = {
+    "read_file": "read_file",
+    "jpeg_header": "JPEG header",
+    "_decode_turbojpeg": None,
+    "_decode_libjpeg": "libjpeg (augkit._jpeg)",
+    "_check_cmyk_jpeg": "simplejpeg strict check (CMYK)",
+    "check_png_chunks": "PNG CRC check",
+    "_decode_wide_png": "OpenCV 16-bit PNG",
+}
+
+
+def _recording(route: list[str], name: str, original, quiet: list):
+    """Wrap one decoding step so that it appends its label (or its refusal) to ``route``."""
+    label = ROUTE_STEPS[name]
+
+    def step(*args, **kwargs):
+        if name == "_decode_wide_png":
+            quiet.append(True)  # Pillow only reads the metadata there
+        try:
+            result = original(*args, **kwargs)
+        except ImageDecodeError:
+            route.append(f"{label or 'simplejpeg'} (refused)")
+            raise
+        finally:
+            if name == "_decode_wide_png":
+                quiet.pop()
+        if label is None:
+            route.append("simplejpeg" if result is not None else "simplejpeg (sampling unknown)")
+        elif name not in ("read_file", "jpeg_header"):
+            route.append(label)
+        return result
+
+    return step
 
 
 @contextlib.contextmanager
 def route_spy(route: list[str]):
     """Record which decoding steps ``augkit.decode`` takes (wraps them for the duration)."""
-    decode_jpeg, check_png, pil_open = augkit_io._decode_jpeg, augkit_io.check_png_chunks, Image.open
-
-    def spy_jpeg(data, source, max_pixels):
-        try:
-            result = decode_jpeg(data, source, max_pixels)
-        except ImageDecodeError:
-            route.append("simplejpeg (refused)")
-            raise
-        route.append("simplejpeg" if result is not None else "simplejpeg strict check (CMYK)")
-        return result
-
-    def spy_png(data, source="<bytes>"):
-        try:
-            check_png(data, source)
-        except ImageDecodeError:
-            route.append("PNG CRC check (refused)")
-            raise
-        route.append("PNG CRC check")
+    saved = {name: getattr(augkit_io, name) for name in ROUTE_STEPS}
+    pil_open, quiet = Image.open, []
 
     def spy_open(fp, *args, **kwargs):
         try:
             image = pil_open(fp, *args, **kwargs)
         except Exception:
-            route.append("Pillow (unidentified)")
+            route.extend([] if quiet else ["Pillow (unidentified)"])
             raise
-        route.append(f"Pillow {image.format}")
+        route.extend([] if quiet else [f"Pillow {image.format}"])
         return image
 
-    augkit_io._decode_jpeg, augkit_io.check_png_chunks, Image.open = spy_jpeg, spy_png, spy_open
+    for name, original in saved.items():
+        setattr(augkit_io, name, _recording(route, name, original, quiet))
+    Image.open = spy_open
     try:
         yield
     finally:
-        augkit_io._decode_jpeg, augkit_io.check_png_chunks, Image.open = decode_jpeg, check_png, pil_open
+        for name, original in saved.items():
+            setattr(augkit_io, name, original)
+        Image.open = pil_open
+
+
+def window_result(path: Path, full: np.ndarray | None) -> tuple[str, bool]:
+    """What ``open_image`` and a central window of it give; and whether that agrees with ``decode``."""
+    try:
+        opened = open_image(path)
+    except ImageDecodeError as error:
+        return f"refused ({short(error.reason, 40)})", full is None
+    if not isinstance(opened, EncodedJpeg):
+        return "decoded whole", full is not None and np.array_equal(opened, full)
+    whole = []
+    decode_whole = EncodedJpeg.decode
+
+    def spy(self):
+        whole.append(True)
+        return decode_whole(self)
+
+    height, width = opened.shape[:2]
+    box = (height // 4, width // 4, max(height // 2, 1), max(width // 2, 1))
+    EncodedJpeg.decode = spy
+    try:
+        window = opened.decode_window(*box)
+    except ImageDecodeError:
+        return "window refused", full is None
+    finally:
+        EncodedJpeg.decode = decode_whole
+    exact = full is not None and np.array_equal(window, full[box[0] : box[0] + box[2], box[1] : box[1] + box[3]])
+    how = "decoded whole (block-smoothed)" if whole else f"windowed ({opened.decoder})"
+    return how + (", exact" if exact else ", DIFFERS"), exact
 
 
 def short(text: str, limit: int = 90) -> str:
@@ -109,6 +163,7 @@ def observe(folder: Path) -> tuple[list[dict], int]:
     for index, (case, path) in enumerate(written):
         row = {"case": case, "path": path}
         route: list[str] = []
+        image = None
         with route_spy(route):
             try:
                 image = augkit.decode(path)
@@ -122,10 +177,15 @@ def observe(folder: Path) -> tuple[list[dict], int]:
                 row["decode"] = f"ImageDecodeError: {error.reason}"
                 ok = (not case.decodes) and bool(re.search(case.error, error.reason)) and str(path) in str(error)
         if not route:
-            route.append("read_file (refused)" if not case.decodes else "?")
+            route.append("refused before decoding" if not case.decodes else "?")
         row["route"] = " → ".join(route)
         row["ok"] = ok
         mismatches += not ok
+
+        # open_image and a window of it
+        row["window"], window_ok = window_result(path, image)
+        if not window_ok:
+            row["ok"], mismatches = False, mismatches + 1
 
         # sample stage
         row["sample"] = "—"
@@ -160,8 +220,7 @@ def observe(folder: Path) -> tuple[list[dict], int]:
         data_dir = stats_dir / "data"
         data_dir.mkdir(parents=True)
         (data_dir / "good.png").write_bytes(good_png)
-        target_path = data_dir / case.filename
-        target_path.mkdir() if case.data is None else target_path.write_bytes(case.data)
+        target_path = materialize(case, data_dir / case.filename)
         code, out, err = run_cli(["stats", str(data_dir), "--out", str(stats_dir / "s.json"), "--no-progress"])
         leftovers = sorted(p.name for p in stats_dir.iterdir() if p.name != "data")
         if code == 0:
@@ -255,16 +314,22 @@ def render(rows: list[dict], mismatches: int, soak_text: str | None) -> str:
         "",
         f"Environment: Pillow {PIL.__version__}, simplejpeg {simplejpeg.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}.",
         "",
-        "Columns: **route** — the decoding steps taken (`simplejpeg`: libjpeg-turbo in strict mode;",
-        "`PNG CRC check`: augkit verifies every chunk CRC, which Pillow skips for image data;",
-        "`read_file`: refused before reading). **decode** — `augkit.decode(path)`; refusals are",
-        "`ImageDecodeError`s whose message names the path. **sample stage** — output shape of",
+        "Columns: **route** — the decoding steps taken (`read_file`: refused before reading, e.g. not",
+        "a regular file or too large; `JPEG header`: augkit's own reader of the JPEG headers;",
+        "`simplejpeg`: libjpeg-turbo's TurboJPEG API in strict mode, for the common sampling layouts;",
+        "`libjpeg (augkit._jpeg)`: plain libjpeg, strict, for the other layouts; `PNG CRC check`:",
+        "augkit verifies every chunk CRC, which Pillow skips for image data; `OpenCV 16-bit PNG`:",
+        "16-bit colour PNGs read at 16 bits). **decode** — `augkit.decode(path)`; refusals are",
+        "`ImageDecodeError`s whose message names the path. **window** — `augkit.open_image(path)`",
+        "and its central window, compared with the full decode (`decoded whole (block-smoothed)`: a",
+        "progressive JPEG with unrefined coefficients, whose windows come from the full decode).",
+        "**sample stage** — output shape of",
         "RandomScale(256, 480) + RandomCrop(224) + HorizontalFlip + ToTensor (3 seeds).",
         "**raise / skip** — `AugmentedDataset(..., on_error=...)[i]`. **stats** — `augkit stats` on a",
         "folder holding one good PNG and this input. **preview** — `augkit preview` on this input alone.",
         "",
-        "| input | what | expected | route | decode | ok | sample stage | raise | skip | stats | preview |",
-        "|---|---|---|---|---|:-:|---|---|---|---|---|",
+        "| input | what | expected | route | decode | window | ok | sample stage | raise | skip | stats | preview |",
+        "|---|---|---|---|---|---|:-:|---|---|---|---|---|",
     ]
     for row in rows:
         case = row["case"]
@@ -277,6 +342,7 @@ def render(rows: list[dict], mismatches: int, soak_text: str | None) -> str:
                     short(case.expected, 50),
                     row["route"],
                     short(row["decode"], 100),
+                    row["window"],
                     "✓" if row["ok"] else "✗",
                     row["sample"],
                     row["raise"],
@@ -301,6 +367,16 @@ def render(rows: list[dict], mismatches: int, soak_text: str | None) -> str:
         "- `augkit stats` treats an undecodable image as an error (exit 1, naming the file, nothing",
         "  written), as its docs say: statistics must not silently leave images out. Files without",
         "  an image suffix are skipped and reported; a directory named `.png` is searched, not read.",
+        "- Files are opened without blocking and only regular files are read: a FIFO or a device",
+        "  named like an image is refused at once (never a hang); a file larger than",
+        "  `augkit.io.max_file_bytes(max_pixels)` (64 MiB + 32 bytes per allowed pixel) is refused",
+        "  unread, and a large file's declared size is checked from its header before its body is read.",
+        "- `max_pixels` (in `decode`, `open_image`, `AugmentedDataset`, `stats.compute` and",
+        "  `augkit stats --max-pixels`) applies to every format; Pillow's own process-wide limit is",
+        "  neither used nor changed. Running out of memory while decoding is an `ImageDecodeError`.",
+        "- Float images follow the [0, 1] convention (checked); integer arrays other than uint8 and",
+        '  uint16 are refused rather than rescaled by a guess. `mode="unchanged"` keeps 16-bit and',
+        '  float samples and every channel count; `mode="L"` gives one gray channel.',
         "- `augkit preview` refuses a single bad image (exit 1); among several it skips and names them.",
         "- Images smaller than the crop: `RandomCrop` and `CenterCrop` pad (torchvision's",
         "  `pad_if_needed`), `RandomResizedCrop` and `RandomScale` resize up.",

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
+from jpeg_writer import UNREFINED_SCANS, encode_jpeg
 from PIL import Image, features
 
 #: The base picture: smooth gradients and stripes, so that JPEG behaves as on a photo.
@@ -37,13 +40,16 @@ class Case:
         name: Short identifier (also the test id).
         filename: File name to write (its suffix is what a dataset would see).
         what: One line for people: what is odd about it.
-        data: The file's bytes, or None for a directory.
+        data: The file's bytes, or None for a directory or a special file.
         shape: The expected ``(H, W, 3)`` of the decoded image, or None when it is refused.
         error: Regex the refusal reason must match (None when it decodes).
         pixels: The exact expected pixels, where they are known (lossless formats), else None.
         same_as: Name of another case whose decoded pixels this one must equal, or None.
         transform: With ``same_as``: ``"exif<k>"`` turns the other case's pixels by EXIF
             orientation k (written independently of augkit), else None.
+        special: What to create instead of a file from ``data``: ``"fifo"`` (a named pipe),
+            ``"dev_zero"`` (a symbolic link to ``/dev/zero``) or ``"sparse"`` (a file of
+            ``SPARSE_BYTES`` bytes, a JPEG header then holes); None for a plain file or directory.
     """
 
     name: str
@@ -55,6 +61,7 @@ class Case:
     pixels: np.ndarray | None = None
     same_as: str | None = None
     transform: str | None = None
+    special: str | None = None
 
     @property
     def decodes(self) -> bool:
@@ -160,6 +167,52 @@ def _animated_gif() -> tuple[bytes, np.ndarray]:
 
 def _cmyk_jpeg() -> bytes:
     return encode(Image.fromarray(base_image()).convert("CMYK"), "JPEG", quality=90)
+
+
+def _exif_long(orientation: int) -> bytes:
+    """An EXIF block whose Orientation is stored as a LONG (type 4), as some writers do."""
+    return b"Exif\x00\x00II*\x00" + struct.pack("<IHHHII", 8, 1, 0x0112, 4, 1, orientation) + struct.pack("<I", 0)
+
+
+def _tiff_with_orientation(image: np.ndarray, orientation: int) -> bytes:
+    """A lossless TIFF storing ``image`` with an EXIF Orientation tag in its IFD."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(image, "TIFF", exif=exif.tobytes())
+
+
+def _drop_refinement_scans(progressive: bytes) -> bytes:
+    """A Pillow progressive JPEG without its refinement scans (valid: coefficients stay unrefined)."""
+    out, position = bytearray(), 0
+    starts = []
+    while True:
+        found = progressive.find(b"\xff\xda", position)
+        if found < 0:
+            break
+        starts.append(found)
+        position = found + 2
+    out += progressive[: starts[0]]
+    ends = starts[1:] + [progressive.rindex(b"\xff\xd9")]
+    for start, end in zip(starts, ends):
+        ah_al = progressive[start + 4 + 2 * progressive[start + 4] + 3]
+        if ah_al >> 4 == 0:  # a first scan (Ah = 0): kept; refinement scans (Ah > 0) dropped
+            out += progressive[start:end]
+    return bytes(out + b"\xff\xd9")
+
+
+def _wide_rgb() -> np.ndarray:
+    """A 16-bit RGB picture whose values are not multiples of 257 (Pillow's high byte would be off)."""
+    rgb = base_image().astype(np.uint32)
+    return (rgb * 257 + (np.arange(rgb.size).reshape(rgb.shape) * 97) % 257).astype(np.uint16)
+
+
+#: Size of the ``"sparse"`` special case: more than ``max_file_bytes`` at the default pixel limit.
+SPARSE_BYTES = 5 << 30
+
+
+def special_files_supported() -> bool:
+    """True where named pipes, ``/dev/zero`` and sparse files exist (POSIX)."""
+    return hasattr(os, "mkfifo") and os.path.exists("/dev/zero")
 
 
 def _truncations(jpeg: bytes) -> list[tuple[str, int, str]]:
@@ -273,6 +326,118 @@ def build_corpus() -> tuple[Case, ...]:
         )
     )
 
+    # --- JPEG sampling layouts and scan scripts (decoded by plain libjpeg where TurboJPEG cannot) ----
+    layouts = {
+        "jpeg_441": ("441.jpg", "4:4:1 JPEG (luma sampled 1x4, chroma 1x1)", ((1, 4), (1, 1), (1, 1))),
+        "jpeg_410": ("410.jpg", "4:1:0 JPEG (luma 4x2, chroma 1x1)", ((4, 2), (1, 1), (1, 1))),
+        "jpeg_h3v1": ("h3v1.jpg", "JPEG with luma sampled 3x1", ((3, 1), (1, 1), (1, 1))),
+        "jpeg_chroma_finer": (
+            "chroma_finer.jpg",
+            "JPEG whose chroma is sampled more finely than luma (1x1, 2x2, 2x2)",
+            ((1, 1), (2, 2), (2, 2)),
+        ),
+    }
+    for name, (filename, what, sampling) in layouts.items():
+        add(Case(name, filename, what, encode_jpeg(rgb, sampling), (h, w, 3)))
+    flipped = bytearray(encode(rgb, "JPEG", quality=90, subsampling=0))
+    flipped[flipped.index(b"\xff\xc0") + 11] = 0x14  # luma sampling 1x1 -> 1x4: the scan no longer fits
+    add(
+        Case(
+            "jpeg_sof_sampling_flipped",
+            "sof_sampling.jpg",
+            "4:4:4 JPEG whose luma sampling byte reads 1x4",
+            bytes(flipped),
+            error="corrupt",
+        )
+    )
+    add(
+        Case(
+            "jpeg_progressive_unrefined",
+            "unrefined.jpg",
+            "progressive JPEG never refined (DC, then one AC scan per component at Al=1)",
+            encode_jpeg(rgb, scans=UNREFINED_SCANS),
+            (h, w, 3),
+        )
+    )
+    add(
+        Case(
+            "jpeg_progressive_cut_scans",
+            "cut_scans.jpg",
+            "Pillow progressive JPEG with its refinement scans removed",
+            _drop_refinement_scans(encode(rgb, "JPEG", quality=90, progressive=True)),
+            (h, w, 3),
+        )
+    )
+    add(
+        Case(
+            "jpeg_exif_long6",
+            "exif_long6.jpg",
+            "JPEG with EXIF orientation 6 stored as a LONG",
+            encode(rgb, "JPEG", quality=90, exif=_exif_long(6)),
+            (w, h, 3),
+            same_as="jpeg_exif1",
+            transform="exif6",
+        )
+    )
+    cmyk = Image.fromarray(rgb).convert("CMYK")
+    add(
+        Case(
+            "jpeg_cmyk_exif_long6",
+            "cmyk_exif_long6.jpg",
+            "CMYK JPEG with EXIF orientation 6 stored as a LONG",
+            encode(cmyk, "JPEG", quality=90, exif=_exif_long(6)),
+            (w, h, 3),
+            same_as="jpeg_cmyk",
+            transform="exif6",
+        )
+    )
+
+    # --- TIFF orientation, 16-bit colour, float samples -----------------------------------------
+    for k in (3, 6, 8):
+        shape = (w, h, 3) if k >= 5 else (h, w, 3)
+        add(
+            Case(
+                f"tiff_exif{k}",
+                f"exif{k}.tiff",
+                f"TIFF with EXIF orientation {k}",
+                _tiff_with_orientation(rgb, k),
+                shape,
+                pixels=exif_upright(rgb, k),
+            )
+        )
+    wide_rgb = _wide_rgb()
+    ok, png16 = cv2.imencode(".png", np.ascontiguousarray(wide_rgb[:, :, ::-1]))
+    add(
+        Case(
+            "png_rgb16",
+            "rgb16.png",
+            "16-bit RGB PNG (values not multiples of 257)",
+            png16.tobytes(),
+            (h, w, 3),
+            pixels=((wide_rgb.astype(np.int64) + 128) // 257).astype(np.uint8),
+        )
+    )
+    unit = (gray.astype(np.float32) / 255.0) ** 1.5
+    add(
+        Case(
+            "tiff_float01",
+            "float01.tiff",
+            "float32 TIFF with values in [0, 1]",
+            encode(Image.fromarray(unit, "F"), "TIFF"),
+            (h, w, 3),
+            pixels=np.repeat(np.rint(unit.astype(np.float64) * 255).astype(np.uint8)[..., None], 3, axis=2),
+        )
+    )
+    add(
+        Case(
+            "tiff_float255",
+            "float255.tiff",
+            "float32 TIFF with values in [0, 255] (outside the float convention)",
+            encode(Image.fromarray(gray.astype(np.float32), "F"), "TIFF"),
+            error=r"outside \[0, 1\]",
+        )
+    )
+
     # --- refused ------------------------------------------------------------------------------
     add(Case("zero_bytes", "empty.jpg", "zero-byte file", b"", error="empty file"))
     add(
@@ -344,6 +509,14 @@ def build_corpus() -> tuple[Case, ...]:
     )
     add(Case("bomb_jpeg", "bomb.jpg", "JPEG declaring 40000x40000", _jpeg_declaring(40000, 40000), error="decompression bomb"))
     add(Case("bomb_gif", "bomb.gif", "GIF declaring 65535x65535", _gif_declaring(65535, 65535), error="decompression bomb"))
+    if special_files_supported():
+        add(Case("fifo_jpg", "pipe.jpg", "a named pipe (FIFO) named .jpg, no writer", None, error="not a regular file", special="fifo"))
+        add(
+            Case(
+                "dev_zero_jpg", "zero.jpg", "a symbolic link to /dev/zero named .jpg", None, error="not a regular file", special="dev_zero"
+            )
+        )
+        add(Case("huge_sparse_jpg", "huge.jpg", "a 5 GiB (sparse) file starting as a JPEG", None, error="file too large", special="sparse"))
     return tuple(cases)
 
 
@@ -355,19 +528,29 @@ def case_named(name: str) -> Case:
     raise KeyError(name)
 
 
+def materialize(case: Case, path) -> Path:
+    """Create ``case`` at ``path``: its bytes, a directory, or its special file."""
+    path = Path(path)
+    if case.special == "fifo":
+        os.mkfifo(path)
+    elif case.special == "dev_zero":
+        path.symlink_to("/dev/zero")
+    elif case.special == "sparse":
+        with open(path, "wb") as handle:
+            handle.write(encode(base_image(8, 8), "JPEG"))
+            handle.truncate(SPARSE_BYTES)
+    elif case.data is None:
+        path.mkdir(exist_ok=True)
+    else:
+        path.write_bytes(case.data)
+    return path
+
+
 def write_corpus(folder) -> list[tuple[Case, Path]]:
     """Write every case into ``folder`` (created if needed); return ``(case, path)`` pairs."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for case in build_corpus():
-        path = folder / case.filename
-        if case.data is None:
-            path.mkdir(exist_ok=True)
-        else:
-            path.write_bytes(case.data)
-        written.append((case, path))
-    return written
+    return [(case, materialize(case, folder / case.filename)) for case in build_corpus()]
 
 
 def expected_pixels(case: Case, decoded: dict[str, np.ndarray]) -> np.ndarray | None:

@@ -164,10 +164,15 @@ def test_every_corpus_file_is_refused_or_windowed_as_a_full_decode_says():
             np.testing.assert_array_equal(corner, full[:1, :1], err_msg=case.name)
 
 
-def test_without_simplejpeg_open_image_decodes_with_pillow(monkeypatch):
+def test_without_simplejpeg_jpegs_decode_with_plain_libjpeg_then_pillow(monkeypatch):
     raw = jpeg_bytes(PHOTO[:30, :40].copy())
     expected = augkit.decode(raw)
     monkeypatch.setattr(augkit.io, "simplejpeg", None)
+    np.testing.assert_array_equal(augkit.decode(raw), expected)  # augkit's libjpeg, same settings
+    opened = open_image(raw)
+    assert isinstance(opened, EncodedJpeg) and opened.decoder == "libjpeg"
+    np.testing.assert_array_equal(opened.decode_window(3, 4, 10, 20), expected[3:13, 4:24])
+    monkeypatch.setattr(augkit.io, "_jpeg", None)
     out = open_image(raw)
     assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, expected)  # Pillow's libjpeg-turbo, same settings

@@ -4,12 +4,18 @@ Only the documented exceptions may come out: ``ImageDecodeError`` from ``augkit.
 ``ValueError`` / ``TypeError`` (naming the argument) from a constructor, and from a
 constructed transform applied to a small image. Never a crash, a hang, or a
 ``RuntimeError`` / ``IndexError`` / ``ZeroDivisionError`` from deep inside a kernel.
+
+Windowed decoding is fuzzed against full decodes with a fixed seed: JPEGs re-encoded by
+Pillow and by ``tests/jpeg_writer.py`` (every sampling layout, random progressive scan
+scripts that may leave coefficients unrefined), some mutated (a bit flipped, a scan dropped,
+cut short); each window must be refused exactly when the full decode is, else equal its crop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import io
 import math
 import signal
 
@@ -19,6 +25,7 @@ import torch
 from corpus import build_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import augkit
 from augkit import ImageDecodeError
@@ -191,3 +198,117 @@ def _apply_small(transform, data) -> None:
                 transform(x, rng=rng)
         except (ValueError, TypeError) as error:
             assert str(error)
+
+
+# --------------------------------------------------------------------------- windows against full decodes
+
+#: The windowed-decoding fuzz: a fixed seed and a fixed number of files (a few seconds in all).
+WINDOW_FUZZ_SEED = 20260317
+WINDOW_FUZZ_FILES = 200
+#: Sampling layouts the writer draws from: TurboJPEG's own and those only plain libjpeg decodes.
+SAMPLINGS = (
+    ((2, 2), (1, 1), (1, 1)),
+    ((2, 1), (1, 1), (1, 1)),
+    ((1, 1), (1, 1), (1, 1)),
+    ((1, 2), (1, 1), (1, 1)),
+    ((4, 1), (1, 1), (1, 1)),
+    ((1, 4), (1, 1), (1, 1)),
+    ((4, 2), (1, 1), (1, 1)),
+    ((3, 1), (1, 1), (1, 1)),
+    ((1, 1), (2, 2), (2, 2)),
+)
+
+
+def _scan_starts(data: bytes) -> list[int]:
+    starts, position = [], 0
+    while (found := data.find(b"\xff\xda", position)) >= 0:
+        starts.append(found)
+        position = found + 2
+    return starts
+
+
+def _fuzz_file(rng: np.random.Generator, photos: list[np.ndarray]) -> tuple[str, bytes]:
+    """One JPEG: re-encoded by Pillow or by the test writer (any sampling, any scan script), maybe mutated."""
+    from jpeg_writer import encode_jpeg, random_scan_script
+
+    photo = photos[int(rng.integers(0, len(photos)))]
+    height, width = int(rng.integers(9, 80)), int(rng.integers(9, 110))
+    top, left = int(rng.integers(0, photo.shape[0] - height)), int(rng.integers(0, photo.shape[1] - width))
+    image = np.ascontiguousarray(photo[top : top + height, left : left + width])
+    if rng.random() < 0.15:
+        image = np.ascontiguousarray(image[:, :, 1])
+    if rng.random() < 0.4:
+        buffer = io.BytesIO()
+        options = {"quality": int(rng.integers(30, 100)), "progressive": bool(rng.random() < 0.5)}
+        if image.ndim == 3:
+            options["subsampling"] = int(rng.integers(0, 3))
+        if rng.random() < 0.3:
+            options["restart_marker_rows"] = int(rng.integers(1, 3))
+        Image.fromarray(image).save(buffer, "JPEG", **options)
+        data, name = buffer.getvalue(), f"pillow {options}"
+    else:
+        components = 1 if image.ndim == 2 else 3
+        sampling = SAMPLINGS[int(rng.integers(0, len(SAMPLINGS)))]
+        scans = None if rng.random() < 0.3 else random_scan_script(rng, components, refine=float(rng.random()))
+        data = encode_jpeg(image, sampling, quality=int(rng.integers(40, 98)), scans=scans)
+        name = f"writer {sampling[:components]} {'baseline' if scans is None else f'{len(scans)} scans'}"
+    mutation = rng.random()
+    starts = _scan_starts(data)
+    if mutation < 0.15 and len(starts) > 1:  # drop one scan: refinements may lose their base
+        k = int(rng.integers(1, len(starts)))
+        end = starts[k + 1] if k + 1 < len(starts) else len(data) - 2
+        data, name = data[: starts[k]] + data[end:], name + f", scan {k} dropped"
+    elif mutation < 0.3:
+        position = int(rng.integers(starts[0] + 8, len(data) - 2))
+        flipped = bytearray(data)
+        flipped[position] ^= 1 << int(rng.integers(0, 8))
+        data, name = bytes(flipped), name + f", bit flipped at {position}"
+    elif mutation < 0.4:
+        cut = int(rng.integers(starts[0] + 4, len(data)))
+        data, name = data[:cut], name + f", cut at {cut}"
+    return name, data
+
+
+def test_windows_equal_full_decodes_on_reencoded_and_mutated_jpegs():
+    """Fixed-seed fuzz: a window is refused exactly when the full decode is, else equals its crop."""
+    from augkit.encoded import WINDOWED_DECODING, EncodedJpeg, open_image
+
+    if not WINDOWED_DECODING:
+        pytest.skip("augkit._jpeg (the optional C extension) is not built")
+    rng = np.random.default_rng(WINDOW_FUZZ_SEED)
+    photos = [augkit.decode(f"samples/{name}") for name in ("china.jpg", "rocket.jpg", "coffee.png")]
+    outcomes = {"windows": 0, "refused": 0}
+    for _ in range(WINDOW_FUZZ_FILES):
+        name, data = _fuzz_file(rng, photos)
+        mode = ("RGB", "L", "unchanged")[int(rng.integers(0, 3))]
+        with no_hang():
+            try:
+                full = augkit.decode(data, mode=mode)
+            except ImageDecodeError:
+                full = None
+            try:
+                opened = open_image(data, mode=mode)
+            except ImageDecodeError:
+                assert full is None, name
+                outcomes["refused"] += 1
+                continue
+            height, width = opened.shape[:2]
+            for _ in range(3):
+                top, left = int(rng.integers(0, height)), int(rng.integers(0, width))
+                box = (top, left, int(rng.integers(1, height - top + 1)), int(rng.integers(1, width - left + 1)))
+                try:
+                    window = (
+                        opened.decode_window(*box)
+                        if isinstance(opened, EncodedJpeg)
+                        else opened[box[0] : box[0] + box[2], box[1] : box[1] + box[3]]
+                    )
+                except ImageDecodeError:
+                    window = None
+                assert (window is None) == (full is None), f"{name}, {mode}, window {box}"
+                if full is not None:
+                    np.testing.assert_array_equal(
+                        window, full[box[0] : box[0] + box[2], box[1] : box[1] + box[3]], err_msg=f"{name}, {mode}, window {box}"
+                    )
+                    outcomes["windows"] += 1
+            outcomes["refused"] += full is None
+    assert outcomes["windows"] >= WINDOW_FUZZ_FILES and outcomes["refused"] >= 3, outcomes

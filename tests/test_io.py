@@ -86,14 +86,17 @@ def test_array_inputs():
     wide = np.array([[0, 257, 65535, 128]], dtype=np.uint16)
     assert augkit.decode(wide)[0, :, 0].tolist() == [0, 1, 255, 0]
     assert augkit.decode(np.array([[True, False]]))[0, :, 0].tolist() == [255, 0]
-    assert augkit.decode(np.array([[0.4, 254.6, 300.0]], np.float32))[0, :, 0].tolist() == [0, 255, 255]
+    # float: the [0, 1] convention, checked
+    assert augkit.decode(np.array([[0.0, 0.5, 1.0, 0.001]], np.float32))[0, :, 0].tolist() == [0, 128, 255, 0]
+    with pytest.raises(ImageDecodeError, match=r"outside \[0, 1\].*mode='unchanged'"):
+        augkit.decode(np.array([[0.4, 254.6]], np.float32))
     with pytest.raises(ImageDecodeError, match="NaN"):
         augkit.decode(np.array([[np.nan]], np.float32))
     with pytest.raises(ImageDecodeError, match="unsupported array shape"):
         augkit.decode(np.zeros((2, 2, 5), np.uint8))
     with pytest.raises(ImageDecodeError, match="no pixels"):
         augkit.decode(np.zeros((0, 2, 3), np.uint8))
-    with pytest.raises(ImageDecodeError, match="unsupported pixel type"):
+    with pytest.raises(TypeError, match="unsupported pixel type complex64"):
         augkit.decode(np.zeros((2, 2, 3), np.complex64))
 
 

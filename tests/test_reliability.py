@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from corpus import build_corpus, expected_pixels, write_corpus
+from corpus import build_corpus, expected_pixels, materialize, special_files_supported, write_corpus
 from PIL import Image
 from torch.utils.data import DataLoader
 
@@ -74,6 +74,21 @@ def test_corpus_covers_the_issue():
         "gif_animated",
         "tiff_rgb",
         *(f"jpeg_exif{k}" for k in range(1, 9)),
+        # JPEG layouts and scan scripts, orientation, sample types, special files
+        "jpeg_441",
+        "jpeg_410",
+        "jpeg_h3v1",
+        "jpeg_chroma_finer",
+        "jpeg_sof_sampling_flipped",
+        "jpeg_progressive_unrefined",
+        "jpeg_progressive_cut_scans",
+        "jpeg_exif_long6",
+        "jpeg_cmyk_exif_long6",
+        "tiff_exif6",
+        "png_rgb16",
+        "tiff_float01",
+        "tiff_float255",
+        *(["fifo_jpg", "dev_zero_jpg", "huge_sparse_jpg"] if special_files_supported() else []),
     }
     assert required <= names
     assert len([c for c in CASES if c.name.startswith("jpeg_cut_")]) >= 4
@@ -230,12 +245,11 @@ def test_stats_cli_names_each_bad_file(case, corpus, tmp_path, capsys):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "good.png").write_bytes(next(c for c in CASES if c.name == "png_rgb").data)
-    target = folder / case.filename
-    target.mkdir() if case.data is None else target.write_bytes(case.data)
+    target = materialize(case, folder / case.filename)
     out = tmp_path / "stats.json"
     code = main(["stats", str(folder), "--out", str(out), "--no-progress"])
     captured = capsys.readouterr()
-    if case.data is None:
+    if case.data is None and case.special is None:
         # A directory named .png is a folder: searched (it is empty), not an image.
         assert code == 0 and "images:      1" in captured.out
         return

@@ -16,15 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
-from augkit.config import save_config
-from augkit.data import AugmentedDataset, DeviceLoader
-from augkit.io import decode
-from augkit.presets import resnet_train
-from augkit.preview import render_grid, save_png
-from augkit.samples import sample_paths
-from augkit.stats import compute
+# torch and the rest of augkit are imported in run(), so `augkit demo --help` is instant.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _compute_stats(paths: list[Path], out_dir: Path):
     """Return ``(stats, message)``; saves ``stats.json``."""
+    from augkit.stats import compute
+
     stats = compute([str(p) for p in paths], progress=False)
     target = out_dir / "stats.json"
     stats.save(target)
@@ -51,7 +45,14 @@ def _compute_stats(paths: list[Path], out_dir: Path):
 
 def _loader(items, sample, batch, args, device):
     """Return ``(dataset, iterable of device batches per epoch, message)``."""
-    loader_args = dict(batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0)
+    import torch
+
+    from augkit._process import init_worker
+    from augkit.data import AugmentedDataset, DeviceLoader
+
+    loader_args = dict(
+        batch_size=args.batch_size, num_workers=args.workers, persistent_workers=args.workers > 0, worker_init_fn=init_worker
+    )
     dataset = AugmentedDataset(items, sample, seed=args.seed)
     device_loader = DeviceLoader(
         torch.utils.data.DataLoader(dataset, **loader_args), device, [] if batch is None else batch, seed=args.seed
@@ -75,6 +76,14 @@ def _check(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; return the exit status."""
+    import torch
+
+    from augkit.config import save_config
+    from augkit.io import decode
+    from augkit.presets import resnet_train
+    from augkit.preview import render_grid, save_png
+    from augkit.samples import sample_paths
+
     problem = _check(args)
     if problem:
         print(f"augkit demo: error: {problem}", file=sys.stderr)
@@ -97,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     items = [(str(p), k) for _ in range(args.repeat) for k, p in enumerate(paths)]
     dataset, epoch_batches, message = _loader(items, sample, batch, args, device)
     print(message)
-    rates, shape = [], None
+    rates: list[float] = []
+    shape: tuple = ((), None)
     for epoch in range(args.epochs):
         dataset.set_epoch(epoch)
         count, tick = 0, time.perf_counter()

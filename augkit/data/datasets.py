@@ -24,7 +24,7 @@ from torch.utils.data import Dataset, get_worker_info
 from augkit._validate import check_int
 from augkit.encoded import open_image
 from augkit.errors import ImageDecodeError
-from augkit.io import IMAGE_SUFFIXES, decode, list_images
+from augkit.io import IMAGE_SUFFIXES, MAX_PIXELS, check_max_pixels, check_mode, decode, list_images
 from augkit.rng import derive_generator
 from augkit.transforms.base import SAMPLE_STAGE, Transform
 from augkit.transforms.containers import Compose
@@ -52,6 +52,8 @@ class ImageFolder(Dataset):
         root: The dataset folder.
         extensions: Image file suffixes to keep (with the dot).
         allow_empty: Allow class folders without images (default: raise).
+        strict: Raise when a sub-folder cannot be read (default: skip it with a warning;
+            see ``augkit.io.list_images``).
 
     Attributes:
         classes: Class names, sorted.
@@ -75,8 +77,9 @@ class ImageFolder(Dataset):
         (['cat', 'dog'], 1)
     """
 
-    def __init__(self, root, extensions: Sequence[str] = IMAGE_SUFFIXES, allow_empty: bool = False) -> None:
+    def __init__(self, root, extensions: Sequence[str] = IMAGE_SUFFIXES, allow_empty: bool = False, strict: bool = False) -> None:
         self.root = os.fspath(root)
+        self.strict = strict
         self.extensions = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
         if not os.path.exists(self.root):
             raise FileNotFoundError(f"ImageFolder root {self.root!r} does not exist")
@@ -98,7 +101,7 @@ class ImageFolder(Dataset):
         self.targets = [t for _, t in self.samples]
 
     def _find_images(self, folder: str) -> list[str]:
-        return [str(path) for path in list_images(folder, self.extensions)[0]]
+        return [str(path) for path in list_images(folder, self.extensions, strict=self.strict)[0]]
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -194,6 +197,11 @@ class AugmentedDataset(Dataset):
             files are refused whatever the crop. False is faster (about 0.1-0.2 ms per image)
             but uses a file damaged after the window (its decoded pixels are right): whether
             such a file is refused then depends on the drawn crop.
+        mode: How items are decoded (``augkit.decode``): ``"RGB"`` (``(H, W, 3)`` uint8, the
+            default), ``"L"`` (``(H, W, 1)`` uint8 gray) or ``"unchanged"`` (the stored sample
+            type and channels, e.g. uint16 for 16-bit PNGs). Arrays given as items are
+            converted the same way.
+        max_pixels: Refuse images declaring more pixels than this (every format).
 
     Example:
         >>> import numpy as np
@@ -205,7 +213,16 @@ class AugmentedDataset(Dataset):
         ((3, 4, 4), 1)
     """
 
-    def __init__(self, base, pipeline: Transform | None, seed: int = 0, on_error: str = "raise", check_whole_file: bool = True) -> None:
+    def __init__(
+        self,
+        base,
+        pipeline: Transform | None,
+        seed: int = 0,
+        on_error: str = "raise",
+        check_whole_file: bool = True,
+        mode: str = "RGB",
+        max_pixels: int = MAX_PIXELS,
+    ) -> None:
         if not hasattr(base, "__getitem__") or not hasattr(base, "__len__"):
             raise TypeError(f"base must be an indexable dataset with len(), got {type(base).__name__}")
         if pipeline is not None:
@@ -222,6 +239,8 @@ class AugmentedDataset(Dataset):
         if not isinstance(check_whole_file, bool):
             raise TypeError(f"check_whole_file must be a bool, got {type(check_whole_file).__name__}")
         self.check_whole_file = check_whole_file
+        self.mode = check_mode(mode)
+        self.max_pixels = check_max_pixels(max_pixels)
         # Shared memory: [0] is the epoch; the rest count skipped items per process.
         self._state = torch.zeros(1 + _COUNTER_SLOTS, dtype=torch.int64).share_memory_()
 
@@ -253,10 +272,12 @@ class AugmentedDataset(Dataset):
 
     def _load(self, index: int):
         image, target, has_target = _split_item(self.base[index])
-        if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+        rgb = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        if not (rgb and self.mode == "RGB"):
+            options = {"max_pixels": self.max_pixels, "mode": self.mode}
             # A Compose decodes only the window its first transforms read.
             windowed = isinstance(self.pipeline, Compose)
-            image = open_image(image, check_whole_file=self.check_whole_file) if windowed else decode(image)
+            image = open_image(image, check_whole_file=self.check_whole_file, **options) if windowed else decode(image, **options)
         return image, target, has_target
 
     def _augment(self, index: int, used: int):

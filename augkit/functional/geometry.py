@@ -65,9 +65,11 @@ def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> 
     On uint8 the result equals torch's bilinear kernel, i.e. torchvision v2
     ``Resize(antialias=True)``: computed by augkit's C kernel (``augkit._resize``, about 1.4x
     faster) for 1 to 4 channels when it is built, else by torch on channels-last memory.
+    Any channel count works. uint16 (and other integer) images are resampled in float64 by
+    the same kernel and rounded to the nearest value.
 
     Args:
-        image: HWC array, uint8 or float32.
+        image: HWC array, uint8, uint16 or float.
         size: Output ``(height, width)``.
         antialias: Low-pass filter when shrinking (True matches torchvision and PIL).
 
@@ -82,10 +84,17 @@ def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> 
         out = np.empty((height, width, image.shape[2]), np.uint8)
         _native.resize_window(_rows_of_pixels(image), out, 0, 0, image.shape[0], image.shape[1], height, width, 0, 0, antialias)
         return out
+    integer = np.issubdtype(dtype, np.integer)
     if dtype != np.uint8 and dtype != np.float32:
-        image = image.astype(np.float32)
+        # uint16 and other integers resample in float64 (exact for 16-bit samples), then round.
+        image = image.astype(np.float64 if integer else np.float32)
     out = _bilinear_hwc(image, (height, width), antialias)
-    return out if out.dtype == dtype else out.astype(dtype)
+    if out.dtype == dtype:
+        return out
+    if integer:
+        limits = np.iinfo(dtype)
+        return np.clip(np.rint(out), limits.min, limits.max).astype(dtype)
+    return out.astype(dtype)
 
 
 def _native_takes(dtype, channels: int) -> bool:

@@ -1,7 +1,8 @@
 """Normalization kernels: uint8 -> float32 scaling fused with mean/std.
 
 Constants are in [0, 1] units. For uint8 input, ``out = x * (1 / (255 * std)) - mean / std``
-in one pass; float input is taken as already in [0, 1].
+in one pass; uint16 input is scaled by 1 / 65535 the same way; float input is taken as
+already in [0, 1].
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ import torch
 from augkit import _memory
 
 
-def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tuple[np.ndarray, np.ndarray]:
-    scale = 1.0 / (std * 255.0) if from_uint8 else 1.0 / std
+def peak_value(dtype) -> float:
+    """The value that means 1.0: 255 for uint8, 65535 for uint16, 1 for float (numpy or torch dtypes)."""
+    name = str(dtype).replace("torch.", "")
+    return {"uint8": 255.0, "uint16": 65535.0}.get(name, 1.0)
+
+
+def _scale_and_bias(mean: np.ndarray, std: np.ndarray, peak: float) -> tuple[np.ndarray, np.ndarray]:
+    scale = 1.0 / (std * peak)
     return scale.astype(np.float32), (-mean / std).astype(np.float32)
 
 
@@ -44,10 +51,10 @@ def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -
 
 
 def normalize(image, mean: np.ndarray, std: np.ndarray):
-    """Scale uint8 to [0, 1] (float stays) and apply ``(x - mean) / std`` per channel.
+    """Scale uint8 (or uint16) to [0, 1] (float stays) and apply ``(x - mean) / std`` per channel.
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8, uint16 or float.
         mean: Per-channel means, shape ``(C,)``, in [0, 1] units.
         std: Per-channel standard deviations, shape ``(C,)``, > 0.
 
@@ -59,7 +66,7 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
         [2.0, 2.0, 2.0]
     """
     if isinstance(image, torch.Tensor):
-        scale, bias = _scale_and_bias(mean, std, image.dtype == torch.uint8)
+        scale, bias = _scale_and_bias(mean, std, peak_value(image.dtype))
         if image.ndim == 3 and image.numel() > 0 and image.permute(1, 2, 0).is_contiguous():
             return _affine_hwc_rows(image.permute(1, 2, 0), scale, bias).permute(2, 0, 1)
         if image.dtype == torch.uint8 and image.device.type == "cpu" and image.numel() > 0:
@@ -71,7 +78,7 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
         scale_t = torch.from_numpy(scale).to(image.device).view(shape)
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
         return _scale_shift(image, scale_t, bias_t)
-    scale, bias = _scale_and_bias(mean, std, image.dtype == np.uint8)
+    scale, bias = _scale_and_bias(mean, std, peak_value(image.dtype))
     if image.size and image.dtype in (np.uint8, np.float32) and image.flags.c_contiguous:
         return _affine_hwc_rows(torch.from_numpy(image), scale, bias).numpy()
     out = image.astype(np.float32)
@@ -139,10 +146,10 @@ def _affine_uint8_channels_last(image: torch.Tensor, scale: np.ndarray, bias: np
 
 
 def subtract_mean_image(image, mean_image: np.ndarray):
-    """Scale uint8 to [0, 1] (float stays) and subtract a dataset mean image.
+    """Scale uint8 (or uint16) to [0, 1] (float stays) and subtract a dataset mean image.
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8, uint16 or float.
         mean_image: ``(H, W, C)`` float array in [0, 1] units, the image's size.
 
     Returns:
@@ -150,12 +157,12 @@ def subtract_mean_image(image, mean_image: np.ndarray):
     """
     if isinstance(image, torch.Tensor):
         mean = torch.from_numpy(np.ascontiguousarray(mean_image.transpose(2, 0, 1), dtype=np.float32)).to(image.device)
-        if image.dtype == torch.uint8:
-            return image.to(torch.float32).mul_(1.0 / 255.0).sub_(mean)  # a fresh tensor: in place is safe
+        if not image.is_floating_point():
+            return image.to(torch.float32).mul_(1.0 / peak_value(image.dtype)).sub_(mean)  # a fresh tensor: in place is safe
         return image.to(torch.float32) - mean  # .to() may return the input itself: never in place
     out = image.astype(np.float32)
-    if image.dtype == np.uint8:
-        out *= np.float32(1.0 / 255.0)
+    if not np.issubdtype(image.dtype, np.floating):
+        out *= np.float32(1.0 / peak_value(image.dtype))
     out -= mean_image.astype(np.float32)
     return out
 

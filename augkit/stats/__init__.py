@@ -7,8 +7,8 @@ its merge), ``compute`` (sources, workers, progress), ``store`` (JSON + ``.npy``
 ``distributed`` (``torch.distributed`` reduction).
 """
 
-from augkit.stats.compute import compute, list_images
+from augkit.stats.compute import SkippedImagesWarning, compute, list_images
 from augkit.stats.core import Accumulator, Stats
 from augkit.stats.store import FORMAT_VERSION, StatsFileError
 
-__all__ = ["FORMAT_VERSION", "Accumulator", "Stats", "StatsFileError", "compute", "list_images"]
+__all__ = ["FORMAT_VERSION", "Accumulator", "SkippedImagesWarning", "Stats", "StatsFileError", "compute", "list_images"]

@@ -3,38 +3,62 @@
 The images are cut into chunks of ``batch_size``. A chunk is decoded and accumulated exactly
 by one process (the main one, or a ``DataLoader`` worker), which sends back only its partial
 ``Stats`` (a few numbers and the mean image), never the images. The partials are merged in
-chunk order, so the result does not depend on the number of workers.
+chunk order, so the result does not depend on the number of workers. Workers never outlive
+the process that started them (``augkit._process``).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
+from augkit._process import die_with_parent
 from augkit._validate import check_int, check_size
-from augkit.io import decode, list_images
+from augkit.errors import ImageDecodeError
+from augkit.io import MAX_PIXELS, check_max_pixels, decode, list_images
 from augkit.stats.core import Accumulator, Stats
+
+ON_ERROR_CHOICES = ("raise", "skip")
+
+
+class SkippedImagesWarning(UserWarning):
+    """Undecodable images were skipped by ``compute(..., on_error="skip")``.
+
+    Attributes:
+        skipped: ``(source, reason)`` of every skipped image, in order.
+    """
+
+    def __init__(self, message: str, skipped: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.skipped = list(skipped)
 
 
 def compute(
-    source,
+    source: str | os.PathLike | Sequence[Any] | torch.utils.data.Dataset,
     *,
-    mean_image_size=None,
+    mean_image_size: int | tuple[int, int] | None = None,
     workers: int = 0,
     batch_size: int = 32,
     progress: bool = True,
     distributed: bool = False,
+    max_pixels: int = MAX_PIXELS,
+    on_error: str = "raise",
+    strict: bool = False,
 ) -> Stats:
     """Compute the exact statistics of a set of images.
 
     Args:
-        source: A folder (searched recursively; files without an image suffix are skipped,
-            counted and reported with a warning), a list of paths, or a dataset (anything with
-            ``__len__`` and ``__getitem__``) whose items are an image or ``(image, target)``;
-            images are decoded with ``augkit.decode`` (CHW uint8 tensors are accepted too).
+        source: A folder (searched recursively with ``augkit.io.list_images``; files
+            without an image suffix are skipped, counted and reported with a warning), a list
+            of paths, or a dataset (anything with ``__len__`` and ``__getitem__``) whose items
+            are an image or ``(image, target)``; images are decoded with ``augkit.decode``
+            (CHW uint8 tensors are accepted too).
         mean_image_size: If given (int or ``(height, width)``), also compute the mean image,
             each image resized to this size first.
         workers: Number of ``DataLoader`` worker processes; 0 works in this process.
@@ -42,13 +66,21 @@ def compute(
         progress: Show a tqdm progress bar with images/s.
         distributed: Split the chunks among the ``torch.distributed`` ranks and combine the
             results with ``Stats.all_reduce``; every rank returns the global statistics.
+        max_pixels: Refuse (with ``ImageDecodeError``) images declaring more pixels than this.
+        on_error: ``"raise"`` stops at the first image that cannot be decoded;
+            ``"skip"`` leaves it out and goes on, then issues one ``SkippedImagesWarning``
+            counting the skipped images and naming them (its ``skipped`` attribute lists
+            every one with the reason).
+        strict: For a folder: raise when a sub-folder cannot be read (default: skip it
+            with a warning).
 
     Returns:
         The ``Stats`` in [0, 1] units.
 
     Raises:
-        ValueError: No images to compute statistics of.
-        augkit.ImageDecodeError: An image could not be decoded (names the path).
+        ValueError: No images to compute statistics of (or none could be decoded).
+        augkit.ImageDecodeError: An image could not be decoded (names the path), with
+            ``on_error="raise"``.
 
     Example:
         >>> import numpy as np
@@ -57,8 +89,11 @@ def compute(
     """
     workers = check_int("workers", workers, 0)
     batch_size = check_int("batch_size", batch_size, 1)
+    max_pixels = check_max_pixels(max_pixels)
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
     size = None if mean_image_size is None else check_size("mean_image_size", mean_image_size)
-    items, where = _items(source)
+    items, where = _items(source, strict)
     chunks = [(start, min(start + batch_size, len(items))) for start in range(0, len(items), batch_size)]
     rank = 0
     if distributed:
@@ -70,18 +105,21 @@ def compute(
         chunks = chunks[rank::world]
     elif not items:
         raise ValueError(f"no images to compute statistics of in {where}")
-    stats = _run_chunks(items, chunks, size, workers, progress and rank == 0)
+    stats, failed = _run_chunks(_ChunkTask(items, chunks, size, on_error == "skip", max_pixels), workers, progress and rank == 0)
     if distributed:
         stats = stats.all_reduce()
-        if stats.num_images == 0:
-            raise ValueError(f"no images to compute statistics of in {where}")
+    if failed:
+        _warn_skipped(failed)
+    if stats.num_images == 0:
+        skipped = f" ({len(failed)} could not be decoded)" if failed else ""
+        raise ValueError(f"no images to compute statistics of in {where}{skipped}")
     return stats
 
 
-def _items(source):
+def _items(source, strict: bool):
     """Return ``(indexable items, description)`` for the supported kinds of source."""
     if isinstance(source, (str, os.PathLike)):
-        images, skipped = list_images(source)
+        images, skipped = list_images(source, strict=strict)
         if skipped:
             examples = ", ".join(str(p) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
             warnings.warn(f"skipped {len(skipped)} non-image file(s) in {source}: {examples}", stacklevel=3)
@@ -93,52 +131,87 @@ def _items(source):
     raise TypeError(f"source must be a folder, a list of paths or a dataset, got {type(source).__name__}")
 
 
-def _run_chunks(items, chunks, size, workers: int, progress: bool) -> Stats:
+def _warn_skipped(failed: list[tuple[str, str]]) -> None:
+    named = ", ".join(source for source, _ in failed[:5]) + (", ..." if len(failed) > 5 else "")
+    message = f"skipped {len(failed)} image(s) that could not be decoded: {named}"
+    warnings.warn(SkippedImagesWarning(message, failed), stacklevel=3)
+
+
+def _run_chunks(task: _ChunkTask, workers: int, progress: bool) -> tuple[Stats, list[tuple[str, str]]]:
     from tqdm.auto import tqdm
 
-    total = sum(end - start for start, end in chunks)
-    task = _ChunkTask(items, chunks, size)
+    total = sum(end - start for start, end in task.chunks)
+    partials: Iterator[_Partial]
     if workers == 0:
         partials = (task[i] for i in range(len(task)))
     else:
         loader = torch.utils.data.DataLoader(task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=_init_worker)
-        partials = iter(loader)
-    result = Stats()
-    with tqdm(total=total, unit="img", desc="augkit stats", disable=not progress, dynamic_ncols=True) as bar:
-        for part in partials:
-            result = result.merge(part)
-            bar.update(part.num_images)
-    return result
+        partials = iter(loader)  # type: ignore[arg-type]  # batch_size=None: items as they are
+    result, failed = Stats(), list[tuple[str, str]]()
+    try:
+        with tqdm(total=total, unit="img", desc="augkit stats", disable=not progress, dynamic_ncols=True) as bar:
+            for part in partials:
+                result = result.merge(part.stats)
+                failed += part.failed
+                bar.update(part.stats.num_images + len(part.failed))
+    finally:
+        # On an error or an interruption (Ctrl-C, SIGTERM in the augkit command), dropping the
+        # last reference to the loader's iterator shuts its workers down now.
+        del partials
+    return result, failed
+
+
+@dataclass
+class _Partial:
+    """What a chunk sends back: its statistics and the images it skipped."""
+
+    stats: Stats
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _ChunkTask(torch.utils.data.Dataset):
     """Item ``k`` is the partial ``Stats`` of chunk ``k`` (so workers return only statistics)."""
 
-    def __init__(self, items, chunks, size) -> None:
-        self.items, self.chunks, self.size = items, chunks, size
+    def __init__(self, items, chunks: list[tuple[int, int]], size, skip: bool, max_pixels: int = MAX_PIXELS) -> None:
+        self.items, self.chunks, self.size, self.skip, self.max_pixels = items, chunks, size, skip, max_pixels
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def __getitem__(self, k: int) -> Stats:
+    def __getitem__(self, k: int) -> _Partial:
         start, end = self.chunks[k]
         accumulator = Accumulator(self.size)
+        failed = []
         for i in range(start, end):
-            accumulator.add(_load(self.items[i]))
-        return accumulator.to_stats()
+            try:
+                image = _load(self.items[i], self.max_pixels)
+            except ImageDecodeError as error:
+                if not self.skip:
+                    raise
+                failed.append((_describe(self.items[i], i), error.reason or str(error)))
+                continue
+            accumulator.add(image)
+        return _Partial(accumulator.to_stats(), failed)
 
 
-def _load(item) -> np.ndarray:
+def _describe(item, index: int) -> str:
+    if isinstance(item, tuple) and len(item) == 2:
+        item = item[0]
+    return os.fspath(item) if isinstance(item, (str, os.PathLike)) else f"item {index}"
+
+
+def _load(item, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if isinstance(item, tuple) and len(item) == 2:
         item = item[0]
     if isinstance(item, torch.Tensor):
         if item.ndim != 3 or item.dtype != torch.uint8:
             raise TypeError(f"tensor images must be CHW uint8, got shape {tuple(item.shape)} {item.dtype}")
         return np.ascontiguousarray(item.permute(1, 2, 0).numpy())
-    return decode(item)
+    return decode(item, max_pixels=max_pixels)
 
 
 def _init_worker(_worker_id: int) -> None:
+    die_with_parent()
     torch.set_num_threads(1)
     try:
         import cv2

@@ -42,6 +42,34 @@ class PCALightingParams:
     alpha: Any
 
 
+def check_color_image(image, transform: str):
+    """Check that a colour transform can work on ``image``: uint8 or float, 3 (RGB) channels.
+
+    Args:
+        image: HWC array or ``[C, H, W]`` / ``[B, C, H, W]`` tensor.
+        transform: The transform's name, for the error message.
+
+    Returns:
+        ``image``.
+
+    Raises:
+        TypeError: Another pixel type (uint16: decode with ``mode="RGB"`` for 8-bit RGB).
+        ValueError: Not 3 channels.
+    """
+    image = check_any_image(image, allow_uint16=True)
+    channels = int(image.shape[-1] if isinstance(image, np.ndarray) else image.shape[-3])
+    dtype = str(image.dtype).replace("torch.", "")
+    floating = image.is_floating_point() if not isinstance(image, np.ndarray) else np.issubdtype(image.dtype, np.floating)
+    if dtype != "uint8" and not floating:
+        raise TypeError(
+            f"{transform} works on uint8 or float images with 3 (RGB) channels; got {dtype} with {channels} channel(s)"
+            " (decode with mode='RGB' for 8-bit RGB)"
+        )
+    if channels != 3:
+        raise ValueError(f"{transform} works on uint8 or float images with 3 (RGB) channels; got {dtype} with {channels} channel(s)")
+    return image
+
+
 def _jitter_range(name: str, value, center: float, bound: tuple[float, float]) -> tuple[float, float]:
     if isinstance(value, (list, tuple)):
         return check_range(name, value, *bound)
@@ -117,7 +145,7 @@ class ColorJitter(Transform):
 
     def apply(self, image, params: ColorJitterParams):
         """Apply the operations in ``params.order`` with the drawn factors."""
-        image = check_any_image(image)
+        image = check_color_image(image, "ColorJitter")
         return C.color_jitter(image, params.brightness, params.contrast, params.saturation, params.hue, params.order)
 
 
@@ -190,10 +218,7 @@ class PCALighting(Transform):
 
     def apply(self, image, params: PCALightingParams):
         """Add the offset of ``params.alpha`` to every pixel and clip."""
-        image = check_any_image(image)
-        channels = image.shape[-1] if isinstance(image, np.ndarray) else image.shape[-3]
-        if channels != 3:
-            raise ValueError(f"PCALighting needs 3 (RGB) channels, got {channels}")
+        image = check_color_image(image, "PCALighting")
         alpha = np.asarray(params.alpha, dtype=np.float64)
         if is_batch(image) and alpha.ndim == 1:
             alpha = np.broadcast_to(alpha, (image.shape[0], 3))

@@ -3,6 +3,9 @@
 Resizes run in the sample stage on HWC arrays; crops to a fixed size and flips run in both
 stages (per-sample windows and decisions in the batch stage). Every one moves masks (nearest
 neighbour), boxes and keypoints with the image, as torchvision v2's ``tv_tensors`` kernels do.
+All of them take any channel count and uint8, uint16 or float pixels (``augkit.decode(...,
+mode="unchanged")`` keeps 16-bit files at 16 bits); resizing rounds integer results. Padding
+``fill`` values are in the image's own units.
 """
 
 from __future__ import annotations
@@ -197,7 +200,7 @@ class _CropBase(Transform):
 
     def apply(self, image, params: CropParams):
         """Take the window ``params`` describes."""
-        image = check_any_image(image)
+        image = check_any_image(image, allow_uint16=True)
         if isinstance(image, torch.Tensor):
             batch = image if image.ndim == 4 else image[None]
             out = G.crop_batch(batch, params.top, params.left, params.height, params.width, self.fill)
@@ -261,7 +264,7 @@ class RandomCrop(_CropBase):
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Draw the window's position in the padded image (one per sample for a batch)."""
-        height, width = spatial_size(check_any_image(image))
+        height, width = spatial_size(check_any_image(image, allow_uint16=True))
         pad_left, pad_top, pad_right, pad_bottom = self.padding
         out_h, out_w = self.size
         padded_h, padded_w = height + pad_top + pad_bottom, width + pad_left + pad_right
@@ -312,7 +315,7 @@ class CenterCrop(_CropBase):
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Return the central window (nothing is random; recorded for replay and logs)."""
-        return self.window(*spatial_size(check_any_image(image)))
+        return self.window(*spatial_size(check_any_image(image, allow_uint16=True)))
 
 
 @dataclass(frozen=True)
@@ -423,7 +426,7 @@ class _FlipBase(Transform):
 
     def apply(self, image, params=None):
         """Flip ``image`` (with ``FlipParams``, only where they say so)."""
-        image = check_any_image(image)
+        image = check_any_image(image, allow_uint16=True)
         return G.hflip(image) if self._horizontal else G.vflip(image)
 
     def apply_masked(self, images, applied, params):

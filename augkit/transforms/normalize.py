@@ -32,7 +32,9 @@ def _load_mean_image(mean_image) -> np.ndarray:
 class Normalize(Transform):
     """Scale to [0, 1] and normalize; returns float32 in either stage.
 
-    uint8 input is scaled by 1/255 first; float input is taken as already in [0, 1].
+    uint8 input is scaled by 1/255 first, uint16 input (16-bit files decoded with
+    ``mode="unchanged"``) by 1/65535; float input is taken as already in [0, 1]. Any channel
+    count works, given constants with one value per channel.
     Then either ``(x - mean) / std`` per channel, or ``x - mean_image``. All constants are in
     [0, 1] units (the convention of ImageNet's 0.485 / 0.229). Use ``from_stats`` for the
     three classic modes.
@@ -110,8 +112,8 @@ class Normalize(Transform):
             raise ValueError(f"Normalize was built for {expected} channels, got an image with {channels}")
 
     def apply(self, image, params=None):
-        """Normalize ``image`` (uint8 or float) to float32."""
-        image = check_any_image(image)
+        """Normalize ``image`` (uint8, uint16 or float) to float32."""
+        image = check_any_image(image, allow_uint16=True)
         self._check_channels(image)
         if self.mean_image is not None:
             expected = self._mean_image.shape[:2]
