@@ -490,7 +490,7 @@ def _fused_stages() -> dict:
 
     return {
         "resnet": (resnet, 2),
-        "resnet_cutout_mix": (lambda: resnet() + [Cutout(56, p=0.5), MixupOrCutMix(0.8, 1.0, num_classes=10, per_sample=True)], 2),
+        "resnet_cutout_mix": (lambda: resnet() + [Cutout(56, p=0.5), MixupOrCutMix(0.8, 1.0, num_classes=10, mode="elem")], 2),
         "uint8_out": (lambda: [VerticalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), Cutout(32, fill=128)], 2),
         "two_contrasts": (lambda: [ColorJitter(0, 0.5), HorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), Normalize(MEAN, STD)], 2),
     }

@@ -8,7 +8,6 @@ batches. Bounds are the SPEC's: uint8 within 1 level (hue 2), float within 1e-5.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 
 import numpy as np
@@ -58,7 +57,7 @@ CASES = {
     "pca_lighting": (lambda: [PCALighting(alphastd=0.5)], 1),
     "normalize": (lambda: [Normalize(MEAN, STD)], 0),
     "cutout": (lambda: [Cutout(5, p=0.7, fill=7)], 0),
-    "cutmix": (lambda: [CutMix(1.0, num_classes=4, per_sample=True)], 0),
+    "cutmix": (lambda: [CutMix(1.0, num_classes=4, mode="elem")], 0),
     "resnet": (resnet_stage, 2),
     "everything": (
         lambda: [
@@ -69,7 +68,7 @@ CASES = {
             PCALighting(),
             Normalize(MEAN, STD),
             Cutout(3, fill=0.5),
-            MixupOrCutMix(0.8, 1.0, num_classes=4, per_sample=True),
+            MixupOrCutMix(0.8, 1.0, num_classes=4, mode="elem"),
         ],
         2,
     ),
@@ -192,7 +191,7 @@ def test_torch_reference_matches_unfused(photo, name, dtype):
 
 
 def test_odd_batches_and_empty_batch(interpret, photo):
-    stage = resnet_stage() + [Cutout(3), MixupOrCutMix(0.8, 1.0, num_classes=4, per_sample=True)]
+    stage = resnet_stage() + [Cutout(3), MixupOrCutMix(0.8, 1.0, num_classes=4, mode="elem")]
     for batch in (1, 3):  # an odd batch's middle sample is its own partner
         check_against_unfused(stage, make_batch(photo, batch, 8, 13, "uint8", "contiguous"), 2, "triton", seed=batch)
     empty = make_batch(photo, 1, 8, 13, "uint8", "contiguous")[:0]
