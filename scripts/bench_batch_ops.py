@@ -78,10 +78,10 @@ def main() -> None:
 
     for label, t in (
         ("Mixup", augkit.Mixup(0.2, 1000, label_smoothing=0.1)),
-        ("Mixup per_sample", augkit.Mixup(0.2, 1000, label_smoothing=0.1, per_sample=True)),
+        ("Mixup elem", augkit.Mixup(0.2, 1000, label_smoothing=0.1, mode="elem")),
         ("CutMix", augkit.CutMix(1.0, 1000, label_smoothing=0.1)),
-        ("CutMix per_sample", augkit.CutMix(1.0, 1000, label_smoothing=0.1, per_sample=True)),
-        ("MixupOrCutMix per_sample", augkit.MixupOrCutMix(0.8, 1.0, num_classes=1000, per_sample=True)),
+        ("CutMix elem", augkit.CutMix(1.0, 1000, label_smoothing=0.1, mode="elem")),
+        ("MixupOrCutMix elem", augkit.MixupOrCutMix(0.8, 1.0, num_classes=1000, mode="elem")),
     ):
         add(f"augkit {label} float32", lambda t=t: t(floats, labels, rng=rng))
         p = t.sample(np.random.default_rng(1), floats)

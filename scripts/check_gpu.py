@@ -93,9 +93,9 @@ BATCH_OPS = {
 }
 # name -> (make, runs on uint8 too)
 MIX_OPS = {
-    "Mixup": (lambda per: Mixup(alpha=0.2, num_classes=10, per_sample=per), False),
-    "CutMix": (lambda per: CutMix(alpha=1.0, num_classes=10, per_sample=per), True),
-    "MixupOrCutMix": (lambda per: MixupOrCutMix(0.8, 1.0, num_classes=10, per_sample=per), False),
+    "Mixup": (lambda per: Mixup(alpha=0.2, num_classes=10, mode="elem" if per else "batch"), False),
+    "CutMix": (lambda per: CutMix(alpha=1.0, num_classes=10, mode="elem" if per else "batch"), True),
+    "MixupOrCutMix": (lambda per: MixupOrCutMix(0.8, 1.0, num_classes=10, mode="elem" if per else "batch"), False),
 }
 
 
