@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import array_to_tensor
+from augkit._image import array_to_tensor, flatten_leading, per_sample
 
 try:
     import cv2
@@ -192,12 +192,15 @@ def resize_crop_plan(
 
     Returns:
         The plan (its ``rows`` and ``cols`` are all of the input the window depends on), or
-        None when the window leaves the resized image or the size is unchanged.
+        None when the window leaves the resized image, the size is unchanged, or torch
+        resizes to a width of 1 (its result then depends on every row).
     """
     (in_h, in_w), (out_h, out_w) = in_size, size
     inside = 0 <= top and 0 <= left and 0 < height and 0 < width and top + height <= out_h and left + width <= out_w
     if not inside or (in_h, in_w) == (out_h, out_w):
         return None
+    if out_w == 1 and not _native_takes(dtype, channels):
+        return None  # torch's resize to one column mixes rows beyond the filter's support: resize whole
     window = (top, left, height, width)
     if _native_takes(dtype, channels):
         rows, cols = resize_window_region(in_size, size, top, left, height, width, antialias)
@@ -287,10 +290,16 @@ def _bilinear_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, sca
     Writing into a channels-last output is about 3x faster than letting torch return a
     contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
     """
+    kernel = torch.ops.aten._upsample_bilinear2d_aa if antialias else torch.ops.aten.upsample_bilinear2d
+    if size[1] == 1 and image.dtype != np.uint8:
+        # torch's channels-last float kernel gets an output width of 1 wrong (by up to 0.96 with
+        # antialias); its planar kernel is right.
+        planes = array_to_tensor(np.ascontiguousarray(image.transpose(2, 0, 1))).unsqueeze(0)
+        out = kernel(planes, list(size), False, scales[0], scales[1])
+        return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
     tensor = array_to_tensor(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
     buffer = np.empty((size[0], size[1], image.shape[2]), image.dtype)
     out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
-    kernel = torch.ops.aten._upsample_bilinear2d_aa if antialias else torch.ops.aten.upsample_bilinear2d
     kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
     return buffer
 
@@ -362,28 +371,29 @@ def vflip(image):
     return np.ascontiguousarray(image[::-1])
 
 
-def flip_where(batch: torch.Tensor, mask: np.ndarray, dim: int) -> torch.Tensor:
-    """Flip the samples of a ``[B, C, H, W]`` batch where ``mask`` is True, along ``dim``.
+def flip_where(batch: torch.Tensor, mask, dim: int) -> torch.Tensor:
+    """Flip the images of a ``[..., C, H, W]`` batch where ``mask`` is True, along ``dim``.
 
     Args:
-        batch: ``[B, C, H, W]`` tensor.
-        mask: ``[B]`` bool array.
+        batch: ``[..., C, H, W]`` tensor (``[B, C, H, W]`` in the batch stage).
+        mask: Bools of the leading shape (``[B]``), or one bool for all.
         dim: -1 for horizontal, -2 for vertical.
 
     Returns:
         A new batch (the input itself when nothing is flipped).
     """
-    rows = np.flatnonzero(mask)
+    flat, leading = flatten_leading(batch)
+    flip = per_sample("mask", mask, leading, dtype=bool)
+    rows = np.flatnonzero(flip)
     if rows.size == 0:
         return batch
-    if batch.device.type == "cpu":
+    if flat.device.type == "cpu":
         # On the CPU, flipping one [C, H, W] sample at a time (cache-sized) into a fresh batch
         # is 5-9x faster for uint8 than flipping the gathered sub-batch (measured on
         # [64, 3, 224, 224], both memory layouts); on GPUs the gathered flip is one kernel.
-        out = _memory.empty_like(batch)
-        flip = np.asarray(mask, dtype=bool)
-        for i in range(batch.shape[0]):
-            out[i].copy_(batch[i].flip(dim) if flip[i] else batch[i])
-        return out
-    index = torch.from_numpy(rows).to(batch.device)
-    return batch.index_copy(0, index, batch.index_select(0, index).flip(dim))
+        out = _memory.empty_like(flat)
+        for i in range(flat.shape[0]):
+            out[i].copy_(flat[i].flip(dim) if flip[i] else flat[i])
+        return out.reshape(batch.shape)
+    index = torch.from_numpy(rows).to(flat.device)
+    return flat.index_copy(0, index, flat.index_select(0, index).flip(dim)).reshape(batch.shape)
