@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from augkit._image import batch_size, check_any_image, is_batch
+from augkit._image import channels as image_channels
 from augkit._validate import check_range, check_real, check_vector
 from augkit.constants import IMAGENET_EIGVAL, IMAGENET_EIGVEC
 from augkit.functional import color as C
@@ -189,7 +190,7 @@ class PCALighting(Transform):
     def apply(self, image, params: PCALightingParams):
         """Add the offset of ``params.alpha`` to every pixel and clip."""
         image = check_any_image(image)
-        channels = image.shape[-1] if isinstance(image, np.ndarray) else image.shape[-3]
+        channels = image_channels(image)
         if channels != 3:
             raise ValueError(f"PCALighting needs 3 (RGB) channels, got {channels}")
         alpha = np.asarray(params.alpha, dtype=np.float64)
