@@ -44,12 +44,12 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import channels, flatten_leading, per_sample
+from augkit._image import Image, channels, flatten_leading, per_sample
 
 try:  # The optional C accelerator (see setup.py); without it the OpenCV path is used.
     from augkit import _color as _native
 except ImportError:  # pragma: no cover - an install without a compiler
-    _native = None
+    _native = None  # type: ignore[assignment]
 
 #: torchvision's grayscale weights (ITU-R 601-2 luma, as ``rgb_to_grayscale`` writes them).
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -226,7 +226,7 @@ def _jitter_uint8_hwc(image: np.ndarray, factors: Sequence[float | None], order:
     if _native is None:
         return _jitter_uint8_hwc_opencv(image, factors, order)
     out = np.empty(image.shape, np.uint8)
-    _native.jitter(np.ascontiguousarray(image), out, *factors, order)
+    _native.jitter(np.ascontiguousarray(image), out, factors[0], factors[1], factors[2], factors[3], order)
     return out
 
 
@@ -288,12 +288,13 @@ class _Scratch:
 
     def __init__(self, like: torch.Tensor):
         self._like = like
-        self._buffer = None
+        self._buffer: torch.Tensor | None = None
 
     def wide(self, shape) -> torch.Tensor:
-        if self._buffer is None:
-            self._buffer = torch.empty(self._like.numel(), dtype=torch.float64, device=self._like.device)
-        return self._buffer[: math.prod(shape)].view(shape)
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = torch.empty(self._like.numel(), dtype=torch.float64, device=self._like.device)
+        return buffer[: math.prod(shape)].view(shape)
 
 
 def _fma_into(out: torch.Tensor, other: torch.Tensor, weight, scratch: _Scratch, alpha=None) -> torch.Tensor:
@@ -403,7 +404,9 @@ def _jitter_tensor_vectorized(batch: torch.Tensor, factors, order: np.ndarray) -
     CUDA): nothing here waits for the device.
     """
     size = batch.shape[0]
-    groups, rows, values = [], [], []
+    groups: list[tuple[int, int, int, bool]] = []
+    rows: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     for slot in range(order.shape[1]):
         for op in range(4):
             if factors[op] is None:
@@ -445,14 +448,17 @@ def _jitter_tensor_cpu_uint8(batch: torch.Tensor, factors, order: np.ndarray) ->
     for i in range(batch.shape[0]):
         sample_factors = [None if f is None else float(f[i]) for f in factors]
         if _native is not None:  # the same kernel as for HWC arrays, reading [3, H, W] planes
-            _native.jitter(src[i], dst[i], *sample_factors, order[i], planar=True)
+            brightness, contrast, saturation, hue = sample_factors
+            _native.jitter(src[i], dst[i], brightness, contrast, saturation, hue, order[i], planar=True)
         else:
             image = cv2.merge(list(src[i]))
             np.copyto(dst[i], _jitter_uint8_hwc_opencv(image, sample_factors, order[i]).transpose(2, 0, 1))
     return out
 
 
-def color_jitter(image, brightness=None, contrast=None, saturation=None, hue=None, order=(0, 1, 2, 3), *, vectorized: bool | None = None):
+def color_jitter(
+    image: Image, brightness=None, contrast=None, saturation=None, hue=None, order=(0, 1, 2, 3), *, vectorized: bool | None = None
+) -> Image:
     """Apply brightness, contrast, saturation and hue changes in the given order.
 
     Each operation equals the matching ``adjust_*`` kernel; an operation whose factor is
@@ -481,35 +487,36 @@ def color_jitter(image, brightness=None, contrast=None, saturation=None, hue=Non
     """
     values = (brightness, contrast, saturation, hue)
     if isinstance(image, np.ndarray):
-        factors = [v if v is None or type(v) is float else float(per_sample(name, v, ())[0]) for name, v in zip(_NAMES, values)]
+        scalars = [v if v is None or type(v) is float else float(per_sample(name, v, ())[0]) for name, v in zip(_NAMES, values)]
         if not (type(order) is tuple and all(type(o) is int for o in order)):
             order = [int(o) for o in np.asarray(order).reshape(-1)]
-        return _jitter_hwc(image, factors, order)
+        return _jitter_hwc(image, scalars, order)
     if not isinstance(image, torch.Tensor):
         raise TypeError(f"image must be a numpy array or a torch tensor, got {type(image).__name__}")
     if channels(image) != 3:
         raise ValueError(f"color operations need 3 (RGB) channels, got {channels(image)}")
     batch, leading = flatten_leading(image)
-    factors = [None if v is None else per_sample(name, v, leading) for name, v in zip(_NAMES, values)]
-    order = _order_array(order, leading)
+    arrays = [None if v is None else per_sample(name, v, leading) for name, v in zip(_NAMES, values)]
+    orders = _order_array(order, leading)
     if batch.numel() == 0:
         return image.clone()
     if vectorized is None:
         vectorized = not (batch.device.type == "cpu" and batch.dtype == torch.uint8)
-    out = _jitter_tensor_vectorized(batch, factors, order) if vectorized else _jitter_tensor_cpu_uint8(batch, factors, order)
+    out = _jitter_tensor_vectorized(batch, arrays, orders) if vectorized else _jitter_tensor_cpu_uint8(batch, arrays, orders)
     return out.reshape(image.shape)
 
 
 _NAMES = ("brightness", "contrast", "saturation", "hue")
 
 
-def _single_op(op: int, image, factor, vectorized: bool | None):
+def _single_op(op: int, image: Image, factor, vectorized: bool | None) -> Image:
     factors = [None] * 4
     factors[op] = factor
-    return color_jitter(image, *factors, order=(op,), vectorized=vectorized)
+    b, c, s, h = factors
+    return color_jitter(image, b, c, s, h, order=(op,), vectorized=vectorized)
 
 
-def adjust_brightness(image, factor, *, vectorized: bool | None = None):
+def adjust_brightness(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Multiply every value by ``factor`` and clamp (torchvision v2 ``adjust_brightness``).
 
     Args:
@@ -527,7 +534,7 @@ def adjust_brightness(image, factor, *, vectorized: bool | None = None):
     return _single_op(BRIGHTNESS, image, factor, vectorized)
 
 
-def adjust_contrast(image, factor, *, vectorized: bool | None = None):
+def adjust_contrast(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Blend with the mean of the grayscale image (torchvision v2 ``adjust_contrast``).
 
     Args:
@@ -546,7 +553,7 @@ def adjust_contrast(image, factor, *, vectorized: bool | None = None):
     return _single_op(CONTRAST, image, factor, vectorized)
 
 
-def adjust_saturation(image, factor, *, vectorized: bool | None = None):
+def adjust_saturation(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Blend with the grayscale image (torchvision v2 ``adjust_saturation``).
 
     Args:
@@ -564,7 +571,7 @@ def adjust_saturation(image, factor, *, vectorized: bool | None = None):
     return _single_op(SATURATION, image, factor, vectorized)
 
 
-def adjust_hue(image, factor, *, vectorized: bool | None = None):
+def adjust_hue(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Rotate the HSV hue by ``factor`` turns (torchvision v2 ``adjust_hue``).
 
     Args:
@@ -605,7 +612,7 @@ def pca_lighting_offset(alpha, eigval, eigvec) -> np.ndarray:
     return (alpha * np.asarray(eigval, dtype=np.float64)) @ np.asarray(eigvec, dtype=np.float64).T
 
 
-def add_offset(image, offset):
+def add_offset(image: Image, offset) -> Image:
     """Add a per-channel offset (in [0, 1] units) to every pixel, clip, keep dtype.
 
     uint8 images get ``round(x + 255 * offset)`` clipped to [0, 255] (via a lookup table for

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import flatten_leading, per_sample
+from augkit._image import Image, flatten_leading, per_sample
 
 
 def cutout_box(height: int, width: int, size: tuple[int, int], center_y, center_x):
@@ -45,14 +45,14 @@ def cutout_box(height: int, width: int, size: tuple[int, int], center_y, center_
     return tuple(np.asarray(v, dtype=np.int64) for v in (top, left, bottom, right))
 
 
-def check_fill(image, fill: float) -> None:
+def check_fill(image: Image, fill: float) -> None:
     """Raise ValueError when ``fill`` cannot be stored in ``image``'s dtype exactly."""
     is_uint8 = image.dtype == torch.uint8 if isinstance(image, torch.Tensor) else image.dtype == np.uint8
     if is_uint8 and not (float(fill).is_integer() and 0 <= fill <= 255):
         raise ValueError(f"fill must be an integer in [0, 255] for uint8 images (fill is in the image's units), got {fill}")
 
 
-def erase(image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None):
+def erase(image: Image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None) -> Image:
     """Return a copy of ``image`` with a box (one per image of a batch) set to ``fill``.
 
     Args:

@@ -12,17 +12,17 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import array_to_tensor, flatten_leading, per_sample
+from augkit._image import Image, array_to_tensor, flatten_leading, per_sample
 
 try:
     import cv2
 except ImportError:  # pragma: no cover - OpenCV comes with albumentations, a dependency
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]
 
 try:  # augkit's optional C kernel: any window of torch's uint8 resize, from the input it reads
     from augkit import _resize as _native
 except ImportError:  # pragma: no cover - built wherever a C compiler is available
-    _native = None
+    _native = None  # type: ignore[assignment]
 
 _CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
@@ -230,6 +230,8 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
         )
         return out
     (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
+    if plan.grid is None:  # pragma: no cover - resize_crop_plan gives every torch plan a grid
+        raise ValueError("a plan for torch's kernel needs its grid")
     ky, oh, kx, ow = plan.grid
     scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
     out = _bilinear_hwc(region, (oh, ow), plan.antialias, scales)
@@ -350,7 +352,7 @@ def shorter_side_size(height: int, width: int, shorter: int) -> tuple[int, int]:
     return int(shorter * height / width), shorter
 
 
-def hflip(image):
+def hflip(image: Image) -> Image:
     """Mirror left-right: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor.
 
     Arrays are flipped with OpenCV when it is installed (about 30x faster than numpy's
@@ -364,7 +366,7 @@ def hflip(image):
     return np.ascontiguousarray(image[:, ::-1])
 
 
-def vflip(image):
+def vflip(image: Image) -> Image:
     """Mirror top-bottom: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor."""
     if isinstance(image, torch.Tensor):
         return image.flip(-2)

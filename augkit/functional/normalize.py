@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import array_to_tensor
+from augkit._image import Image, array_to_tensor
 
 
 def _scale_and_bias(mean: np.ndarray, std: np.ndarray, from_uint8: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +46,7 @@ def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -
     return out
 
 
-def normalize(image, mean: np.ndarray, std: np.ndarray):
+def normalize(image: Image, mean: np.ndarray, std: np.ndarray) -> Image:
     """Scale uint8 to [0, 1] (float stays) and apply ``(x - mean) / std`` per channel.
 
     Args:
@@ -140,7 +140,7 @@ def _affine_uint8_channels_last(image: torch.Tensor, scale: np.ndarray, bias: np
     return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
-def subtract_mean_image(image, mean_image: np.ndarray):
+def subtract_mean_image(image: Image, mean_image: np.ndarray) -> Image:
     """Scale uint8 to [0, 1] (float stays) and subtract a dataset mean image.
 
     Args:
@@ -162,7 +162,7 @@ def subtract_mean_image(image, mean_image: np.ndarray):
     return out
 
 
-def denormalize(image, mean: np.ndarray, std: np.ndarray):
+def denormalize(image: Image, mean: np.ndarray, std: np.ndarray) -> Image:
     """Invert ``normalize``: return ``x * std + mean``, float32 in [0, 1] units.
 
     Args:

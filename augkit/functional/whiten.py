@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
+from augkit._image import Image
 
 WHITEN_METHODS = ("zca", "pca")
 
@@ -41,7 +42,7 @@ def whitening_matrix(cov: np.ndarray, method: str = "zca", eps: float = 1e-5) ->
     return scaled if method == "pca" else vectors @ scaled
 
 
-def whiten(image, mean: np.ndarray, matrix: np.ndarray):
+def whiten(image: Image, mean: np.ndarray, matrix: np.ndarray) -> Image:
     """Whiten an image or batch: ``W (x - mean)`` per pixel, float32 out.
 
     Args:
@@ -100,5 +101,5 @@ def _whiten_planes(image: torch.Tensor, out: torch.Tensor, linear: np.ndarray, b
         target.add_(float(bias[i]))
 
 
-def _is_uint8(image) -> bool:
+def _is_uint8(image: Image) -> bool:
     return image.dtype == torch.uint8 if isinstance(image, torch.Tensor) else image.dtype == np.uint8

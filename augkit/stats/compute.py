@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -98,6 +99,7 @@ def _run_chunks(items, chunks, size, workers: int, progress: bool) -> Stats:
 
     total = sum(end - start for start, end in chunks)
     task = _ChunkTask(items, chunks, size)
+    partials: Iterable[Stats]
     if workers == 0:
         partials = (task[i] for i in range(len(task)))
     else:

@@ -223,14 +223,14 @@ class Accumulator:
         self.size = None if mean_image_size is None else check_size("mean_image_size", mean_image_size)
         self.num_images = 0
         self.num_pixels = 0
-        self.sums = None
-        self.gram = None
-        self.image_sum = None
+        self.sums: list[int] | None = None
+        self.gram: list[list[int]] | None = None
+        self.image_sum: np.ndarray | None = None
 
     def add(self, image: np.ndarray) -> None:
         """Add one ``(H, W, C)`` uint8 image."""
         n, sums, gram = uint8_moments(image)
-        if self.sums is None:
+        if self.sums is None or self.gram is None:
             self.sums, self.gram = sums, gram
         else:
             if len(sums) != len(self.sums):

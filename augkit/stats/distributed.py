@@ -41,7 +41,7 @@ def all_reduce(state: StatsState, group=None) -> StatsState:
     payload = torch.from_numpy(np.concatenate([state.mean, state.m2.ravel()]))
     payloads = _gather(payload, world, group)
     sizes = {tuple(int(v) for v in m[3:]) for m in metas if int(m[0]) > 0}
-    images = [None] * world
+    images: list[np.ndarray | None] = [None] * world
     if any(size != (0, 0) for size in sizes):
         if len(sizes) != 1:
             raise ValueError(f"ranks hold mean images of different sizes (or none): {sorted(sizes)}")

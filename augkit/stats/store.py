@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ def save(state: StatsState, path) -> None:
         "eigvec": eigvec.tolist(),
         "mean_image": None,
     }
-    files = {}
+    files: dict[str | os.PathLike, bytes] = {}
     mean_image = state.mean_image
     if mean_image is not None:
         npy = mean_image_path(path)
