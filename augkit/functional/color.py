@@ -660,6 +660,6 @@ def add_offset(image: Image, offset) -> Image:
         off = torch.from_numpy((offset * 255.0).astype(np.float32)).to(batch.device).view(-1, count, 1, 1)
         out = (batch.to(torch.float32) + off).round_().clamp_(0.0, 255.0).to(torch.uint8)
     else:
-        off = torch.from_numpy(np.ascontiguousarray(offset)).to(device=batch.device, dtype=batch.dtype).view(-1, count, 1, 1)
+        off = torch.from_numpy(np.array(offset)).to(device=batch.device, dtype=batch.dtype).view(-1, count, 1, 1)
         out = (batch + off).clamp_(0.0, 1.0)
     return out.reshape(image.shape)
