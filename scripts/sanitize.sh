@@ -14,7 +14,8 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/augkit-sanitize.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 # A copy of what the tests need, without the regular builds of the extensions.
-cp -r augkit tests samples setup.py pyproject.toml README.md "$work/"
+cp -r augkit tests setup.py pyproject.toml README.md "$work/"
+[ -d samples ] && cp -r samples "$work/"
 find "$work" \( -name '*.so' -o -name '__pycache__' \) -prune -exec rm -rf {} +
 
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"

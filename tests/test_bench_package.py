@@ -49,19 +49,21 @@ def test_bench_builds_its_data_set_when_none_is_given(monkeypatch, tmp_path, cap
 def test_an_interrupted_build_is_never_used(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "DEFAULT_IMAGES", 3)
     folder = tmp_path / "bench-data"
+    real_build = data.build
 
-    def interrupted(*args, **kwargs):
+    def interrupted(out, sources, n, classes, seed):
+        real_build(out, sources, 1, classes, seed)  # one image written, then Ctrl-C
         raise KeyboardInterrupt
 
     monkeypatch.setattr(data, "build", interrupted)
     with pytest.raises(KeyboardInterrupt):
         data.ensure_default_data(folder, log=lambda line: None)
-    assert not folder.exists() and list(tmp_path.iterdir()) == []
-    monkeypatch.undo()
-    monkeypatch.setattr(data, "DEFAULT_IMAGES", 3)
+    assert not (folder / data.MANIFEST).exists()
+    monkeypatch.setattr(data, "build", real_build)
     lines = []
     assert data.ensure_default_data(folder, log=lines.append) == folder and len(lines) == 1
-    assert data.ensure_default_data(folder, log=lines.append) == folder and len(lines) == 1
+    assert len(data.find_images(folder, None)) == 3
+    assert data.ensure_default_data(folder, log=lines.append) == folder and len(lines) == 1  # complete: reused
 
 
 def _goals_script():

@@ -16,12 +16,12 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from augkit._atomic import atomic_write_bytes, atomic_write_text
 from augkit.samples import sample_paths
 
 SUFFIXES = (".jpg", ".jpeg")
@@ -93,7 +93,7 @@ def build(out: Path, sources: list[tuple[str, Image.Image]], n: int, classes: in
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=quality, subsampling=2, optimize=False)
         path = out / f"class_{i % classes:02d}" / f"img_{i:05d}.jpg"
-        path.write_bytes(buffer.getvalue())
+        atomic_write_bytes(path, buffer.getvalue(), fsync=False)
         paths.append(path)
     return paths
 
@@ -101,8 +101,8 @@ def build(out: Path, sources: list[tuple[str, Image.Image]], n: int, classes: in
 def ensure_default_data(folder: Path | None = None, log=print) -> Path:
     """Return the default benchmark folder, building it from the bundled photos if it is missing.
 
-    The set is built in a temporary folder beside it and moved into place when complete, so
-    an interrupted build is never used; ``MANIFEST`` records what was built.
+    ``MANIFEST``, written last, records a complete build; a folder without it (an interrupted
+    build) or with another one is emptied and built again.
 
     Args:
         folder: Where the set lives (default ``default_data_dir()``).
@@ -120,16 +120,10 @@ def ensure_default_data(folder: Path | None = None, log=print) -> Path:
     except (OSError, ValueError):
         pass
     log(f"building the benchmark set: {DEFAULT_IMAGES} JPEGs from the bundled sample photos in {folder} (once)")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".bench-data-", dir=folder.parent))
-    try:
-        build(staging, load_sources(source_paths()), DEFAULT_IMAGES, DEFAULT_CLASSES, DEFAULT_SEED)
-        (staging / MANIFEST).write_text(json.dumps(wanted), encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if folder.exists():
+        shutil.rmtree(folder)
+    build(folder, load_sources(source_paths()), DEFAULT_IMAGES, DEFAULT_CLASSES, DEFAULT_SEED)
+    atomic_write_text(manifest, json.dumps(wanted))
     return folder
 
 
