@@ -359,13 +359,13 @@ INLINE void put_pixel(uint8_t *d, const uint8_t *s, const int C, int wide) {
 }
 
 /* Transpose columns [lo, hi) of rows [r0, r0 + m) into tin, TILE columns at a time. */
-INLINE void transpose_in(const HPass *h, long r0, long m, const int C) {
-    for (long p0 = h->lo; p0 < h->hi; p0 += TILE) {
-        long p1 = h->hi - p0 < TILE ? h->hi : p0 + TILE;
-        int wide = p1 < h->src_cols; /* the pixel after the last one read exists */
+INLINE void transpose_in(const uint8_t *src, ptrdiff_t ss, long src_cols, long lo, long hi, uint8_t *tin, long m, const int C) {
+    for (long p0 = lo; p0 < hi; p0 += TILE) {
+        long p1 = hi - p0 < TILE ? hi : p0 + TILE;
+        int wide = p1 < src_cols; /* the pixel after the last one read exists */
         for (long r = 0; r < m; r++) {
-            const uint8_t *in = h->src + (r0 + r) * h->ss;
-            uint8_t *col = h->tin + r * C - h->lo * PITCH;
+            const uint8_t *in = src + r * ss;
+            uint8_t *col = tin + r * C - lo * PITCH;
             if (wide)
                 for (long p = p0; p < p1; p++) put_pixel(col + p * PITCH, in + p * C, C, 1);
             else
@@ -374,14 +374,14 @@ INLINE void transpose_in(const HPass *h, long r0, long m, const int C) {
     }
 }
 
-/* Transpose tout back into rows [r0, r0 + m) of dst, TILE columns at a time. */
-INLINE void transpose_out(const HPass *h, long r0, long m, const int C) {
-    for (long x0 = 0; x0 < h->n; x0 += TILE) {
-        long x1 = h->n - x0 < TILE ? h->n : x0 + TILE;
-        int wide = x1 < h->n || h->dst_padded; /* the byte after the last pixel written may be overwritten */
+/* Transpose tout back into m rows of dst, TILE columns at a time. */
+INLINE void transpose_out(uint8_t *dst, ptrdiff_t ds, long n, int dst_padded, const uint8_t *tout, long m, const int C) {
+    for (long x0 = 0; x0 < n; x0 += TILE) {
+        long x1 = n - x0 < TILE ? n : x0 + TILE;
+        int wide = x1 < n || dst_padded; /* the byte after the last pixel written may be overwritten */
         for (long r = 0; r < m; r++) {
-            uint8_t *out = h->dst + (r0 + r) * h->ds;
-            const uint8_t *col = h->tout + r * C;
+            uint8_t *out = dst + r * ds;
+            const uint8_t *col = tout + r * C;
             if (wide)
                 for (long x = x0; x < x1; x++) put_pixel(out + x * C, col + x * PITCH, C, 1);
             else
@@ -391,16 +391,21 @@ INLINE void transpose_out(const HPass *h, long r0, long m, const int C) {
 }
 
 INLINE void hblocks(const HPass *h, const int C) {
-    const long R = BLOCK_BYTES / C;
-    for (long r0 = 0; r0 < h->rows; r0 += R) {
-        long m = h->rows - r0 < R ? h->rows - r0 : R;
-        transpose_in(h, r0, m, C);
+    const long R = BLOCK_BYTES / C, rows = h->rows, n = h->n, lo = h->lo;
+    const int K = h->K, prec = h->prec;
+    const int *start = h->start;
+    const int16_t *w = h->w;
+    uint8_t *tin = h->tin, *tout = h->tout;
+    const uint8_t **rp = h->rp;
+    for (long r0 = 0; r0 < rows; r0 += R) {
+        long m = rows - r0 < R ? rows - r0 : R;
+        transpose_in(h->src + r0 * h->ss, h->ss, h->src_cols, lo, h->hi, tin, m, C);
         /* resample: transposed output row x mixes transposed input rows start[x] .. + K */
-        for (long x = 0; x < h->n; x++) {
-            for (int t = 0; t < h->K; t++) h->rp[t] = h->tin + (h->start[x] + t - h->lo) * PITCH;
-            mix(h->rp, h->tout + x * PITCH, BLOCK_BYTES, h->w + (ptrdiff_t)x * h->K, h->K, h->prec);
+        for (long x = 0; x < n; x++) {
+            for (int t = 0; t < K; t++) rp[t] = tin + (start[x] + t - lo) * PITCH;
+            mix(rp, tout + x * PITCH, BLOCK_BYTES, w + (ptrdiff_t)x * K, K, prec);
         }
-        transpose_out(h, r0, m, C);
+        transpose_out(h->dst + r0 * h->ds, h->ds, n, h->dst_padded, tout, m, C);
     }
 }
 
