@@ -130,9 +130,9 @@ KERNEL float clamp01(float y) {
     return y > 1.0f ? 1.0f : y;
 }
 
-KERNEL void hue(Block *k, int n, float shift) {
+/* Hue runs as two loops (to H, S, V in place, then back), each small enough for GCC to vectorize. */
+KERNEL void hue_to_hsv(Block *k, int n) {
     float *R = k->r, *G = k->g, *B = k->b;
-    /* Two loops (to H, S, V in place, then back), each small enough for GCC to vectorize. */
     for (int i = 0; i < n; i++) {
         /* _rgb_to_hsv on x * float32(1 / 255) */
         float r = R[i] * INV255, g = G[i] * INV255, b = B[i] * INV255;
@@ -156,6 +156,10 @@ KERNEL void hue(Block *k, int n, float shift) {
         G[i] = s;
         B[i] = mx;
     }
+}
+
+KERNEL void hue_from_hsv(Block *k, int n, float shift) {
+    float *R = k->r, *G = k->g, *B = k->b;
     for (int i = 0; i < n; i++) {
         float h = R[i], s = G[i], v = B[i];
         /* (h + shift) remainder 1, h in [0, 1) and shift in [-1, 1]. Where torch's
@@ -209,7 +213,8 @@ KERNEL void apply_op(Block *k, int n, const Op *op) {
         saturation_channel(k->b, k->gray, n, op);
         break;
     default:
-        hue(k, n, op->f);
+        hue_to_hsv(k, n);
+        hue_from_hsv(k, n, op->f);
     }
 }
 
