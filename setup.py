@@ -7,11 +7,13 @@ install still succeeds and augkit uses its pure-Python paths, which give the sam
 from setuptools import Extension, setup
 
 COMPILE_ARGS = ["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+#: The SIMD dispatch shared by the extensions (augkit/_ext/README.md).
+SIMD = ["augkit/_ext/simd.h"]
 
 setup(
     ext_modules=[
         Extension("augkit._jpeg", ["augkit/_ext/jpeg.c"], libraries=["jpeg"], extra_compile_args=COMPILE_ARGS, optional=True),
-        Extension("augkit._color", ["augkit/_ext/color.c"], extra_compile_args=COMPILE_ARGS, optional=True),
-        Extension("augkit._resize", ["augkit/_ext/resize.c"], extra_compile_args=COMPILE_ARGS, optional=True),
+        Extension("augkit._color", ["augkit/_ext/color.c"], depends=SIMD, extra_compile_args=COMPILE_ARGS, optional=True),
+        Extension("augkit._resize", ["augkit/_ext/resize.c"], depends=SIMD, extra_compile_args=COMPILE_ARGS, optional=True),
     ]
 )

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+import math
+from typing import TypeAlias
+
 import numpy as np
 import torch
+
+#: An image as augkit's kernels and transforms take it: an HWC numpy array (the sample stage) or a
+#: ``[..., C, H, W]`` tensor (a ``[C, H, W]`` image or a batch).
+Image: TypeAlias = np.ndarray | torch.Tensor
+
+
+def channels(image: Image) -> int:
+    """Return the channel count of an HWC array or a ``[..., C, H, W]`` tensor.
+
+    Example:
+        >>> channels(np.zeros((4, 5, 3))), channels(torch.zeros(2, 1, 4, 5))
+        (3, 1)
+    """
+    return int(image.shape[-3] if isinstance(image, torch.Tensor) else image.shape[-1])
 
 
 def is_batch(image) -> bool:
@@ -17,6 +34,49 @@ def batch_size(image) -> int | None:
     The value doubles as the ``size`` argument of numpy draws: None gives a scalar.
     """
     return int(image.shape[0]) if is_batch(image) else None
+
+
+def flatten_leading(image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """View a ``[..., C, H, W]`` tensor as ``[N, C, H, W]`` (copying only if it must).
+
+    Args:
+        image: A tensor with at least 3 dimensions.
+
+    Returns:
+        ``(batch, leading)``: the ``[N, C, H, W]`` tensor, N the product of the leading
+        dimensions (1 for a ``[C, H, W]`` image), and the leading shape to restore with
+        ``batch.reshape(leading + batch.shape[1:])``.
+    """
+    if image.ndim < 3:
+        raise ValueError(f"image tensor must be [..., C, H, W], got shape {tuple(image.shape)}")
+    leading = tuple(image.shape[:-3])
+    if len(leading) == 1:
+        return image, leading
+    return image.reshape(math.prod(leading), *image.shape[-3:]), leading
+
+
+def per_sample(name: str, value, leading: tuple[int, ...], trailing: tuple[int, ...] = (), dtype=np.float64) -> np.ndarray:
+    """Return a per-sample parameter as an ``(N, *trailing)`` array for ``flatten_leading``'s batch.
+
+    Args:
+        name: The parameter's name, for errors.
+        value: One value shared by all samples (shape ``trailing``), or one per sample
+            (shape ``leading + trailing``).
+        leading: The image's leading shape (``()`` for a single image).
+        trailing: The shape of one sample's value (``()`` for a number).
+        dtype: The array's dtype.
+
+    Returns:
+        The values, one row per sample (a broadcast view where one value is shared).
+    """
+    array = np.asarray(value, dtype=dtype)
+    count = math.prod(leading)
+    if array.shape == tuple(trailing):
+        return np.broadcast_to(array, (count, *trailing))
+    if array.shape == tuple(leading) + tuple(trailing):
+        return array.reshape(count, *trailing)
+    expected = f"{tuple(trailing)}" if not leading else f"{tuple(trailing)} or {tuple(leading) + tuple(trailing)}"
+    raise ValueError(f"{name} must have shape {expected} for an image of leading shape {tuple(leading)}, got {array.shape}")
 
 
 def spatial_size(image) -> tuple[int, int]:

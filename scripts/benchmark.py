@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Side-by-side benchmark of augkit and its peers; the same as ``augkit bench`` (see augkit/bench.py)."""
+"""Side-by-side benchmark of augkit and its peers; the same as ``augkit bench`` (see augkit/bench/)."""
 
 import sys
 from pathlib import Path

@@ -78,3 +78,26 @@ def check_batch_matches_samples(transform: Transform, batch: torch.Tensor, *, at
         single = transform.apply(batch[i], params_at(params, i))
         diff = (out[i].double() - single.double()).abs().max().item() if out[i].numel() else 0.0
         assert diff <= atol, f"{transform!r}: sample {i} differs from the batch result by {diff}"
+
+
+def check_batch_layouts(transform: Transform, batch: torch.Tensor) -> None:
+    """Check an empty batch (B = 0) and channels-last memory in the batch stage.
+
+    The empty batch gives an empty output of the non-empty output's dtype and per-sample
+    shape; a channels-last copy of the batch gives the same values as the contiguous batch
+    for the same seed.
+    """
+    out = transform(batch, rng=np.random.default_rng(5))
+    empty = batch[:0]
+    before = empty.clone()
+    empty_out = transform(empty, rng=np.random.default_rng(5))
+    assert same(empty, before), f"{transform!r} modified an empty input"
+    assert isinstance(empty_out, torch.Tensor) and tuple(empty_out.shape) == (0, *out.shape[1:]), (
+        f"{transform!r}: an empty batch gave shape {tuple(getattr(empty_out, 'shape', ()))}, expected {(0, *out.shape[1:])}"
+    )
+    assert empty_out.dtype == out.dtype, f"{transform!r}: an empty batch gave dtype {empty_out.dtype}, expected {out.dtype}"
+    channels_last = batch.contiguous(memory_format=torch.channels_last)
+    before = channels_last.clone()
+    from_channels_last = transform(channels_last, rng=np.random.default_rng(5))
+    assert same(channels_last, before), f"{transform!r} modified its channels-last input"
+    assert same(from_channels_last, out), f"{transform!r}: channels-last input gives other values than contiguous input"

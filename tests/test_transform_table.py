@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from checks import check_batch_matches_samples, check_transform, same
+from checks import check_batch_layouts, check_batch_matches_samples, check_transform, same
 from transform_table import BATCH_ROWS, TABLE
 
 import augkit
@@ -73,6 +73,12 @@ def test_batch_contract(name):
     shape = tuple(transform(batch, rng=0).shape)
     assert shape[:2] == tuple(batch.shape[:2])
     check_transform(transform, batch, out_shape=shape)
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_ROWS))
+def test_batch_empty_and_channels_last(name):
+    make, make_batch, _ = BATCH_ROWS[name]
+    check_batch_layouts(make(), make_batch())
 
 
 @pytest.mark.parametrize("name", sorted(BATCH_ROWS))

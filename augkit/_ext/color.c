@@ -17,46 +17,38 @@
  * integer 0..255 between operations), so each operation is a loop the compiler
  * vectorizes with baseline SIMD. Contrast needs the mean gray of the image as it is when
  * contrast runs: the operations before it run in a first pass that also sums the gray.
- * Where the CPU has AVX2 and FMA (x86-64, checked at load time) a second pass is used instead:
- * it computes the fused operations with the FMA instruction itself, reads and writes the
- * interleaved bytes directly and keeps the floats in registers within an operation (see
- * run_pass_fast). Both passes are checked against torchvision on all 2^24 colours by
- * scripts/check_color_exhaustive.py; ``_simd(False)`` selects the portable one (tests).
- * The GIL is released around the pixel loops. Only Python.h and the buffer protocol.
+ *
+ * Levels (simd.h; AUGKIT_SIMD caps the level at import, simd_level() shows it):
+ * - portable: the block passes above, bytes split into planes and merged back in plain C;
+ * - sse2: the same, splitting and merging 16 pixels at a time with SSE2;
+ * - avx2 (AVX2 and FMA): a pass that computes the fused operations with the FMA instruction
+ *   itself, reads and writes the interleaved bytes directly and keeps the floats in
+ *   registers within an operation (run_pass_fast).
+ * Every level is checked against torchvision on all 2^24 colours by
+ * scripts/check_color_exhaustive.py. The GIL is released around the pixel loops. Only
+ * Python.h and the buffer protocol.
  */
+/* Vectorizing the clamps and selects needs this; it changes no result (no reassociation,
+ * no contraction), only stops GCC from keeping floating-point exception flags exact. It comes
+ * first, so that the SIMD intrinsics (simd.h) are compiled with it too. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
-/* Vectorizing the clamps and selects needs this; it changes no result (no reassociation,
- * no contraction), only stops GCC from keeping floating-point exception flags exact. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
+#include "simd.h"
 
-/* x86-64: a pass is also compiled for AVX2 and picked at load time where the CPU has it
- * (GCC's ifunc clones; everything it runs is inlined into it); the baseline build stays
- * plain x86-64. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define PASS_CLONES __attribute__((target_clones("avx2", "default")))
-#define KERNEL static inline __attribute__((always_inline))
-#else
-#define PASS_CLONES
-#define KERNEL static inline
-#endif
 
-/* The AVX2 + FMA pass (x86-64, GCC or clang): compiled with target attributes, picked at
- * load time. */
-#if defined(__GNUC__) && defined(__x86_64__)
-#define FAST_PATH 1
-#else
-#define FAST_PATH 0
-#endif
+/* Everything a pass runs is inlined into it, so compiled for its level. */
+#define KERNEL AUGKIT_INLINE
+
+/* The level the passes use (simd.h), set at import; its AVX2 kernels also use FMA. */
+static augkit_simd simd = AUGKIT_PORTABLE;
+#define NEEDS_FMA 1
 
 #define BLOCK 512
 #define MAX_OPS 16
@@ -138,9 +130,9 @@ KERNEL float clamp01(float y) {
     return y > 1.0f ? 1.0f : y;
 }
 
-KERNEL void hue(Block *k, int n, float shift) {
+/* Hue runs as two loops (to H, S, V in place, then back), each small enough for GCC to vectorize. */
+KERNEL void hue_to_hsv(Block *k, int n) {
     float *R = k->r, *G = k->g, *B = k->b;
-    /* Two loops (to H, S, V in place, then back), each small enough for GCC to vectorize. */
     for (int i = 0; i < n; i++) {
         /* _rgb_to_hsv on x * float32(1 / 255) */
         float r = R[i] * INV255, g = G[i] * INV255, b = B[i] * INV255;
@@ -164,6 +156,10 @@ KERNEL void hue(Block *k, int n, float shift) {
         G[i] = s;
         B[i] = mx;
     }
+}
+
+KERNEL void hue_from_hsv(Block *k, int n, float shift) {
+    float *R = k->r, *G = k->g, *B = k->b;
     for (int i = 0; i < n; i++) {
         float h = R[i], s = G[i], v = B[i];
         /* (h + shift) remainder 1, h in [0, 1) and shift in [-1, 1]. Where torch's
@@ -217,7 +213,8 @@ KERNEL void apply_op(Block *k, int n, const Op *op) {
         saturation_channel(k->b, k->gray, n, op);
         break;
     default:
-        hue(k, n, op->f);
+        hue_to_hsv(k, n);
+        hue_from_hsv(k, n, op->f);
     }
 }
 
@@ -230,7 +227,7 @@ typedef struct {
     int planar; /* 1: [3, H, W] planes, 0: [H, W, 3] interleaved */
 } Image;
 
-#if defined(__SSE2__)
+#if AUGKIT_HAVE_SSE2
 /* (a, b, c) -> (zip(a.lo, b.hi), zip(a.hi, c.lo), zip(b.lo, c.hi)) on bytes; four rounds turn
  * 16 interleaved RGB pixels into R, G and B planes (OpenCV's SSE2 v_load_deinterleave). */
 KERNEL void split_round(__m128i *a, __m128i *b, __m128i *c) {
@@ -250,11 +247,11 @@ KERNEL void merge_round(__m128i *a, __m128i *b, __m128i *c) {
 }
 #endif
 
-/* Interleaved RGB bytes <-> three byte planes. */
-KERNEL void split_rgb(const uint8_t *p, uint8_t *r, uint8_t *g, uint8_t *b, int n) {
+/* Interleaved RGB bytes <-> three byte planes; with `sse2`, 16 pixels at a time first. */
+KERNEL void split_rgb(const uint8_t *p, uint8_t *r, uint8_t *g, uint8_t *b, int n, const int sse2) {
     int i = 0;
-#if defined(__SSE2__)
-    for (; i + 16 <= n; i += 16) {
+#if AUGKIT_HAVE_SSE2
+    for (; sse2 && i + 16 <= n; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(p + 3 * i));
         __m128i y = _mm_loadu_si128((const __m128i *)(p + 3 * i + 16));
         __m128i z = _mm_loadu_si128((const __m128i *)(p + 3 * i + 32));
@@ -272,10 +269,10 @@ KERNEL void split_rgb(const uint8_t *p, uint8_t *r, uint8_t *g, uint8_t *b, int 
     }
 }
 
-KERNEL void merge_rgb(uint8_t *p, const uint8_t *r, const uint8_t *g, const uint8_t *b, int n) {
+KERNEL void merge_rgb(uint8_t *p, const uint8_t *r, const uint8_t *g, const uint8_t *b, int n, const int sse2) {
     int i = 0;
-#if defined(__SSE2__)
-    for (; i + 16 <= n; i += 16) {
+#if AUGKIT_HAVE_SSE2
+    for (; sse2 && i + 16 <= n; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(r + i));
         __m128i y = _mm_loadu_si128((const __m128i *)(g + i));
         __m128i z = _mm_loadu_si128((const __m128i *)(b + i));
@@ -293,12 +290,12 @@ KERNEL void merge_rgb(uint8_t *p, const uint8_t *r, const uint8_t *g, const uint
     }
 }
 
-KERNEL void load(const uint8_t *data, const Image *im, Py_ssize_t start, int n, Block *k) {
+KERNEL void load(const uint8_t *data, const Image *im, Py_ssize_t start, int n, Block *k, const int sse2) {
     const uint8_t *r, *g, *b;
     if (im->planar) {
         r = data + start, g = r + im->pixels, b = g + im->pixels;
     } else {
-        split_rgb(data + 3 * start, k->planes[0], k->planes[1], k->planes[2], n);
+        split_rgb(data + 3 * start, k->planes[0], k->planes[1], k->planes[2], n, sse2);
         r = k->planes[0], g = k->planes[1], b = k->planes[2];
     }
     for (int i = 0; i < n; i++) {
@@ -308,7 +305,7 @@ KERNEL void load(const uint8_t *data, const Image *im, Py_ssize_t start, int n, 
     }
 }
 
-KERNEL void store(const Image *im, Py_ssize_t start, int n, Block *k) {
+KERNEL void store(const Image *im, Py_ssize_t start, int n, Block *k, const int sse2) {
     int planar = im->planar;
     uint8_t *r = planar ? im->dst + start : k->planes[0];
     uint8_t *g = planar ? r + im->pixels : k->planes[1];
@@ -319,16 +316,16 @@ KERNEL void store(const Image *im, Py_ssize_t start, int n, Block *k) {
         b[i] = (uint8_t)(int)k->b[i];
     }
     if (!planar)
-        merge_rgb(im->dst + 3 * start, r, g, b, n);
+        merge_rgb(im->dst + 3 * start, r, g, b, n, sse2);
 }
 
 /* One pass: load from ``data``, apply ops[0:count], store to dst; with ``gray_sum``, also
  * sum the floored gray of the result (for the contrast that follows). */
-PASS_CLONES static void run_pass(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+KERNEL void run_pass(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k, const int sse2) {
     int64_t total = 0;
     for (Py_ssize_t start = 0; start < im->pixels; start += BLOCK) {
         int n = (int)(im->pixels - start < BLOCK ? im->pixels - start : BLOCK);
-        load(data, im, start, n, k);
+        load(data, im, start, n, k, sse2);
         for (int j = 0; j < count; j++)
             apply_op(k, n, &ops[j]);
         if (gray_sum) {
@@ -339,11 +336,21 @@ PASS_CLONES static void run_pass(const uint8_t *data, const Image *im, const Op 
             total += part;
         }
         if (count > 0 || (!gray_sum && data != im->dst))
-            store(im, start, n, k);
+            store(im, start, n, k, sse2);
     }
     if (gray_sum)
         *gray_sum = total;
 }
+
+static void run_pass_portable(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+    run_pass(data, im, ops, count, gray_sum, k, 0);
+}
+
+#if AUGKIT_HAVE_SSE2
+static void run_pass_sse2(const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+    run_pass(data, im, ops, count, gray_sum, k, 1);
+}
+#endif
 
 /* ---------------------------------------------------------------- AVX2 + FMA pass
  *
@@ -352,10 +359,9 @@ PASS_CLONES static void run_pass(const uint8_t *data, const Image *im, const Op 
  * operation, so this pass computes torchvision's arithmetic directly, eight pixels per
  * vector, all operations of a pass on registers (the image is read and written once per
  * pass, through byte planes). Picked at load time where the CPU has AVX2 and FMA. */
-#if FAST_PATH
-#include <immintrin.h>
-#define FAST __attribute__((target("avx2,fma")))
-#define FAST_KERNEL static inline __attribute__((always_inline, target("avx2,fma")))
+#if AUGKIT_HAVE_AVX2
+#define FAST AUGKIT_TARGET_AVX2_FMA
+#define FAST_KERNEL AUGKIT_TARGET_AVX2_FMA AUGKIT_INLINE
 #define TRUNC (_MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 
 /* trunc(clamp(y, 0, 255)); a NaN gives 0. */
@@ -656,17 +662,16 @@ FAST static void run_pass_fast(const uint8_t *data, const Image *im, const Op *o
 }
 #endif
 
-/* 1 where run_pass_fast is used (the CPU has AVX2 and FMA); _simd() switches it for tests. */
-static int use_fast = 0;
-
-static void pass(int fast, const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
-#if FAST_PATH
-    if (fast) {
-        run_pass_fast(data, im, ops, count, gray_sum, k);
-        return;
-    }
+static void pass(augkit_simd level, const uint8_t *data, const Image *im, const Op *ops, int count, int64_t *gray_sum, Block *k) {
+    switch (level) {
+#if AUGKIT_HAVE_AVX2
+    case AUGKIT_AVX2: run_pass_fast(data, im, ops, count, gray_sum, k); return;
 #endif
-    run_pass(data, im, ops, count, gray_sum, k);
+#if AUGKIT_HAVE_SSE2
+    case AUGKIT_SSE2: run_pass_sse2(data, im, ops, count, gray_sum, k); return;
+#endif
+    default: run_pass_portable(data, im, ops, count, gray_sum, k); return;
+    }
 }
 
 /* ---------------------------------------------------------------- exactness checks */
@@ -720,50 +725,69 @@ static int check_buffer(Py_buffer *view, const char *name, int planar) {
     return 0;
 }
 
-static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"image", "out", "brightness", "contrast", "saturation", "hue", "order", "planar", NULL};
-    PyObject *src_obj, *dst_obj, *factor_obj[4], *order_obj;
-    int planar = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOO|p:jitter", keywords, &src_obj, &dst_obj, &factor_obj[0],
-                                     &factor_obj[1], &factor_obj[2], &factor_obj[3], &order_obj, &planar))
-        return NULL;
-
+/* parse: a call's images, factors (a None or neutral one is inactive) and order. */
+typedef struct {
+    PyObject *src, *dst;
     double factor[4];
     int active[4];
-    for (int i = 0; i < 4; i++) {
-        active[i] = factor_obj[i] != Py_None;
-        if (active[i]) {
-            factor[i] = PyFloat_AsDouble(factor_obj[i]);
-            if (factor[i] == -1.0 && PyErr_Occurred())
-                return NULL;
-            active[i] = factor[i] != NEUTRAL[i];
-        }
-    }
+    long order[MAX_OPS];
+    Py_ssize_t length;
+    int planar;
+} Request;
+
+static int parse_order(PyObject *order_obj, Request *q) {
     PyObject *seq = PySequence_Fast(order_obj, "order must be a sequence of operation indices");
     if (!seq)
-        return NULL;
-    Py_ssize_t length = PySequence_Fast_GET_SIZE(seq);
-    if (length > MAX_OPS) {
-        Py_DECREF(seq);
-        return PyErr_Format(PyExc_ValueError, "order must have at most %d entries, got %zd", MAX_OPS, length);
+        return -1;
+    q->length = PySequence_Fast_GET_SIZE(seq);
+    int status = 0;
+    if (q->length > MAX_OPS) {
+        PyErr_Format(PyExc_ValueError, "order must have at most %d entries, got %zd", MAX_OPS, q->length);
+        status = -1;
     }
-    Op ops[MAX_OPS];
-    int count = 0;
-    for (Py_ssize_t i = 0; i < length; i++) {
+    for (Py_ssize_t i = 0; status == 0 && i < q->length; i++) {
         long index = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
         if (index == -1 && PyErr_Occurred()) {
-            Py_DECREF(seq);
-            return NULL;
+            status = -1;
+        } else if (index < 0 || index > 3) {
+            PyErr_Format(PyExc_ValueError, "order entries must be 0..3, got %ld", index);
+            status = -1;
         }
-        if (index < 0 || index > 3) {
-            Py_DECREF(seq);
-            return PyErr_Format(PyExc_ValueError, "order entries must be 0..3, got %ld", index);
+        q->order[i] = index;
+    }
+    Py_DECREF(seq);
+    return status;
+}
+
+static int parse_request(PyObject *args, PyObject *kwargs, Request *q) {
+    static char *keywords[] = {"image", "out", "brightness", "contrast", "saturation", "hue", "order", "planar", NULL};
+    PyObject *factor_obj[4], *order_obj;
+    q->planar = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOO|p:jitter", keywords, &q->src, &q->dst, &factor_obj[0], &factor_obj[1],
+                                     &factor_obj[2], &factor_obj[3], &order_obj, &q->planar))
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        q->active[i] = factor_obj[i] != Py_None;
+        if (q->active[i]) {
+            q->factor[i] = PyFloat_AsDouble(factor_obj[i]);
+            if (q->factor[i] == -1.0 && PyErr_Occurred())
+                return -1;
+            q->active[i] = q->factor[i] != NEUTRAL[i];
         }
-        if (!active[index])
+    }
+    return parse_order(order_obj, q);
+}
+
+/* plan: the active operations in order, with their float32 constants; returns their count. */
+static int plan_ops(const Request *q, Op *ops) {
+    int count = 0;
+    for (Py_ssize_t i = 0; i < q->length; i++) {
+        long index = q->order[i];
+        if (!q->active[index])
             continue;
         Op *op = &ops[count++];
         op->op = (int)index;
-        double value = factor[index];
+        double value = q->factor[index];
         if (index == HUE && !(value >= -1.0 && value <= 1.0))
             value = fmod(value, 1.0); /* a shift is taken modulo one turn */
         if (index == BRIGHTNESS && value > 1048576.0)
@@ -773,69 +797,95 @@ static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
         op->ad = (double)op->a;
         op->exact = index == SATURATION ? blend_is_exact(op->f, op->a) : 1;
     }
-    Py_DECREF(seq);
+    return count;
+}
 
-    Py_buffer src, dst;
-    if (PyObject_GetBuffer(src_obj, &src, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+/* The image and out buffers, checked; on failure none is held. */
+static int get_buffers(const Request *q, Py_buffer *src, Py_buffer *dst) {
+    if (PyObject_GetBuffer(q->src, src, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         PyErr_Clear();
-        return PyErr_Format(PyExc_ValueError, "image must be a C-contiguous uint8 array (use numpy.ascontiguousarray)");
+        PyErr_SetString(PyExc_ValueError, "image must be a C-contiguous uint8 array (use numpy.ascontiguousarray)");
+        return -1;
     }
-    if (PyObject_GetBuffer(dst_obj, &dst, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&src);
+    if (PyObject_GetBuffer(q->dst, dst, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(src);
         PyErr_Clear();
-        return PyErr_Format(PyExc_ValueError, "out must be a writable C-contiguous uint8 array");
+        PyErr_SetString(PyExc_ValueError, "out must be a writable C-contiguous uint8 array");
+        return -1;
     }
-    PyObject *result = NULL;
-    if (check_buffer(&src, "image", planar) < 0 || check_buffer(&dst, "out", planar) < 0)
-        goto done;
-    if (src.shape[0] != dst.shape[0] || src.shape[1] != dst.shape[1] || src.shape[2] != dst.shape[2]) {
+    int status = 0;
+    if (check_buffer(src, "image", q->planar) < 0 || check_buffer(dst, "out", q->planar) < 0) {
+        status = -1;
+    } else if (src->shape[0] != dst->shape[0] || src->shape[1] != dst->shape[1] || src->shape[2] != dst->shape[2]) {
         PyErr_SetString(PyExc_ValueError, "out must have the shape of image");
-        goto done;
+        status = -1;
     }
-    Image im = {(const uint8_t *)src.buf, (uint8_t *)dst.buf, src.len / 3, planar};
-    Block *k = PyMem_RawMalloc(sizeof(Block));
-    if (!k) {
-        PyErr_NoMemory();
-        goto done;
+    if (status < 0) {
+        PyBuffer_Release(src);
+        PyBuffer_Release(dst);
     }
-    memset(k->planes, 0, sizeof(k->planes)); /* the vector pass reads whole vectors past a block's end */
-    Py_BEGIN_ALLOW_THREADS
-    /* Each contrast ends a pass over the operations before it (summing the gray), then
-     * starts the next one; the last pass runs the operations after the last contrast. */
-    const uint8_t *data = im.src;
-    int fast = use_fast, first = 0;
-    for (int j = 0; j < count && im.pixels > 0; j++) {
+    return status;
+}
+
+/* run: each contrast ends a pass over the operations before it (summing the gray), then
+ * starts the next one; the last pass runs the operations after the last contrast. No Python
+ * calls: the GIL is released. */
+static void run_ops(const Image *im, Op *ops, int count, Block *k, augkit_simd level) {
+    const uint8_t *data = im->src;
+    int first = 0;
+    for (int j = 0; j < count && im->pixels > 0; j++) {
         if (ops[j].op != CONTRAST)
             continue;
         int64_t gray_sum = 0;
-        pass(fast, data, &im, ops + first, j - first, &gray_sum, k);
+        pass(level, data, im, ops + first, j - first, &gray_sum, k);
         if (j > first)
-            data = im.dst;
-        prepare_contrast(&ops[j], gray_sum, im.pixels);
+            data = im->dst;
+        prepare_contrast(&ops[j], gray_sum, im->pixels);
         first = j;
     }
-    pass(fast, data, &im, ops + first, count - first, NULL, k);
-    Py_END_ALLOW_THREADS
-    PyMem_RawFree(k);
-    Py_INCREF(Py_None);
-    result = Py_None;
-done:
-    PyBuffer_Release(&src);
-    PyBuffer_Release(&dst);
-    return result;
+    pass(level, data, im, ops + first, count - first, NULL, k);
 }
 
-static PyObject *simd(PyObject *self, PyObject *args) {
+static PyObject *jitter(PyObject *self, PyObject *args, PyObject *kwargs) {
+    Request q;
+    Op ops[MAX_OPS];
+    Py_buffer src, dst;
+    if (parse_request(args, kwargs, &q) < 0)
+        return NULL;
+    int count = plan_ops(&q, ops);
+    if (get_buffers(&q, &src, &dst) < 0)
+        return NULL;
+    Image im = {(const uint8_t *)src.buf, (uint8_t *)dst.buf, src.len / 3, q.planar};
+    Block *k = PyMem_RawMalloc(sizeof(Block));
+    if (k != NULL) {
+        memset(k->planes, 0, sizeof(k->planes)); /* the vector pass reads whole vectors past a block's end */
+        augkit_simd level = simd;
+        Py_BEGIN_ALLOW_THREADS
+        run_ops(&im, ops, count, k, level);
+        Py_END_ALLOW_THREADS
+        PyMem_RawFree(k);
+    }
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&dst);
+    return k != NULL ? Py_NewRef(Py_None) : PyErr_NoMemory();
+}
+
+static PyObject *simd_level(PyObject *self, PyObject *args) { return augkit_simd_call(&simd, NEEDS_FMA, args); }
+
+/* The level chosen at import (the CPU's best, capped by AUGKIT_SIMD). */
+static augkit_simd imported = AUGKIT_PORTABLE;
+
+/* _simd([enable]): the older switch, kept for tests: True selects the level chosen at import,
+ * False the best level below AVX2 (never above the one chosen at import). */
+static PyObject *simd_switch(PyObject *self, PyObject *args) {
     int enable = -1;
     if (!PyArg_ParseTuple(args, "|p:_simd", &enable))
         return NULL;
-    int available = 0;
-#if FAST_PATH
-    available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-    if (enable >= 0)
-        use_fast = enable && available;
-    return PyBool_FromLong(use_fast);
+    if (enable >= 0) {
+        augkit_simd below = AUGKIT_HAVE_SSE2 ? AUGKIT_SSE2 : AUGKIT_PORTABLE;
+        simd = enable || imported < below ? imported : below;
+    }
+    return PyBool_FromLong(simd == AUGKIT_AVX2);
 }
 
 static PyMethodDef methods[] = {
@@ -845,10 +895,11 @@ static PyMethodDef methods[] = {
      "image and out: C-contiguous uint8 [H, W, 3] (or [3, H, W] with planar=True), may be\n"
      "the same buffer. Factors: float or None (skipped, as is a neutral one). order: the\n"
      "operation indices (0 brightness, 1 contrast, 2 saturation, 3 hue) in order."},
-    {"_simd", simd, METH_VARARGS,
+    {"simd_level", simd_level, METH_VARARGS, AUGKIT_SIMD_DOC},
+    {"_simd", simd_switch, METH_VARARGS,
      "_simd([enable]) -> bool\n--\n\n"
-     "Whether the AVX2 + FMA pass is used; with ``enable``, switch it (on only where the CPU has\n"
-     "AVX2 and FMA). For tests of the portable pass."},
+     "Whether the AVX2 + FMA pass is used; with ``enable``, switch it: on selects the level chosen\n"
+     "at import, off the SSE2 pass (or the portable one where that was chosen). See simd_level."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -857,9 +908,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "augkit._color",
                                     NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__color(void) {
-#if FAST_PATH
-    __builtin_cpu_init();
-    use_fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
+    if (augkit_simd_init(&simd, NEEDS_FMA) < 0)
+        return NULL;
+    imported = simd;
     return PyModule_Create(&module);
 }

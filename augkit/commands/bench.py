@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-DEFAULT_DATA = "/tmp/augkit-bench-data"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options."""
     parser.add_argument(
         "--data",
         type=Path,
-        default=Path(DEFAULT_DATA),
-        help=f"folder of JPEGs (default {DEFAULT_DATA}; build it with scripts/make_bench_data.py)",
+        default=None,
+        help="folder of JPEGs (default: a set of 1,000 built once from the bundled sample photos in $XDG_CACHE_HOME/augkit/bench-data)",
     )
     parser.add_argument("--cases", default="all", help="comma-separated case numbers 1-7 or names (default all)")
     parser.add_argument("--n-images", type=int, default=None, help="use the first N images (default all)")
@@ -37,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
         print("augkit bench: --repeats and --n-images must be >= 1")
         return 2
     try:
-        figures = bench.run_benchmark(args.data, cases, args.n_images, args.repeats, args.threads, args.seed)
+        data = (
+            args.data if args.data is not None else bench.ensure_default_data(log=lambda line: print(f"augkit bench: {line}", flush=True))
+        )
+        figures = bench.run_benchmark(data, cases, args.n_images, args.repeats, args.threads, args.seed)
     except FileNotFoundError as error:
         print(f"augkit bench: {error}")
         return 2

@@ -17,13 +17,13 @@ Three implementations share these semantics, chosen for speed:
   torchvision's float32 arithmetic operation by operation, fused multiply-adds included,
   so every operation and the whole chain equal torchvision's uint8 result exactly (on
   CPUs where torch uses its AVX2/AVX-512 or NEON kernels).
-- The same images without the extension: per image, a few SIMD OpenCV passes. Brightness
-  and contrast are one ``saturate(round(f * x + gamma))`` pass whose ``gamma`` reproduces
-  torchvision's floored table exactly (checked on all 256 levels, else ``cv2.LUT``);
-  saturation is one rounding ``cv2.addWeighted`` with the floored gray, which truncates like
-  torchvision except where the exact blend is an integer (``x == gray``): there it keeps the
-  exact value where torchvision's float32 rounding may give one less;
-  hue uses OpenCV's float HSV conversion. A CPU batch is processed image by image, which
+- The same images without the extension: per image, a few SIMD OpenCV or numpy passes.
+  Brightness and contrast are one ``saturate(round(f * x + gamma))`` pass whose ``gamma``
+  reproduces torchvision's floored table exactly (checked on all 256 levels, else
+  ``cv2.LUT``); the gray image and the saturation blend repeat torchvision's fused
+  multiply-adds in float64 (exact there, rounded once to float32), so every operation is
+  within one level of torchvision's (tests/test_color_fallback.py); hue uses OpenCV's float
+  HSV conversion (within two levels). A CPU batch is processed image by image, which
   keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample
   factors broadcast as ``[B, 1, 1, 1]``, repeating torchvision's float32 operations one by
@@ -44,11 +44,12 @@ import numpy as np
 import torch
 
 from augkit import _memory
+from augkit._image import Image, channels, flatten_leading, per_sample
 
 try:  # The optional C accelerator (see setup.py); without it the OpenCV path is used.
     from augkit import _color as _native
 except ImportError:  # pragma: no cover - an install without a compiler
-    _native = None
+    _native = None  # type: ignore[assignment]
 
 #: torchvision's grayscale weights (ITU-R 601-2 luma, as ``rgb_to_grayscale`` writes them).
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -165,29 +166,47 @@ def _point_op(image: np.ndarray, factor: float, offset: float, exact: np.ndarray
     return cv2.LUT(image, table_u8)
 
 
+_W32 = tuple(float(np.float32(w)) for w in GRAY_WEIGHTS)
+
+
 def _gray_floor(image: np.ndarray) -> np.ndarray:
-    """torchvision's floored uint8 grayscale of an HWC uint8 image, as float32 ``H x W``."""
-    gray = cv2.transform(image.astype(np.float32), _GRAY_ROW)
-    np.floor(gray, out=gray)
-    return gray
+    """torchvision's floored uint8 grayscale of an HWC uint8 image, as float32 ``H x W``.
+
+    torchvision computes ``r * 0.2989`` in float32, then adds ``g * 0.587`` and ``b * 0.114``
+    with fused multiply-adds (one rounding each). Both sums are exact in float64 for uint8
+    values, so rounding each once to float32 reproduces them: a plain float32 sum would floor
+    some pixels one level off, which a saturation factor f multiplies by ``f - 1``.
+    """
+    planes = image.astype(np.float64)
+    total = (planes[..., 0].astype(np.float32) * np.float32(_W32[0])).astype(np.float64)
+    total += planes[..., 1] * _W32[1]
+    total = total.astype(np.float32).astype(np.float64)
+    total += planes[..., 2] * _W32[2]
+    return np.floor(total.astype(np.float32))
 
 
 def _u8_brightness(image: np.ndarray, factor: float) -> np.ndarray:
     return _point_op(image, factor, 0.0, _LEVELS * _F32(factor))
 
 
+def _fused_blend(x: np.ndarray, factor: float, other) -> np.ndarray:
+    """float32 ``fma(other, 1 - f, x * f)`` as torchvision's ``_blend`` computes it (exact in float64 here)."""
+    scaled = (x.astype(np.float32) * _F32(factor)).astype(np.float64)
+    scaled += np.asarray(other, dtype=np.float64) * float(_F32(1.0 - factor))
+    return scaled.astype(np.float32)
+
+
 def _u8_contrast(image: np.ndarray, factor: float) -> np.ndarray:
     gray = _gray_floor(image)
-    mean = _F32(cv2.sumElems(gray)[0] / gray.size)
-    exact = _LEVELS * _F32(factor)
-    exact += mean * _F32(1.0 - factor)
+    mean = _F32(gray.sum(dtype=np.float64) / gray.size)
+    exact = _fused_blend(_LEVELS, factor, mean)
     return _point_op(image, factor, float(mean) * (1.0 - factor), exact)
 
 
 def _u8_saturation(image: np.ndarray, factor: float) -> np.ndarray:
-    gray = cv2.cvtColor(_gray_floor(image).astype(np.uint8), cv2.COLOR_GRAY2RGB)
-    # saturate(round(f * x + (1 - f) * gray - 0.5 + eps)): torchvision's truncation.
-    return cv2.addWeighted(image, factor, gray, 1.0 - factor, _FLOOR_EPS - 0.5)
+    blend = _fused_blend(image, factor, _gray_floor(image)[..., None])
+    # torchvision clamps to [0, 255] and truncates; in range, truncation is a floor.
+    return np.clip(blend, 0.0, 255.0).astype(np.uint8)
 
 
 def _u8_hue(image: np.ndarray, factor: float) -> np.ndarray:
@@ -207,7 +226,7 @@ def _jitter_uint8_hwc(image: np.ndarray, factors: Sequence[float | None], order:
     if _native is None:
         return _jitter_uint8_hwc_opencv(image, factors, order)
     out = np.empty(image.shape, np.uint8)
-    _native.jitter(np.ascontiguousarray(image), out, *factors, order)
+    _native.jitter(np.ascontiguousarray(image), out, factors[0], factors[1], factors[2], factors[3], order)
     return out
 
 
@@ -269,12 +288,13 @@ class _Scratch:
 
     def __init__(self, like: torch.Tensor):
         self._like = like
-        self._buffer = None
+        self._buffer: torch.Tensor | None = None
 
     def wide(self, shape) -> torch.Tensor:
-        if self._buffer is None:
-            self._buffer = torch.empty(self._like.numel(), dtype=torch.float64, device=self._like.device)
-        return self._buffer[: math.prod(shape)].view(shape)
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = torch.empty(self._like.numel(), dtype=torch.float64, device=self._like.device)
+        return buffer[: math.prod(shape)].view(shape)
 
 
 def _fma_into(out: torch.Tensor, other: torch.Tensor, weight, scratch: _Scratch, alpha=None) -> torch.Tensor:
@@ -368,26 +388,13 @@ def _t_hue(x, f, unit, quantize, scratch):
 _TENSOR_OPS = (_t_brightness, _t_contrast, _t_saturation, _t_hue)
 
 
-def _factor_array(factor, batch: int | None) -> np.ndarray:
-    array = np.asarray(factor, dtype=np.float64)
-    if batch is None:
-        if array.ndim != 0:
-            raise ValueError(f"a single image takes a scalar factor, got shape {array.shape}")
-        return array.reshape(1)
-    if array.ndim == 0:
-        return np.full(batch, float(array))
-    if array.shape != (batch,):
-        raise ValueError(f"factors must have shape ({batch},) for a batch of {batch}, got {array.shape}")
-    return array
-
-
-def _order_array(order, batch: int) -> np.ndarray:
+def _order_array(order, leading: tuple[int, ...]) -> np.ndarray:
     array = np.asarray(order, dtype=np.int64)
     if array.ndim == 1:
-        array = np.broadcast_to(array, (batch, array.shape[0]))
-    if array.ndim != 2 or array.shape[0] != batch:
-        raise ValueError(f"order must have shape ({batch}, 4) (or (4,)), got {array.shape}")
-    return array
+        return np.broadcast_to(array, (math.prod(leading), array.shape[0]))
+    if array.ndim >= 2 and array.shape[:-1] == leading:
+        return array.reshape(math.prod(leading), array.shape[-1])
+    raise ValueError(f"order must have shape (4,) or {leading + (4,)}, got {array.shape}")
 
 
 def _jitter_tensor_vectorized(batch: torch.Tensor, factors, order: np.ndarray) -> torch.Tensor:
@@ -397,7 +404,9 @@ def _jitter_tensor_vectorized(batch: torch.Tensor, factors, order: np.ndarray) -
     CUDA): nothing here waits for the device.
     """
     size = batch.shape[0]
-    groups, rows, values = [], [], []
+    groups: list[tuple[int, int, int, bool]] = []
+    rows: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     for slot in range(order.shape[1]):
         for op in range(4):
             if factors[op] is None:
@@ -439,33 +448,31 @@ def _jitter_tensor_cpu_uint8(batch: torch.Tensor, factors, order: np.ndarray) ->
     for i in range(batch.shape[0]):
         sample_factors = [None if f is None else float(f[i]) for f in factors]
         if _native is not None:  # the same kernel as for HWC arrays, reading [3, H, W] planes
-            _native.jitter(src[i], dst[i], *sample_factors, order[i], planar=True)
+            brightness, contrast, saturation, hue = sample_factors
+            _native.jitter(src[i], dst[i], brightness, contrast, saturation, hue, order[i], planar=True)
         else:
             image = cv2.merge(list(src[i]))
             np.copyto(dst[i], _jitter_uint8_hwc_opencv(image, sample_factors, order[i]).transpose(2, 0, 1))
     return out
 
 
-def _as_tensor_batch(image: torch.Tensor) -> tuple[torch.Tensor, bool]:
-    if image.ndim == 3:
-        return image.unsqueeze(0), True
-    return image, False
-
-
-def color_jitter(image, brightness=None, contrast=None, saturation=None, hue=None, order=(0, 1, 2, 3), *, vectorized: bool | None = None):
+def color_jitter(
+    image: Image, brightness=None, contrast=None, saturation=None, hue=None, order=(0, 1, 2, 3), *, vectorized: bool | None = None
+) -> Image:
     """Apply brightness, contrast, saturation and hue changes in the given order.
 
     Each operation equals the matching ``adjust_*`` kernel; an operation whose factor is
     None or neutral (1 for brightness/contrast/saturation, 0 for hue) is skipped.
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float, 3 channels.
-        brightness: Brightness factor (>= 0): a float, or ``[B]`` factors for a batch.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 or float, 3 channels.
+        brightness: Brightness factor (>= 0): a float, or ``[B]`` factors for a batch (one per
+            image: the tensor's leading shape).
         contrast: Contrast factor (>= 0), float or ``[B]``.
         saturation: Saturation factor (>= 0), float or ``[B]``.
         hue: Hue shift in [-0.5, 0.5] (fraction of a turn), float or ``[B]``.
         order: The operations' order as indices (0 brightness, 1 contrast, 2 saturation,
-            3 hue): a sequence of 4, or ``[B, 4]`` for a batch.
+            3 hue): a sequence of 4, or ``[B, 4]`` for a batch (leading shape + ``(4,)``).
         vectorized: Force (True) or forbid (False) the whole-batch torch path; by default
             CPU uint8 tensors go image by image through the array kernels and everything
             else is vectorized.
@@ -480,38 +487,40 @@ def color_jitter(image, brightness=None, contrast=None, saturation=None, hue=Non
     """
     values = (brightness, contrast, saturation, hue)
     if isinstance(image, np.ndarray):
-        factors = [v if v is None or type(v) is float else float(_factor_array(v, None)[0]) for v in values]
+        scalars = [v if v is None or type(v) is float else float(per_sample(name, v, ())[0]) for name, v in zip(_NAMES, values)]
         if not (type(order) is tuple and all(type(o) is int for o in order)):
             order = [int(o) for o in np.asarray(order).reshape(-1)]
-        return _jitter_hwc(image, factors, order)
+        return _jitter_hwc(image, scalars, order)
     if not isinstance(image, torch.Tensor):
         raise TypeError(f"image must be a numpy array or a torch tensor, got {type(image).__name__}")
-    if image.shape[-3] != 3:
-        raise ValueError(f"color operations need 3 (RGB) channels, got {image.shape[-3]}")
-    batch, single = _as_tensor_batch(image)
+    if channels(image) != 3:
+        raise ValueError(f"color operations need 3 (RGB) channels, got {channels(image)}")
+    batch, leading = flatten_leading(image)
+    arrays = [None if v is None else per_sample(name, v, leading) for name, v in zip(_NAMES, values)]
+    orders = _order_array(order, leading)
     if batch.numel() == 0:
         return image.clone()
-    size = batch.shape[0]
-    factors = [None if v is None else _factor_array(v, None if single else size) for v in values]
-    factors = [None if f is None else np.broadcast_to(f, (size,)) for f in factors]
-    order = _order_array(order, size)
     if vectorized is None:
         vectorized = not (batch.device.type == "cpu" and batch.dtype == torch.uint8)
-    out = _jitter_tensor_vectorized(batch, factors, order) if vectorized else _jitter_tensor_cpu_uint8(batch, factors, order)
-    return out[0] if single else out
+    out = _jitter_tensor_vectorized(batch, arrays, orders) if vectorized else _jitter_tensor_cpu_uint8(batch, arrays, orders)
+    return out.reshape(image.shape)
 
 
-def _single_op(op: int, image, factor, vectorized: bool | None):
+_NAMES = ("brightness", "contrast", "saturation", "hue")
+
+
+def _single_op(op: int, image: Image, factor, vectorized: bool | None) -> Image:
     factors = [None] * 4
     factors[op] = factor
-    return color_jitter(image, *factors, order=(op,), vectorized=vectorized)
+    b, c, s, h = factors
+    return color_jitter(image, b, c, s, h, order=(op,), vectorized=vectorized)
 
 
-def adjust_brightness(image, factor, *, vectorized: bool | None = None):
+def adjust_brightness(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Multiply every value by ``factor`` and clamp (torchvision v2 ``adjust_brightness``).
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 or float.
         factor: >= 0; a float, or ``[B]`` factors for a batch.
         vectorized: See ``color_jitter``.
 
@@ -525,11 +534,11 @@ def adjust_brightness(image, factor, *, vectorized: bool | None = None):
     return _single_op(BRIGHTNESS, image, factor, vectorized)
 
 
-def adjust_contrast(image, factor, *, vectorized: bool | None = None):
+def adjust_contrast(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Blend with the mean of the grayscale image (torchvision v2 ``adjust_contrast``).
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 or float.
         factor: >= 0 (0 gives a flat gray image); a float, or ``[B]`` factors for a batch.
         vectorized: See ``color_jitter``.
 
@@ -544,11 +553,11 @@ def adjust_contrast(image, factor, *, vectorized: bool | None = None):
     return _single_op(CONTRAST, image, factor, vectorized)
 
 
-def adjust_saturation(image, factor, *, vectorized: bool | None = None):
+def adjust_saturation(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Blend with the grayscale image (torchvision v2 ``adjust_saturation``).
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 or float.
         factor: >= 0 (0 gives grayscale); a float, or ``[B]`` factors for a batch.
         vectorized: See ``color_jitter``.
 
@@ -562,11 +571,11 @@ def adjust_saturation(image, factor, *, vectorized: bool | None = None):
     return _single_op(SATURATION, image, factor, vectorized)
 
 
-def adjust_hue(image, factor, *, vectorized: bool | None = None):
+def adjust_hue(image: Image, factor, *, vectorized: bool | None = None) -> Image:
     """Rotate the HSV hue by ``factor`` turns (torchvision v2 ``adjust_hue``).
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 or float.
         factor: In [-0.5, 0.5]; a float, or ``[B]`` shifts for a batch.
         vectorized: See ``color_jitter``.
 
@@ -603,15 +612,16 @@ def pca_lighting_offset(alpha, eigval, eigvec) -> np.ndarray:
     return (alpha * np.asarray(eigval, dtype=np.float64)) @ np.asarray(eigvec, dtype=np.float64).T
 
 
-def add_offset(image, offset):
+def add_offset(image: Image, offset) -> Image:
     """Add a per-channel offset (in [0, 1] units) to every pixel, clip, keep dtype.
 
     uint8 images get ``round(x + 255 * offset)`` clipped to [0, 255] (via a lookup table for
     arrays); float images ``x + offset`` clipped to [0, 1].
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 or float.
-        offset: ``(C,)`` offsets, or ``(B, C)`` for a batch.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 or float.
+        offset: ``(C,)`` offsets shared by every image, or one row per image of a batch
+            (``(B, C)``: the tensor's leading shape + ``(C,)``).
 
     Returns:
         The shifted image, same kind and dtype.
@@ -631,12 +641,11 @@ def add_offset(image, offset):
                 return cv2.LUT(image, table.reshape(256, 1, image.shape[-1])).reshape(image.shape)
             return np.stack([table[image[..., c], c] for c in range(image.shape[-1])], axis=-1)
         return np.clip(image + offset.astype(image.dtype), 0.0, 1.0).astype(image.dtype, copy=False)
-    batch, single = _as_tensor_batch(image)
-    channels = batch.shape[1]
-    if single and offset.shape == (channels,):
-        offset = offset[None]
-    if offset.shape != (batch.shape[0], channels):
-        raise ValueError(f"offset must have shape ({batch.shape[0]}, {channels}), got {offset.shape}")
+    batch, leading = flatten_leading(image)
+    count = channels(batch)
+    offset = per_sample("offset", offset, leading, (count,))
+    if batch.numel() == 0:
+        return image.clone()
     if batch.dtype == torch.uint8 and batch.device.type == "cpu":
         # One lookup table per image and channel: same float32 arithmetic as the tensor path.
         tables = np.arange(256, dtype=np.float32)[None, None, :] + (offset * 255.0).astype(np.float32)[:, :, None]
@@ -645,12 +654,12 @@ def add_offset(image, offset):
         out = _memory.empty(tuple(batch.shape), torch.uint8)
         dst = out.numpy()
         for i in range(src.shape[0]):
-            for c in range(channels):
+            for c in range(count):
                 cv2.LUT(src[i, c], tables[i, c], dst=dst[i, c])
     elif batch.dtype == torch.uint8:
-        off = torch.from_numpy((offset * 255.0).astype(np.float32)).to(batch.device).view(-1, channels, 1, 1)
+        off = torch.from_numpy((offset * 255.0).astype(np.float32)).to(batch.device).view(-1, count, 1, 1)
         out = (batch.to(torch.float32) + off).round_().clamp_(0.0, 255.0).to(torch.uint8)
     else:
-        off = torch.from_numpy(offset).to(device=batch.device, dtype=batch.dtype).view(-1, channels, 1, 1)
+        off = torch.from_numpy(np.array(offset)).to(device=batch.device, dtype=batch.dtype).view(-1, count, 1, 1)
         out = (batch + off).clamp_(0.0, 1.0)
-    return out[0] if single else out
+    return out.reshape(image.shape)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
+from augkit._image import Image, flatten_leading, per_sample
 
 
 def cutout_box(height: int, width: int, size: tuple[int, int], center_y, center_x):
@@ -44,19 +45,20 @@ def cutout_box(height: int, width: int, size: tuple[int, int], center_y, center_
     return tuple(np.asarray(v, dtype=np.int64) for v in (top, left, bottom, right))
 
 
-def check_fill(image, fill: float) -> None:
+def check_fill(image: Image, fill: float) -> None:
     """Raise ValueError when ``fill`` cannot be stored in ``image``'s dtype exactly."""
     is_uint8 = image.dtype == torch.uint8 if isinstance(image, torch.Tensor) else image.dtype == np.uint8
     if is_uint8 and not (float(fill).is_integer() and 0 <= fill <= 255):
         raise ValueError(f"fill must be an integer in [0, 255] for uint8 images (fill is in the image's units), got {fill}")
 
 
-def erase(image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None):
+def erase(image: Image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None) -> Image:
     """Return a copy of ``image`` with a box (one per image of a batch) set to ``fill``.
 
     Args:
-        image: HWC numpy array, ``[C, H, W]`` tensor (int box bounds) or ``[B, C, H, W]``
-            tensor (``[B]`` int arrays of box bounds); uint8 or float.
+        image: HWC numpy array, ``[C, H, W]`` tensor (int box bounds) or ``[..., C, H, W]``
+            tensor (box bounds: ints shared by every image, or int arrays of the leading
+            shape, ``[B]`` for ``[B, C, H, W]``); uint8 or float.
         top: First row of the box.
         left: First column of the box.
         bottom: One past the last row (``<= top`` for no box).
@@ -82,16 +84,18 @@ def erase(image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool 
         out = image.clone()
         out[:, top:bottom, left:right] = fill
         return out
-    top, left, bottom, right = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (top, left, bottom, right))
+    batch, leading = flatten_leading(image)
+    names = ("top", "left", "bottom", "right")
+    top, left, bottom, right = (per_sample(n, v, leading, dtype=np.int64) for n, v in zip(names, (top, left, bottom, right)))
     if use_mask is None:
         use_mask = image.device.type != "cpu"
     if not use_mask:
-        out = _memory.clone(image)
+        out = _memory.clone(batch)
         for i in np.flatnonzero((bottom > top) & (right > left)):
             out[i, :, top[i] : bottom[i], left[i] : right[i]] = fill
-        return out
+        return out.reshape(image.shape)
     mask = box_mask(top, left, bottom, right, image.shape[-2], image.shape[-1], image.device)
-    return image.masked_fill(mask[:, None], fill)
+    return batch.masked_fill(mask[:, None], fill).reshape(image.shape)
 
 
 def box_mask(top, left, bottom, right, height: int, width: int, device) -> torch.Tensor:

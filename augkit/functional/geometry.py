@@ -12,17 +12,17 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import array_to_tensor
+from augkit._image import Image, array_to_tensor, flatten_leading, per_sample
 
 try:
     import cv2
 except ImportError:  # pragma: no cover - OpenCV comes with albumentations, a dependency
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]
 
 try:  # augkit's optional C kernel: any window of torch's uint8 resize, from the input it reads
     from augkit import _resize as _native
 except ImportError:  # pragma: no cover - built wherever a C compiler is available
-    _native = None
+    _native = None  # type: ignore[assignment]
 
 _CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
@@ -201,12 +201,15 @@ def resize_crop_plan(
 
     Returns:
         The plan (its ``rows`` and ``cols`` are all of the input the window depends on), or
-        None when the window leaves the resized image or the size is unchanged.
+        None when the window leaves the resized image, the size is unchanged, or torch
+        resizes to a width of 1 (its result then depends on every row).
     """
     (in_h, in_w), (out_h, out_w) = in_size, size
     inside = 0 <= top and 0 <= left and 0 < height and 0 < width and top + height <= out_h and left + width <= out_w
     if not inside or (in_h, in_w) == (out_h, out_w):
         return None
+    if out_w == 1 and not _native_takes(dtype, channels):
+        return None  # torch's resize to one column mixes rows beyond the filter's support: resize whole
     window = (top, left, height, width)
     if _native_takes(dtype, channels):
         rows, cols = resize_window_region(in_size, size, top, left, height, width, antialias)
@@ -236,6 +239,8 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
         )
         return out
     (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
+    if plan.grid is None:  # pragma: no cover - resize_crop_plan gives every torch plan a grid
+        raise ValueError("a plan for torch's kernel needs its grid")
     ky, oh, kx, ow = plan.grid
     scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
     out = _bilinear_hwc(region, (oh, ow), plan.antialias, scales)
@@ -296,10 +301,16 @@ def _bilinear_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, sca
     Writing into a channels-last output is about 3x faster than letting torch return a
     contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
     """
+    kernel = torch.ops.aten._upsample_bilinear2d_aa if antialias else torch.ops.aten.upsample_bilinear2d
+    if size[1] == 1 and image.dtype != np.uint8:
+        # torch's channels-last float kernel gets an output width of 1 wrong (by up to 0.96 with
+        # antialias); its planar kernel is right.
+        planes = array_to_tensor(np.ascontiguousarray(image.transpose(2, 0, 1))).unsqueeze(0)
+        out = kernel(planes, list(size), False, scales[0], scales[1])
+        return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
     tensor = array_to_tensor(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
     buffer = np.empty((size[0], size[1], image.shape[2]), image.dtype)
     out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
-    kernel = torch.ops.aten._upsample_bilinear2d_aa if antialias else torch.ops.aten.upsample_bilinear2d
     kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
     return buffer
 
@@ -350,7 +361,7 @@ def shorter_side_size(height: int, width: int, shorter: int) -> tuple[int, int]:
     return int(shorter * height / width), shorter
 
 
-def hflip(image):
+def hflip(image: Image) -> Image:
     """Mirror left-right: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor.
 
     Arrays are flipped with OpenCV when it is installed (about 30x faster than numpy's
@@ -364,38 +375,39 @@ def hflip(image):
     return np.ascontiguousarray(image[:, ::-1])
 
 
-def vflip(image):
+def vflip(image: Image) -> Image:
     """Mirror top-bottom: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor."""
     if isinstance(image, torch.Tensor):
         return image.flip(-2)
     return np.ascontiguousarray(image[::-1])
 
 
-def flip_where(batch: torch.Tensor, mask: np.ndarray, dim: int) -> torch.Tensor:
-    """Flip the samples of a ``[B, C, H, W]`` batch where ``mask`` is True, along ``dim``.
+def flip_where(batch: torch.Tensor, mask, dim: int) -> torch.Tensor:
+    """Flip the images of a ``[..., C, H, W]`` batch where ``mask`` is True, along ``dim``.
 
     Args:
-        batch: ``[B, C, H, W]`` tensor.
-        mask: ``[B]`` bool array.
+        batch: ``[..., C, H, W]`` tensor (``[B, C, H, W]`` in the batch stage).
+        mask: Bools of the leading shape (``[B]``), or one bool for all.
         dim: -1 for horizontal, -2 for vertical.
 
     Returns:
         A new batch (the input itself when nothing is flipped).
     """
-    rows = np.flatnonzero(mask)
+    flat, leading = flatten_leading(batch)
+    flip = per_sample("mask", mask, leading, dtype=bool)
+    rows = np.flatnonzero(flip)
     if rows.size == 0:
         return batch
-    if batch.device.type == "cpu":
+    if flat.device.type == "cpu":
         # On the CPU, flipping one [C, H, W] sample at a time (cache-sized) into a fresh batch
         # is 5-9x faster for uint8 than flipping the gathered sub-batch (measured on
         # [64, 3, 224, 224], both memory layouts); on GPUs the gathered flip is one kernel.
-        out = _memory.empty_like(batch)
-        flip = np.asarray(mask, dtype=bool)
-        for i in range(batch.shape[0]):
-            out[i].copy_(batch[i].flip(dim) if flip[i] else batch[i])
-        return out
-    index = torch.from_numpy(rows).to(batch.device)
-    return batch.index_copy(0, index, batch.index_select(0, index).flip(dim))
+        out = _memory.empty_like(flat)
+        for i in range(flat.shape[0]):
+            out[i].copy_(flat[i].flip(dim) if flip[i] else flat[i])
+        return out.reshape(batch.shape)
+    index = torch.from_numpy(rows).to(flat.device)
+    return flat.index_copy(0, index, flat.index_select(0, index).flip(dim)).reshape(batch.shape)
 
 
 def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: float = 0) -> torch.Tensor:

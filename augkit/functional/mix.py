@@ -113,6 +113,10 @@ def mix_images(images: torch.Tensor, lam, paste, top, left, bottom, right, *, ve
     Returns:
         A new tensor; ``images`` is not modified.
     """
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise ValueError(
+            f"images must be a [B, C, H, W] tensor (samples are paired along B), got shape {tuple(getattr(images, 'shape', ()))}"
+        )
     lam = np.asarray(lam, dtype=np.float64).reshape(-1)
     paste = np.asarray(paste, dtype=bool).reshape(-1)
     top, left, bottom, right = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (top, left, bottom, right))

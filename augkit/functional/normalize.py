@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
+from augkit._image import Image, array_to_tensor
 
 
 def peak_value(dtype) -> float:
@@ -32,29 +33,31 @@ _CHUNK_BYTES = 1 << 20
 def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """Return float32 ``image * scale + bias`` in one fresh tensor, never touching ``image``.
 
-    One output allocation, then the conversion and two in-place vectorized passes. On the
-    CPU a batch goes in cache-sized chunks of samples, so each chunk is converted, scaled and
-    shifted while it is still in cache. Measured at 1 thread on [64, 3, 224, 224] uint8:
-    ~2.4-3.5x faster than torch's plain ``(x.float() / 255 - mean) / std`` and ~1.6-1.9x
-    faster than ``addcmul`` on a converted copy (which allocates twice); see
-    ``scripts/bench_loader.py``.
+    One output allocation, then the conversion and one in-place fused multiply-add (rounded
+    once, as the uint8 paths are, so every memory layout gives the same values). On the CPU
+    a batch goes in cache-sized chunks of samples, so each chunk is converted and scaled
+    while it is still in cache. Measured at 1 thread on [64, 3, 224, 224] uint8: ~2.4-3.5x
+    faster than torch's plain ``(x.float() / 255 - mean) / std`` and ~1.6-1.9x faster than
+    ``addcmul`` on a converted copy (which allocates twice); see ``scripts/bench_loader.py``.
     """
     out = _memory.empty_like(image, torch.float32)
-    if image.device.type != "cpu" or image.ndim < 4:
-        return out.copy_(image).mul_(scale).add_(bias)
+    if image.device.type != "cpu" or image.ndim < 4 or image.shape[0] == 0:
+        out.copy_(image)
+        return torch.addcmul(bias, out, scale, out=out)
     per_sample = max(1, out[0].numel() * 4)
     step = max(1, _CHUNK_BYTES // per_sample)
     for start in range(0, image.shape[0], step):
         chunk = out[start : start + step]
-        chunk.copy_(image[start : start + step]).mul_(scale).add_(bias)
+        chunk.copy_(image[start : start + step])
+        torch.addcmul(bias, chunk, scale, out=chunk)
     return out
 
 
-def normalize(image, mean: np.ndarray, std: np.ndarray):
+def normalize(image: Image, mean: np.ndarray, std: np.ndarray) -> Image:
     """Scale uint8 (or uint16) to [0, 1] (float stays) and apply ``(x - mean) / std`` per channel.
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8, uint16 or float.
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8, uint16 or float.
         mean: Per-channel means, shape ``(C,)``, in [0, 1] units.
         std: Per-channel standard deviations, shape ``(C,)``, > 0.
 
@@ -72,19 +75,18 @@ def normalize(image, mean: np.ndarray, std: np.ndarray):
         if image.dtype == torch.uint8 and image.device.type == "cpu" and image.numel() > 0:
             if image.is_contiguous() and image.ndim == 4:
                 return _affine_uint8_planes(image, scale, bias)
-            if image.ndim == 4 and image.shape[1] <= 4 and image.is_contiguous(memory_format=torch.channels_last):
+            if image.ndim == 4 and image.shape[1] in (1, 3, 4) and image.is_contiguous(memory_format=torch.channels_last):
                 return _affine_uint8_channels_last(image, scale, bias)
         shape = (-1, 1, 1)
         scale_t = torch.from_numpy(scale).to(image.device).view(shape)
         bias_t = torch.from_numpy(bias).to(image.device).view(shape)
         return _scale_shift(image, scale_t, bias_t)
     scale, bias = _scale_and_bias(mean, std, peak_value(image.dtype))
-    if image.size and image.dtype in (np.uint8, np.float32) and image.flags.c_contiguous:
-        return _affine_hwc_rows(torch.from_numpy(image), scale, bias).numpy()
-    out = image.astype(np.float32)
-    out *= scale
-    out += bias
-    return out
+    if image.size == 0:
+        return np.empty(image.shape, np.float32)
+    if image.dtype not in (np.uint8, np.float32):
+        image = image.astype(np.float32)
+    return _affine_hwc_rows(array_to_tensor(image), scale, bias).numpy()
 
 
 def _affine_hwc_rows(hwc: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
@@ -123,29 +125,29 @@ def _affine_uint8_planes(image: torch.Tensor, scale: np.ndarray, bias: np.ndarra
 def _affine_uint8_channels_last(image: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
     """``x * scale[c] + bias[c]`` of a channels-last uint8 CPU batch, returned channels-last.
 
-    OpenCV's per-channel ``multiply`` (converting to float32) then ``add``, in cache-sized
-    row chunks; torch's broadcast over the channel, the innermost dimension of this layout,
-    measured ~4-5x slower (``Uint8Collate`` batches are channels-last).
+    A per-channel table of the 256 levels' float32 results (rounded once, as ``addWeighted``
+    rounds: the same values as the contiguous path), applied by OpenCV's ``LUT`` in
+    cache-sized row chunks: ~2.5x faster than OpenCV's ``multiply`` then ``add``, and torch's
+    broadcast over the channel, the innermost dimension of this layout, is slower still
+    (``Uint8Collate`` batches are channels-last).
     """
     hwc = image.permute(0, 2, 3, 1).numpy()
     batch, height, width, channels = hwc.shape
-    pad = (0.0,) * (4 - channels)
-    scale4 = tuple(float(v) for v in scale) + pad
-    bias4 = tuple(float(v) for v in bias) + pad
+    levels = np.arange(256, dtype=np.float64)[:, None]
+    table = (levels * scale.astype(np.float64) + bias.astype(np.float64)).astype(np.float32).reshape(1, 256, channels)
     src = hwc.reshape(batch * height, width, channels)
     out = np.empty(hwc.shape, np.float32)
     dst = out.reshape(src.shape)
     step = max(1, (1 << 18) // (width * channels))
     for row in range(0, batch * height, step):
         chunk = dst[row : row + step]
-        result = cv2.multiply(src[row : row + step], scale4, dst=chunk, dtype=cv2.CV_32F)
+        result = cv2.LUT(src[row : row + step], table, dst=chunk)
         if result.ctypes.data != chunk.ctypes.data:  # pragma: no cover - OpenCV allocated instead
             chunk[...] = result
-        cv2.add(chunk, bias4, dst=chunk)
     return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
-def subtract_mean_image(image, mean_image: np.ndarray):
+def subtract_mean_image(image: Image, mean_image: np.ndarray) -> Image:
     """Scale uint8 (or uint16) to [0, 1] (float stays) and subtract a dataset mean image.
 
     Args:
@@ -167,7 +169,7 @@ def subtract_mean_image(image, mean_image: np.ndarray):
     return out
 
 
-def denormalize(image, mean: np.ndarray, std: np.ndarray):
+def denormalize(image: Image, mean: np.ndarray, std: np.ndarray) -> Image:
     """Invert ``normalize``: return ``x * std + mean``, float32 in [0, 1] units.
 
     Args:

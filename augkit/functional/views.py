@@ -32,7 +32,7 @@ def five_crop_windows(height: int, width: int, size: tuple[int, int], center: tu
         [(0, 0), (0, 4), (2, 0), (2, 4), (1, 2)]
     """
     h, w = size
-    return [(0, 0), (0, width - w), (height - h, 0), (height - h, width - w), tuple(center)]
+    return [(0, 0), (0, width - w), (height - h, 0), (height - h, width - w), (center[0], center[1])]
 
 
 def mirror_window(top: int, left: int, height: int, width: int, size: tuple[int, int], flip: str) -> tuple[int, int]:

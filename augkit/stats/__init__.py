@@ -2,13 +2,15 @@
 
 ``compute(source)`` returns a ``Stats`` (mean, std, covariance, eigen-decomposition and
 optionally a mean image, in [0, 1] units) that feeds ``Normalize.from_stats`` and
-``Whiten.from_stats``. Modules: ``moments`` (exact per-image sums), ``core`` (``Stats`` and
-its merge), ``compute`` (sources, workers, progress), ``store`` (JSON + ``.npy``),
-``distributed`` (``torch.distributed`` reduction).
+``Whiten.from_stats``. Modules: ``state`` (``StatsState``, the exact state and its merge: a
+leaf), ``moments`` (exact per-image sums), ``store`` (JSON + ``.npy``) and ``distributed``
+(``torch.distributed`` reduction), both on ``StatsState``; ``core`` (``Stats``, wrapping a
+state, and the accumulator) and ``compute`` (sources, workers, progress).
 """
 
 from augkit.stats.compute import SkippedImagesWarning, compute, list_images
 from augkit.stats.core import Accumulator, Stats
+from augkit.stats.state import StatsState
 from augkit.stats.store import FORMAT_VERSION, StatsFileError
 
-__all__ = ["FORMAT_VERSION", "Accumulator", "SkippedImagesWarning", "Stats", "StatsFileError", "compute", "list_images"]
+__all__ = ["FORMAT_VERSION", "Accumulator", "SkippedImagesWarning", "Stats", "StatsFileError", "StatsState", "compute", "list_images"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 
 from augkit._validate import check_size
 from augkit.functional.geometry import resize
+from augkit.stats import distributed, store
 from augkit.stats.moments import SCALE, centered_moments, uint8_moments
+from augkit.stats.state import StatsState
 
 
 class Stats:
@@ -41,24 +41,38 @@ class Stats:
     """
 
     def __init__(self, num_images: int = 0, num_pixels: int = 0, mean=None, m2=None, mean_image=None) -> None:
-        self.num_images = _check_count("num_images", num_images)
-        self.num_pixels = _check_count("num_pixels", num_pixels)
-        if self.num_pixels == 0 and self.num_images > 0:
-            raise ValueError(f"num_pixels must be > 0 when num_images > 0, got {num_pixels}")
         channels = 3 if mean is None else np.asarray(mean).size
-        self._mean = _check_array("mean", np.zeros(channels) if mean is None else mean, (channels,))
-        self._m2 = _check_array("m2", np.zeros((channels, channels)) if m2 is None else m2, (channels, channels))
-        if not np.allclose(self._m2, self._m2.T, rtol=1e-12, atol=0):
-            raise ValueError("m2 must be symmetric")
-        self._mean_image = None
-        if mean_image is not None:
-            array = np.asarray(mean_image, dtype=np.float64)
-            if array.ndim != 3 or array.shape[2] != channels or 0 in array.shape:
-                raise ValueError(f"mean_image must have shape (height, width, {channels}), got {array.shape}")
-            self._mean_image = _check_array("mean_image", array, array.shape)
-        self._eig = None
+        mean = np.zeros(channels) if mean is None else mean
+        m2 = np.zeros((channels, channels)) if m2 is None else m2
+        self._set_state(StatsState(num_images, num_pixels, mean, m2, mean_image))
+
+    def _set_state(self, state: StatsState) -> None:
+        self._state = state
+        self.num_images = state.num_images
+        self.num_pixels = state.num_pixels
+        self._mean, self._m2, self._mean_image = state.mean, state.m2, state.mean_image
+        self._eig: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ construction
+    def state(self) -> StatsState:
+        """Return the exact state everything else derives from (immutable; see ``StatsState``)."""
+        return self._state
+
+    @classmethod
+    def from_state(cls, state: StatsState) -> Stats:
+        """Return the ``Stats`` of a ``StatsState`` (what ``state()`` returned, or ``store.load`` read).
+
+        Example:
+            >>> s = Stats.from_image(np.full((2, 2, 3), 255, np.uint8))
+            >>> Stats.from_state(s.state()).mean.tolist()
+            [1.0, 1.0, 1.0]
+        """
+        if not isinstance(state, StatsState):
+            raise TypeError(f"state must be a StatsState, got {type(state).__name__}")
+        stats = cls.__new__(cls)
+        stats._set_state(state)
+        return stats
+
     @classmethod
     def from_image(cls, image: np.ndarray, mean_image_size=None) -> Stats:
         """Return the exact statistics of one HWC uint8 image.
@@ -95,39 +109,9 @@ class Stats:
         """
         if not isinstance(other, Stats):
             raise TypeError(f"can only merge Stats, got {type(other).__name__}")
-        if self._mean.size != other._mean.size:
-            raise ValueError(f"cannot merge statistics of {self._mean.size} and {other._mean.size} channels")
-        if other.num_images == 0 and other.num_pixels == 0:
-            return self._copy()
-        if self.num_images == 0 and self.num_pixels == 0:
-            return other._copy()
-        na, nb = self.num_pixels, other.num_pixels
-        n = na + nb
-        # Weighted-sum mean: exactly commutative, and exact when both means are equal.
-        mean = (na * self._mean + nb * other._mean) / n
-        delta = other._mean - self._mean
-        m2 = self._m2 + other._m2 + np.outer(delta, delta) * (na * nb / n)
-        return Stats(self.num_images + other.num_images, n, mean, m2, self._merge_mean_image(other))
-
-    def _merge_mean_image(self, other: Stats):
-        a, b = self._mean_image, other._mean_image
-        if a is None and b is None:
-            return None
-        if a is None or b is None:
-            raise ValueError("cannot merge statistics with and without a mean image (compute both with mean_image_size)")
-        if a.shape != b.shape:
-            raise ValueError(f"cannot merge mean images of shapes {a.shape} and {b.shape}")
-        ka, kb = self.num_images, other.num_images
-        return (ka * a + kb * b) / (ka + kb)
-
-    def _copy(self) -> Stats:
-        return Stats(self.num_images, self.num_pixels, self._mean, self._m2, self._mean_image)
+        return Stats.from_state(self._state.merge(other.state()))
 
     # ------------------------------------------------------------------ derived values
-    def _require(self) -> None:
-        if self.num_pixels == 0:
-            raise ValueError("these statistics hold no images")
-
     @property
     def m2(self) -> np.ndarray:
         """Centered second moment (sum over pixels of ``(x - mean)(x - mean)^T``), ``(C, C)``."""
@@ -136,27 +120,22 @@ class Stats:
     @property
     def mean(self) -> np.ndarray:
         """Per-channel mean in [0, 1] units, float64 ``(C,)``."""
-        self._require()
+        self._state.require_images()
         return self._mean.copy()
 
     @property
     def cov(self) -> np.ndarray:
         """Channel covariance (population), float64 ``(C, C)``."""
-        self._require()
-        return self._m2 / self.num_pixels
+        return self._state.cov
 
     @property
     def std(self) -> np.ndarray:
         """Per-channel standard deviation (population), float64 ``(C,)``."""
-        return np.sqrt(np.maximum(np.diag(self.cov), 0.0))
+        return self._state.std
 
     def _eigen(self) -> tuple[np.ndarray, np.ndarray]:
         if self._eig is None:
-            values, vectors = np.linalg.eigh(self.cov)
-            values, vectors = np.maximum(values[::-1], 0.0), vectors[:, ::-1]
-            # A fixed sign per column: the component of largest magnitude is positive.
-            signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
-            self._eig = (values, vectors * np.where(signs == 0, 1.0, signs))
+            self._eig = self._state.eigen()
         return self._eig[0].copy(), self._eig[1].copy()
 
     @property
@@ -166,7 +145,7 @@ class Stats:
 
     @property
     def eigvec(self) -> np.ndarray:
-        """Unit eigenvectors of ``cov`` as columns, in the order of ``eigval``."""
+        """Unit eigenvectors of ``cov`` as columns, in the order of ``eigval`` (largest component positive)."""
         return self._eigen()[1]
 
     @property
@@ -181,9 +160,7 @@ class Stats:
         Args:
             path: Destination ``.json`` path.
         """
-        from augkit.stats.store import save
-
-        save(self, path)
+        store.save(self._state, path)
 
     @classmethod
     def load(cls, path) -> Stats:
@@ -192,9 +169,7 @@ class Stats:
         Raises:
             StatsFileError: The file is missing, malformed or of another format version.
         """
-        from augkit.stats.store import load
-
-        return load(path)
+        return cls.from_state(store.load(path))
 
     def all_reduce(self, group=None) -> Stats:
         """Merge the statistics of every ``torch.distributed`` rank; every rank gets the result.
@@ -205,9 +180,7 @@ class Stats:
         Returns:
             The global ``Stats`` (identical on every rank).
         """
-        from augkit.stats.distributed import all_reduce
-
-        return all_reduce(self, group)
+        return Stats.from_state(distributed.all_reduce(self._state, group))
 
     def summary(self) -> str:
         """Return a short human-readable summary (count, mean, std, eigenvalues)."""
@@ -250,14 +223,14 @@ class Accumulator:
         self.size = None if mean_image_size is None else check_size("mean_image_size", mean_image_size)
         self.num_images = 0
         self.num_pixels = 0
-        self.sums = None
-        self.gram = None
-        self.image_sum = None
+        self.sums: list[int] | None = None
+        self.gram: list[list[int]] | None = None
+        self.image_sum: np.ndarray | None = None
 
     def add(self, image: np.ndarray) -> None:
         """Add one ``(H, W, C)`` uint8 image."""
         n, sums, gram = uint8_moments(image)
-        if self.sums is None:
+        if self.sums is None or self.gram is None:
             self.sums, self.gram = sums, gram
         else:
             if len(sums) != len(self.sums):
@@ -279,23 +252,3 @@ class Accumulator:
         mean, m2 = centered_moments(self.num_pixels, self.sums, self.gram)
         mean_image = None if self.image_sum is None else self.image_sum / (SCALE * self.num_images)
         return Stats(self.num_images, self.num_pixels, mean, m2, mean_image)
-
-
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
-
-
-def _check_array(name: str, value, shape: tuple) -> np.ndarray:
-    try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from error
-    if array.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite")
-    return array

@@ -14,7 +14,7 @@ import numpy as np
 try:  # OpenCV ships with albumentations, a declared dependency.
     import cv2
 except ImportError:  # pragma: no cover - exercised only without OpenCV
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]
 
 #: Values of a uint8 channel are divided by this to give [0, 1] units.
 SCALE = 255

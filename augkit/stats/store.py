@@ -13,14 +13,12 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from augkit._atomic import atomic_write_files
-
-if TYPE_CHECKING:
-    from augkit.stats.core import Stats
+from augkit.stats.state import StatsState
 
 FORMAT_NAME = "augkit-stats"
 #: Version of the file layout this augkit writes and reads.
@@ -37,8 +35,8 @@ def mean_image_path(path: str | os.PathLike) -> Path:
     return path.with_name(f"{path.stem}.mean_image.npy")
 
 
-def save(stats: Stats, path: str | os.PathLike) -> None:
-    """Write ``stats`` to ``path`` (JSON) and its mean image beside it, each atomically.
+def save(state: StatsState, path) -> None:
+    """Write a statistics state to ``path`` (JSON) and its mean image beside it, each atomically.
 
     Both files are written to temporary files in the same folder, then moved into place with
     ``os.replace`` (``augkit._atomic.atomic_write_files``: Ctrl-C is held back between the
@@ -47,25 +45,27 @@ def save(stats: Stats, path: str | os.PathLike) -> None:
     checks.
 
     Args:
-        stats: The ``Stats`` to write; it must hold at least one image.
+        state: The ``StatsState`` to write (``Stats.state()``); it must hold at least one image.
         path: Destination path of the JSON file.
     """
     path = Path(path)
+    cov = state.cov  # raises for a state without images
+    eigval, eigvec = state.eigen()
     record = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "num_images": stats.num_images,
-        "num_pixels": stats.num_pixels,
-        "mean": stats.mean.tolist(),
-        "m2": stats.m2.tolist(),
-        "std": stats.std.tolist(),
-        "cov": stats.cov.tolist(),
-        "eigval": stats.eigval.tolist(),
-        "eigvec": stats.eigvec.tolist(),
+        "num_images": state.num_images,
+        "num_pixels": state.num_pixels,
+        "mean": state.mean.tolist(),
+        "m2": state.m2.tolist(),
+        "std": state.std.tolist(),
+        "cov": cov.tolist(),
+        "eigval": eigval.tolist(),
+        "eigvec": eigvec.tolist(),
         "mean_image": None,
     }
     files: dict[str | os.PathLike, bytes] = {}
-    mean_image = stats.mean_image
+    mean_image = state.mean_image
     if mean_image is not None:
         npy = mean_image_path(path)
         buffer = io.BytesIO()
@@ -88,7 +88,7 @@ MAX_COUNT = 2**53
 _TOLERANCE = 1e-9
 
 
-def load(path: str | os.PathLike) -> Stats:
+def load(path: str | os.PathLike) -> StatsState:
     """Read a statistics file written by ``save``.
 
     Every field is checked before use: counts are integers with
@@ -103,15 +103,13 @@ def load(path: str | os.PathLike) -> Stats:
         path: The JSON file.
 
     Returns:
-        The ``Stats``.
+        The ``StatsState`` (``Stats.from_state`` makes it a ``Stats``; ``Stats.load`` does both).
 
     Raises:
         StatsFileError: Missing or unreadable file, invalid JSON, another format or version,
             or fields of the wrong type, shape or range; the message names the file and the
             field.
     """
-    from augkit.stats.core import Stats
-
     path = Path(path)
     record = _read_record(path)
     num_images = _count(path, record, "num_images")
@@ -134,7 +132,7 @@ def load(path: str | os.PathLike) -> Stats:
     if entry is not None:
         mean_image = _load_mean_image(path, entry, channels)
     try:
-        return Stats(num_images, num_pixels, mean, m2, mean_image)
+        return StatsState(num_images, num_pixels, mean, m2, mean_image)
     except (TypeError, ValueError) as error:
         raise StatsFileError(f"{path} holds invalid statistics: {error}") from error
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import torch
 
+from augkit._image import channels as image_channels
 from augkit._image import check_any_image, spatial_size
 from augkit._validate import check_vector
 from augkit.functional import normalize as N
@@ -106,7 +107,7 @@ class Normalize(Transform):
         return args
 
     def _check_channels(self, image) -> None:
-        channels = image.shape[-3] if not isinstance(image, np.ndarray) else image.shape[-1]
+        channels = image_channels(image)
         expected = self._mean_image.shape[2] if self.mean_image is not None else self._mean.size
         if channels != expected:
             raise ValueError(f"Normalize was built for {expected} channels, got an image with {channels}")

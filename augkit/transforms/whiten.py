@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from augkit._image import channels as image_channels
 from augkit._image import check_any_image
 from augkit._validate import check_real, check_vector
 from augkit.functional import whiten as W
@@ -86,7 +87,7 @@ class Whiten(Transform):
     def apply(self, image, params=None):
         """Whiten ``image`` (uint8 or float) to float32."""
         image = check_any_image(image)
-        channels = image.shape[-1] if isinstance(image, np.ndarray) else image.shape[-3]
+        channels = image_channels(image)
         if channels != self._mean.size:
             raise ValueError(f"Whiten was built for {self._mean.size} channels, got an image with {channels}")
         return W.whiten(image, self._mean, self._matrix)

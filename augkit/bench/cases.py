@@ -1,17 +1,12 @@
-"""The side-by-side benchmark behind ``augkit bench`` and ``scripts/benchmark.py``.
+"""The benchmark's cases: what each one runs, for augkit and for its peers.
 
 Every case runs augkit and its peers (torchvision v2 on PIL images and on tensors,
-albumentations, and for batch ops kornia / timm) on the same images in one process. The
-repetitions are interleaved (each repeat runs every implementation once, in a rotating
-order), and in the per-image cases every repeat is itself split into chunks of images that
-each implementation runs in turn, so a slow spell of the machine hits all of them alike. A
-warm-up pass is excluded. The table reports the median rate, its min-max over repeats, and
-augkit's rate divided by each peer's in the same repeat (the median of these paired ratios).
-A peer that is not installed is listed as skipped with the reason. The speed goals of issue
-#3 are checked from the same paired ratios (``GOALS``); the sample-stage cases carry the two
-fastest decoders as rows, so "the fastest decode-only rate" is measured beside them.
+albumentations, and for batch ops kornia / timm) on the same images in one process. A peer
+that is not installed is listed as skipped with the reason. The sample-stage cases also carry
+the two fastest decoders as rows (``decode only: ...``), so the fraction of the decode-only
+rate they reach is measured beside them.
 
-Cases (``--cases`` takes the numbers or the names):
+Cases (``--cases`` takes the numbers or the names), declared in ``CASES``:
   1 ``decode``: decode-only (PIL, OpenCV, simplejpeg, torchvision.io, augkit.decode);
   2 ``sample``: the ResNet sample stage: decode, scale [256, 480], random 224 crop, flip, uint8 CHW;
   3 ``full`` / ``loader``: 2 + ColorJitter(0.4, 0.4, 0.4, 0.1) + normalize to float, in one
@@ -24,18 +19,9 @@ Cases (``--cases`` takes the numbers or the names):
 
 from __future__ import annotations
 
-import importlib
 import io
-import json
-import math
-import os
-import platform
-import statistics
-import sys
-import time
-import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,82 +29,11 @@ import torch
 
 import augkit
 from augkit import constants
-from augkit._atomic import atomic_write_bytes
+from augkit.bench.harness import Impl, Loop, need
+from augkit.bench.report import CEILING
 
-CASE_NUMBERS = {
-    "1": ["decode"],
-    "2": ["sample"],
-    "3": ["full", "loader"],
-    "4": ["rrc-sample", "rrc"],
-    "5": ["batch"],
-    "6": ["tta"],
-    "7": ["stats"],
-}
-ALL_CASES = [name for names in CASE_NUMBERS.values() for name in names]
-SUFFIXES = (".jpg", ".jpeg")
-#: A per-image case's repeat is split into this many chunks at most, each of at least
-#: ``MIN_CHUNK`` images, and every implementation runs each chunk in turn.
-CHUNKS, MIN_CHUNK = 10, 25
-#: Decode-only rows carried by the sample-stage cases: the fastest decoders (issue #3's table).
-CEILING = ("decode only: simplejpeg", "decode only: OpenCV")
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
 JITTER = (0.4, 0.4, 0.4, 0.1)
-
-
-class Skip(Exception):
-    """An implementation that cannot run here (peer not installed, augkit piece not merged)."""
-
-
-@dataclass
-class Impl:
-    """One implementation of a case: ``setup()`` returns ``run()``, which returns items done."""
-
-    name: str
-    setup: Callable[[], Callable[[], int]]
-    augkit: bool = False
-
-
-@dataclass(frozen=True)
-class Goal:
-    """A speed goal: augkit's rate in ``case`` at least ``target`` times the fastest of ``peers``."""
-
-    case: str
-    text: str
-    target: float
-    peers: tuple[str, ...]
-
-
-GOALS = (
-    Goal("sample", "sample stage >= 0.85x the fastest decode-only rate", 0.85, CEILING),
-    Goal("full", "full recipe, 1 thread, >= 1.4x albumentations", 1.4, ("albumentations",)),
-    Goal("loader", "DataLoader, 2 workers, >= 1.5x albumentations", 1.5, ("albumentations",)),
-    Goal("rrc-sample", "stretch: RandomResizedCrop sample stage faster than the fastest decode-only rate", 1.0, CEILING),
-)
-
-
-@dataclass
-class Row:
-    """Measured rates (items/s) of one implementation, or why it was skipped."""
-
-    case: str
-    name: str
-    augkit: bool
-    unit: str
-    rates: list[float] = field(default_factory=list)
-    skipped: str | None = None
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.rates) if self.rates else math.nan
-
-
-def _need(module: str, what: str | None = None):
-    try:
-        with warnings.catch_warnings():  # torchvision 0.29 warns that its decoders move to torchcodec
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return importlib.import_module(module)
-    except ImportError as error:
-        raise Skip(f"{what or module}: not installed ({error})") from error
 
 
 # ----------------------------------------------------------------------------- decoders
@@ -132,7 +47,7 @@ def _pil_rgb(data: bytes):
 
 
 def _cv2_rgb(data: bytes) -> np.ndarray:
-    cv2 = _need("cv2", "OpenCV")
+    cv2 = need("cv2", "OpenCV")
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
@@ -154,23 +69,23 @@ class Bench:
         self.datas = [p.read_bytes() for p in paths]
         self.seed = seed
 
-    def _loop(self, fn: Callable[[bytes, int], object]) -> _Loop:
-        return _Loop(self.datas, fn)
+    def _loop(self, fn: Callable[[bytes, int], object]) -> Loop:
+        return Loop(self.datas, fn)
 
     # 1. decode-only --------------------------------------------------------------------
     def decode(self) -> list[Impl]:
         def simplejpeg_():
-            sj = _need("simplejpeg")
+            sj = need("simplejpeg")
             return self._loop(lambda d, i: sj.decode_jpeg(d, colorspace="RGB"))
 
         def tv():
-            _need("torchvision.io", "torchvision")
+            need("torchvision.io", "torchvision")
             return self._loop(lambda d, i: _tv_decode(d))
 
         return [
             Impl("augkit.decode", lambda: self._loop(lambda d, i: augkit.decode(d)), augkit=True),
             Impl("PIL", lambda: self._loop(lambda d, i: np.asarray(_pil_rgb(d)))),
-            Impl("OpenCV", lambda: (_need("cv2", "OpenCV"), self._loop(lambda d, i: _cv2_rgb(d)))[1]),
+            Impl("OpenCV", lambda: (need("cv2", "OpenCV"), self._loop(lambda d, i: _cv2_rgb(d)))[1]),
             Impl("simplejpeg", simplejpeg_),
             Impl("torchvision.io", tv),
         ]
@@ -206,7 +121,7 @@ class Bench:
         return self._loop(one)
 
     def _tv_pipeline(self, rrc: bool, jitter: bool, normalize: bool, pil: bool):
-        v2 = _need("torchvision.transforms.v2", "torchvision")
+        v2 = need("torchvision.transforms.v2", "torchvision")
         geometry = [v2.RandomResizedCrop(224, antialias=True)] if rrc else [v2.RandomResize(256, 481, antialias=True), v2.RandomCrop(224)]
         steps = geometry + [v2.RandomHorizontalFlip()]
         if jitter:
@@ -223,7 +138,7 @@ class Bench:
         return self._loop(lambda d, i: pipeline(decode(d)))
 
     def _albu_pipeline(self, rrc: bool, jitter: bool, normalize: bool):
-        A = _need("albumentations")
+        A = need("albumentations")
         geometry = [A.RandomResizedCrop((224, 224))] if rrc else [A.SmallestMaxSize(max_size=list(range(256, 481))), A.RandomCrop(224, 224)]
         steps = geometry + [A.HorizontalFlip()]
         if jitter:
@@ -318,7 +233,7 @@ class Bench:
             return setup
 
         def tv():
-            return _need("torchvision.transforms.v2", "torchvision")
+            return need("torchvision.transforms.v2", "torchvision")
 
         def per_sample(make: Callable[[], Callable], source: torch.Tensor):
             def setup():
@@ -329,7 +244,7 @@ class Bench:
 
         def kornia_op(make: Callable[[object], Callable], source: torch.Tensor):
             def setup():
-                K = _need("kornia")
+                K = need("kornia")
                 op = make(K)
                 return timed(lambda: op(source))()
 
@@ -367,7 +282,7 @@ class Bench:
             Impl(
                 "mixup: timm",
                 lambda: (lambda m: timed(lambda: m(floats.clone(), labels))())(
-                    _need("timm.data").Mixup(mixup_alpha=0.2, num_classes=10, label_smoothing=0)
+                    need("timm.data").Mixup(mixup_alpha=0.2, num_classes=10, label_smoothing=0)
                 ),
             ),
         ]
@@ -392,8 +307,8 @@ class Bench:
             return run
 
         def tv_setup(normalized: bool):
-            v2 = _need("torchvision.transforms.v2", "torchvision")
-            functional = _need("torchvision.transforms.v2.functional", "torchvision")
+            v2 = need("torchvision.transforms.v2", "torchvision")
+            functional = need("torchvision.transforms.v2.functional", "torchvision")
             resizes = [v2.Resize(s, antialias=True) for s in scales]
             ten = v2.TenCrop(size)
             tensors = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in images]
@@ -445,23 +360,8 @@ class Bench:
         ]
 
     def impls(self, case: str) -> list[Impl]:
-        return getattr(self, case.replace("-", "_"))()
-
-
-class _Loop:
-    """Runs ``fn(data, index)`` over the images; ``loop(start, stop)`` runs a slice of them."""
-
-    def __init__(self, datas: list[bytes], fn: Callable[[bytes, int], object]) -> None:
-        self.datas, self.fn = datas, fn
-
-    def __len__(self) -> int:
-        return len(self.datas)
-
-    def __call__(self, start: int = 0, stop: int | None = None) -> int:
-        fn, stop = self.fn, len(self.datas) if stop is None else stop
-        for i in range(start, stop):
-            fn(self.datas[i], i)
-        return stop - start
+        """The implementations of the case named ``case``."""
+        return next(c for c in CASES if c.name == case).build(self)
 
 
 class _BytesDataset(torch.utils.data.Dataset):
@@ -521,153 +421,34 @@ def _real_batch(datas: list[bytes], batch_size: int) -> torch.Tensor:
     return torch.stack(views).contiguous()
 
 
-# ----------------------------------------------------------------------------- measuring
+# ----------------------------------------------------------------------------- the table
 
 
-def _chunks(runners: list) -> list[tuple[int, int | None]]:
-    """``(start, stop)`` slices each repeat is split into: several when every runner is a ``_Loop``."""
-    sizes = {len(r) if isinstance(r, _Loop) else None for _, r in runners}
-    if len(sizes) != 1 or None in sizes:
-        return [(0, None)]
-    n = sizes.pop()
-    count = max(1, min(CHUNKS, n // MIN_CHUNK))
-    bounds = [round(n * k / count) for k in range(count + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case: its name, its number on the command line, and how to build its implementations."""
+
+    name: str
+    number: str
+    title: str
+    build: Callable[[Bench], list[Impl]]
 
 
-def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> list[Row]:
-    """Warm each implementation up once (not timed), then time ``repeats`` interleaved rounds.
-
-    Args:
-        case: The case's name, for the rows.
-        impls: Its implementations.
-        repeats: Timed rounds; each runs every implementation once, in a rotating order (per
-            chunk of images where every implementation is a per-image loop).
-        unit: The rate's unit.
-
-    Returns:
-        One row per implementation; ``rates[r]`` is its rate in round ``r``.
-    """
-    rows, runners = [], []
-    for impl in impls:
-        row = Row(case, impl.name, impl.augkit, unit)
-        try:
-            runner = impl.setup()
-            runner()  # warm-up, excluded
-            runners.append((row, runner))
-        except Skip as reason:
-            row.skipped = str(reason)
-        rows.append(row)
-    chunks = _chunks(runners)
-    for r in range(repeats):
-        counts, seconds = [0] * len(runners), [0.0] * len(runners)
-        for c, (first, stop) in enumerate(chunks):
-            shift = (r + c) % max(len(runners), 1)
-            for k in list(range(shift, len(runners))) + list(range(shift)):
-                runner = runners[k][1]
-                start = time.perf_counter()
-                counts[k] += runner(first, stop) if stop is not None else runner()
-                seconds[k] += time.perf_counter() - start
-        for (row, _), count, elapsed in zip(runners, counts, seconds):
-            row.rates.append(count / elapsed)
-    return rows
-
-
-def paired_ratios(ours: Row, peers: list[Row]) -> list[float]:
-    """``ours``' rate over the fastest of ``peers`` in each round (rounds are interleaved)."""
-    rounds = zip(ours.rates, *(p.rates for p in peers))
-    return [mine / max(theirs) for mine, *theirs in rounds]
-
-
-def check_goals(rows: list[Row], goals=GOALS) -> list[dict]:
-    """Each goal whose case was measured: the median paired ratio, its range, and whether it is met."""
-    results = []
-    for goal in goals:
-        case_rows = [r for r in rows if r.case == goal.case and r.rates]
-        ours = next((r for r in case_rows if r.augkit), None)
-        peers = [r for r in case_rows if r.name in goal.peers]
-        if ours is None or not peers:
-            continue
-        ratios = paired_ratios(ours, peers)
-        median = statistics.median(ratios)
-        results.append(
-            {
-                "case": goal.case,
-                "goal": goal.text,
-                "target": goal.target,
-                "ratio": median,
-                "min": min(ratios),
-                "max": max(ratios),
-                "met": median >= goal.target,
-                "against": [p.name for p in peers],
-            }
-        )
-    return results
-
-
-def format_goals(results: list[dict]) -> str:
-    """One line per checked goal."""
-    lines = ["goals (augkit's rate / the fastest reference's in the same round; median, min-max):"]
-    for g in results:
-        verdict = "met" if g["met"] else "not met"
-        lines.append(f"  {g['goal']}: {g['ratio']:.2f}x ({g['min']:.2f}-{g['max']:.2f}) {verdict}")
-    return "\n".join(lines)
-
-
-def _group(row: Row) -> str:
-    """Rows compare with the augkit row of their group ("op: implementation" names; the ceiling joins augkit's)."""
-    return row.name.split(":", 1)[0] if ":" in row.name and row.name not in CEILING else ""
-
-
-def format_table(rows: list[Row]) -> str:
-    """Markdown table: case, implementation, median, min-max, augkit's median paired ratio to the row."""
-    lines = ["| case | implementation | median | min-max | augkit / this |", "|---|---|---:|---:|---:|"]
-    for row in rows:
-        if row.skipped:
-            lines.append(f"| {row.case} | {row.name} | skipped: {row.skipped} | | |")
-            continue
-        ours = [r for r in rows if r.case == row.case and r.augkit and r.rates and _group(r) == _group(row)]
-        ratio = f"{statistics.median(paired_ratios(ours[0], [row])):.2f}x" if ours and not row.augkit else ("—" if row.augkit else "")
-        lines.append(f"| {row.case} | {row.name} | {row.median:,.0f} {row.unit} | {min(row.rates):,.0f}-{max(row.rates):,.0f} | {ratio} |")
-    return "\n".join(lines)
-
-
-def environment() -> dict:
-    """Machine and versions for the report."""
-    info = {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "processor": _cpu_name(),
-        "cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "augkit": augkit.__version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-    }
-    for module in ("torchvision", "albumentations", "cv2", "PIL", "simplejpeg", "kornia", "timm"):
-        try:
-            info[module] = importlib.import_module(module).__version__
-        except (ImportError, AttributeError):
-            info[module] = "not installed"
-    return info
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def find_images(folder: Path, n: int | None) -> list[Path]:
-    """The first ``n`` JPEGs under ``folder`` (sorted, recursive)."""
-    paths = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in SUFFIXES)
-    if not paths:
-        raise FileNotFoundError(f"no JPEGs under {folder}: build them with scripts/make_bench_data.py --out {folder}")
-    return paths[:n] if n else paths
+CASES: tuple[Case, ...] = (
+    Case("decode", "1", "decode only", Bench.decode),
+    Case("sample", "2", "ResNet sample stage (uint8)", Bench.sample),
+    Case("full", "3", "full ResNet recipe, one process", Bench.full),
+    Case("loader", "3", "full ResNet recipe through a DataLoader", Bench.loader),
+    Case("rrc-sample", "4", "RandomResizedCrop sample stage (uint8)", Bench.rrc_sample),
+    Case("rrc", "4", "full recipe with RandomResizedCrop", Bench.rrc),
+    Case("batch", "5", "batch-stage ops on [64, 3, 224, 224]", Bench.batch),
+    Case("tta", "6", "the 50-view test protocol", Bench.tta),
+    Case("stats", "7", "dataset statistics", Bench.stats),
+)
+CASE_NUMBERS: dict[str, list[str]] = {}
+for _case in CASES:
+    CASE_NUMBERS.setdefault(_case.number, []).append(_case.name)
+ALL_CASES = [case.name for case in CASES]
 
 
 def parse_cases(text: str) -> list[str]:
@@ -683,62 +464,3 @@ def parse_cases(text: str) -> list[str]:
         else:
             raise ValueError(f"unknown case {item!r}: use numbers 1-7 or names {', '.join(ALL_CASES)}")
     return [c for c in ALL_CASES if c in wanted]
-
-
-def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: int, threads: int = 1, seed: int = 0, out=None) -> dict:
-    """Run ``cases`` on the JPEGs under ``data``; print the table to ``out`` (stdout); return the figures."""
-    out = sys.stdout if out is None else out
-    torch.set_num_threads(threads)
-    try:
-        import cv2
-
-        cv2.setNumThreads(0 if threads == 1 else threads)
-    except ImportError:
-        pass
-    paths = find_images(data, n_images)
-    bench = Bench(paths, seed=seed)
-    print(f"augkit bench: {len(paths)} JPEGs from {data}, {repeats} repeats, {threads} thread(s)", file=out)
-    if augkit.io.simplejpeg is not None:
-        sizes = np.array([augkit.io.simplejpeg.decode_jpeg_header(d)[:2] for d in bench.datas])
-        print(f"  mean size {sizes[:, 1].mean():.0f}x{sizes[:, 0].mean():.0f} (width x height)", file=out)
-    rows: list[Row] = []
-    with warnings.catch_warnings():
-        # torchvision 0.29 warns on every decode that its decoders move to torchcodec.
-        warnings.filterwarnings("ignore", message=".*decoding and encoding capabilities of TorchVision", category=DeprecationWarning)
-        for case in cases:
-            start = time.perf_counter()
-            rows += measure(case, bench.impls(case), repeats)
-            print(f"  {case}: {time.perf_counter() - start:.1f} s", file=out, flush=True)
-    table = format_table(rows)
-    print(table, file=out)
-    goals = check_goals(rows)
-    if goals:
-        print(format_goals(goals), file=out)
-    for row in rows:
-        if row.skipped:
-            print(f"skipped {row.case} / {row.name}: {row.skipped}", file=out)
-    rows_out = [asdict(r) | {"median": r.median} for r in rows]
-    return {
-        "environment": environment(),
-        "images": len(paths),
-        "repeats": repeats,
-        "threads": threads,
-        "rows": rows_out,
-        "table": table,
-        "goals": goals,
-    }
-
-
-def write_json(figures: dict, path: str | os.PathLike) -> None:
-    """Write the figures (NaN medians of skipped rows become null)."""
-
-    def clean(value):
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    atomic_write_bytes(path, json.dumps(clean(figures), indent=2).encode())

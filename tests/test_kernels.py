@@ -1,0 +1,224 @@
+"""Every public kernel of ``augkit.functional`` keeps the kernel rule (see ``kernel_checks.py``).
+
+``KERNELS`` has one or more cases per image kernel; ``HELPERS`` lists the public functions that
+take no image (parameter and window helpers), each with the test that covers it. A new public
+function in ``augkit.functional`` fails ``test_every_public_kernel_has_a_check`` until it is
+added to one of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import numpy as np
+import pytest
+import torch
+from kernel_checks import HEIGHT, WIDTH, KernelCase, check_array_kernel, check_cuda_equals_cpu, check_tensor_kernel
+
+import augkit.functional
+from augkit import constants
+from augkit.functional import color as C
+from augkit.functional import erase as E
+from augkit.functional import geometry as G
+from augkit.functional import mix as M
+from augkit.functional import normalize as N
+from augkit.functional import views as V
+from augkit.functional import whiten as W
+
+MEAN, STD = np.array(constants.IMAGENET_MEAN), np.array(constants.IMAGENET_STD)
+COV = np.array(((0.052, 0.046, 0.042), (0.046, 0.050, 0.048), (0.042, 0.048, 0.058)))
+MEAN_IMAGE = np.random.default_rng(5).uniform(0.2, 0.8, (HEIGHT, WIDTH, 3))
+
+
+def _is_uint8(image) -> bool:
+    return image.dtype in (np.uint8, torch.uint8)
+
+
+def _factors(low: float, high: float):
+    return lambda rng, leading: rng.uniform(low, high, leading)
+
+
+def _jitter_params(rng, leading):
+    return {
+        "brightness": rng.uniform(0.6, 1.4, leading),
+        "contrast": rng.uniform(0.6, 1.4, leading),
+        "saturation": rng.uniform(0.0, 2.0, leading),
+        "hue": rng.uniform(-0.1, 0.1, leading),
+        "order": np.argsort(rng.random(leading + (4,)), axis=-1),
+    }
+
+
+def _boxes(rng, leading):
+    top, left = rng.integers(-2, HEIGHT, leading), rng.integers(-2, WIDTH, leading)
+    bottom, right = top + rng.integers(0, 8, leading), left + rng.integers(0, 9, leading)
+    clip = lambda v, n: np.clip(v, 0, n)  # noqa: E731
+    return clip(top, HEIGHT), clip(left, WIDTH), clip(bottom, HEIGHT), clip(right, WIDTH)
+
+
+def _erase(use_mask):
+    def run(image, boxes):
+        fill = 7 if _is_uint8(image) else 0.25
+        return E.erase(image, *boxes, fill, use_mask=use_mask) if isinstance(image, torch.Tensor) else E.erase(image, *boxes, fill)
+
+    return run
+
+
+def _box_ints(rng, leading):
+    """One box per image, as ints for a single image (``erase`` on a ``[C, H, W]`` tensor takes ints)."""
+    boxes = _boxes(rng, leading)
+    return tuple(int(v) for v in boxes) if leading == () else boxes
+
+
+def _mix_params(paste_all: bool):
+    def draw(rng, leading):
+        (size,) = leading
+        top, left, bottom, right = _boxes(rng, leading)
+        paste = np.ones(size, bool) if paste_all else rng.random(size) < 0.5
+        return rng.uniform(0.0, 1.0, size), paste, top, left, bottom, right
+
+    return draw
+
+
+def _plan_and_region(image):
+    plan = G.resize_crop_plan(image.shape[:2], (20, 25), 3, 4, 10, 12, True, image.dtype, image.shape[2])
+    return G.resize_crop_region(image[plan.rows, plan.cols], plan)
+
+
+def _views(image):
+    out = np.empty((10, image.shape[2], 6, 8), image.dtype)
+    V.write_views(out, image, V.five_crop_windows(HEIGHT, WIDTH, (6, 8), (3, 4)), (6, 8), "horizontal")
+    return out
+
+
+def _hwc_shape(height, width):
+    return lambda shape: (height, width, shape[2])
+
+
+FLOAT32 = np.float32
+#: Image kernels: name -> case (``name[variant]`` for further cases of the same kernel).
+KERNELS: dict[str, KernelCase] = {
+    "geometry.crop": KernelCase(lambda x, p: G.crop(x, -2, 3, 8, 10, fill=0), takes=("array",), shape=_hwc_shape(8, 10)),
+    "geometry.crop[view]": KernelCase(lambda x, p: G.crop(x, 2, 3, 8, 10), takes=("array",), shape=_hwc_shape(8, 10)),
+    "geometry.resize": KernelCase(lambda x, p: G.resize(x, (7, 9)), takes=("array",), shape=_hwc_shape(7, 9)),
+    "geometry.resize[width 1]": KernelCase(lambda x, p: G.resize(x, (20, 1)), takes=("array",), shape=_hwc_shape(20, 1)),
+    "geometry.resize_crop": KernelCase(lambda x, p: G.resize_crop(x, (20, 25), 3, 4, 10, 12), takes=("array",), shape=_hwc_shape(10, 12)),
+    "geometry.resize_crop_region": KernelCase(lambda x, p: _plan_and_region(x), takes=("array",), shape=_hwc_shape(10, 12)),
+    "geometry.hflip": KernelCase(lambda x, p: G.hflip(x)),
+    "geometry.vflip": KernelCase(lambda x, p: G.vflip(x)),
+    "geometry.flip_where": KernelCase(lambda x, p: G.flip_where(x, p, -1), lambda rng, leading: rng.random(leading) < 0.5, ("tensor",)),
+    "geometry.flip_where[vertical]": KernelCase(
+        lambda x, p: G.flip_where(x, p, -2), lambda rng, leading: rng.random(leading) < 0.5, ("tensor",)
+    ),
+    "normalize.normalize": KernelCase(lambda x, p: N.normalize(x, MEAN, STD), out_dtype=FLOAT32),
+    "normalize.subtract_mean_image": KernelCase(lambda x, p: N.subtract_mean_image(x, MEAN_IMAGE), out_dtype=FLOAT32),
+    "normalize.denormalize": KernelCase(lambda x, p: N.denormalize(x, MEAN, STD), dtypes=(FLOAT32,), out_dtype=FLOAT32),
+    "whiten.whiten": KernelCase(lambda x, p: W.whiten(x, MEAN, W.whitening_matrix(COV)), out_dtype=FLOAT32, cuda_atol=1e-5),
+    "color.color_jitter": KernelCase(lambda x, p: C.color_jitter(x, **p), _jitter_params, cuda_atol=1.0),
+    "color.color_jitter[vectorized]": KernelCase(
+        lambda x, p: C.color_jitter(x, **p, vectorized=True), _jitter_params, ("tensor",), cuda_atol=1.0
+    ),
+    "color.adjust_brightness": KernelCase(lambda x, p: C.adjust_brightness(x, p), _factors(0.0, 2.5), cuda_atol=1.0),
+    "color.adjust_contrast": KernelCase(lambda x, p: C.adjust_contrast(x, p), _factors(0.0, 2.5), cuda_atol=1.0),
+    "color.adjust_saturation": KernelCase(lambda x, p: C.adjust_saturation(x, p), _factors(0.0, 2.5), cuda_atol=1.0),
+    "color.adjust_hue": KernelCase(lambda x, p: C.adjust_hue(x, p), _factors(-0.5, 0.5), cuda_atol=1.0),
+    "color.add_offset": KernelCase(lambda x, p: C.add_offset(x, p), lambda rng, leading: rng.uniform(-0.2, 0.2, leading + (3,))),
+    "erase.erase": KernelCase(_erase(None), _box_ints),
+    "erase.erase[mask]": KernelCase(_erase(True), _box_ints, ("tensor",)),
+    "mix.mix_images": KernelCase(lambda x, p: M.mix_images(x, *p), _mix_params(False), ("batch",), dtypes=(FLOAT32,), cuda_atol=1e-6),
+    "mix.mix_images[paste]": KernelCase(lambda x, p: M.mix_images(x, *p), _mix_params(True), ("batch",)),
+    "mix.mix_images[vectorized]": KernelCase(
+        lambda x, p: M.mix_images(x, *p, vectorized=True), _mix_params(False), ("batch",), dtypes=(FLOAT32,), cuda_atol=1e-6
+    ),
+    "views.write_views": KernelCase(lambda x, p: _views(x), takes=("array",), shape=lambda shape: (10, shape[2], 6, 8)),
+}
+
+#: Public functions that take no image, and where they are tested.
+HELPERS: dict[str, str] = {
+    "geometry.resize_crop_plan": "plans a window's input region: tests/test_bench.py, tests/test_resize_native.py",
+    "geometry.resize_window_region": "the region a window reads: tests/test_resize_native.py",
+    "geometry.shorter_side_size": "a size computation: tests/test_geometry.py",
+    "color.pca_lighting_offset": "an offset from eigenvalues: tests/test_color.py",
+    "erase.cutout_box": "a box from a centre: tests/test_erase.py",
+    "erase.check_fill": "an argument check: tests/test_erase.py",
+    "erase.box_mask": "a mask from boxes: tests/test_erase.py",
+    "mix.cutmix_box": "a box from a lambda: tests/test_mix.py",
+    "mix.soft_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
+    "mix.mix_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
+    "views.five_crop_windows": "window positions: tests/test_tta.py",
+    "views.mirror_window": "a window position: tests/test_tta.py",
+    "whiten.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
+}
+
+
+def public_functions() -> list[str]:
+    """``module.name`` of every public function defined in an ``augkit.functional`` module."""
+    names = []
+    for info in pkgutil.iter_modules(augkit.functional.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"augkit.functional.{info.name}")
+        for name, value in vars(module).items():
+            if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == module.__name__:
+                names.append(f"{info.name}.{name}")
+    return sorted(names)
+
+
+def test_every_public_kernel_has_a_check():
+    checked = {name.split("[")[0] for name in KERNELS} | set(HELPERS)
+    missing = [name for name in public_functions() if name not in checked]
+    assert not missing, f"add a KernelCase (or a HELPERS entry) in tests/test_kernels.py for: {missing}"
+    stale = sorted(checked - set(public_functions()))
+    assert not stale, f"tests/test_kernels.py lists functions that are not public kernels: {stale}"
+
+
+def _cases(kind: str):
+    return [
+        pytest.param(name, dtype, id=f"{name}-{np.dtype(dtype).name}")
+        for name, case in sorted(KERNELS.items())
+        for dtype in case.dtypes
+        if kind in case.takes or (kind == "tensor" and "batch" in case.takes)
+    ]
+
+
+@pytest.mark.parametrize(("name", "dtype"), _cases("tensor"))
+def test_tensor_kernel(name, dtype):
+    check_tensor_kernel(KERNELS[name], dtype)
+
+
+@pytest.mark.parametrize(("name", "dtype"), _cases("array"))
+def test_array_kernel(name, dtype):
+    check_array_kernel(KERNELS[name], dtype)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize(("name", "dtype"), _cases("tensor"))
+def test_cuda_equals_cpu(name, dtype):
+    check_tensor_kernel(KERNELS[name], dtype, device="cuda")
+    check_cuda_equals_cpu(KERNELS[name], dtype)
+
+
+def test_mix_images_refuses_a_single_image():
+    with pytest.raises(ValueError, match=r"\[B, C, H, W\]"):
+        M.mix_images(torch.zeros(3, 4, 4), [1.0], [False], [0], [0], [0], [0])
+
+
+def test_per_sample_parameters_of_the_wrong_shape_are_refused_by_name():
+    batch = torch.zeros(4, 3, 5, 5, dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"brightness must have shape \(\) or \(4,\)"):
+        C.adjust_brightness(batch, np.ones(3))
+    with pytest.raises(ValueError, match=r"offset must have shape \(3,\) or \(4, 3\)"):
+        C.add_offset(batch, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"mask must have shape"):
+        G.flip_where(batch, np.ones(5, bool), -1)
+
+
+@pytest.mark.parametrize("batch", [0, 3])
+def test_target_kernels_take_empty_batches(batch):
+    labels = torch.arange(batch) % 4
+    targets = M.soft_targets(labels, 4, 0.1)
+    assert targets.shape == (batch, 4) and targets.dtype == torch.float32
+    before, version = targets.clone(), targets._version
+    mixed = M.mix_targets(targets, np.linspace(0.2, 0.9, batch))
+    assert mixed.shape == (batch, 4) and torch.equal(targets, before) and targets._version == version
