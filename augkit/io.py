@@ -70,12 +70,12 @@ except ImportError:  # pragma: no cover - simplejpeg is a declared dependency
 try:
     from augkit import _jpeg
 except ImportError:  # built by setup.py where a C compiler and libjpeg-turbo's headers exist
-    _jpeg = None
+    _jpeg = None  # type: ignore[assignment]
 
 try:
     import cv2
 except ImportError:  # pragma: no cover - OpenCV is a declared dependency
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]
 
 #: File name suffixes treated as images when a folder is scanned (lower case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -298,12 +298,12 @@ def _decode_jpeg(data: bytes, source: str, max_pixels: int, mode: str) -> np.nda
         image = _decode_turbojpeg(data, source, header, mode)
         if image is None:  # TurboJPEG could not classify the sampling factors after all
             decoder = "libjpeg" if _jpeg is not None else "pillow"
-    if decoder == "libjpeg":
-        image = _decode_libjpeg(data, source, header, mode)
-    elif decoder == "pillow":
+    if decoder == "pillow":
         if header.components == 4 and simplejpeg is not None:
             _check_cmyk_jpeg(data, source)
         return _decode_pillow(data, source, max_pixels, mode, orientation=header.orientation)
+    if image is None:
+        image = _decode_libjpeg(data, source, header, mode)
     image = from_array(image, source, mode)
     return apply_orientation(image, header.orientation) if header.orientation > 1 else image
 

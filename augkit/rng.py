@@ -258,7 +258,7 @@ class RowGenerator:
         """Choose ``size`` items of ``range(a)`` (or of the 1-D array ``a``) with replacement, weights ``p``."""
         if not replace:
             raise ValueError(f"{type(self).__name__}.choice draws with replacement only")
-        items = np.arange(a) if isinstance(a, Integral) else np.asarray(a)
+        items = np.arange(int(a)) if isinstance(a, Integral) else np.asarray(a)
         if p is None:
             cumulative = np.arange(1, len(items) + 1) / len(items)
         else:

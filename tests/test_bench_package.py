@@ -66,19 +66,19 @@ def test_an_interrupted_build_is_never_used(monkeypatch, tmp_path):
     assert data.ensure_default_data(folder, log=lines.append) == folder and len(lines) == 1  # complete: reused
 
 
-def _goals_script():
+def _claims_script():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("check_bench_goals", REPO / "scripts" / "check_bench_goals.py")
+    spec = importlib.util.spec_from_file_location("check_bench_claims", REPO / "scripts" / "check_bench_claims.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_goals_are_read_from_the_docs_and_checked_on_paired_ratios(tmp_path, capsys):
-    script = _goals_script()
-    goals = script.read_goals((REPO / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
-    assert ("sample", ["decode only: simplejpeg", "decode only: OpenCV"], 0.85) in goals
+def test_claims_are_read_from_the_docs_and_checked_on_paired_ratios(tmp_path, capsys):
+    script = _claims_script()
+    claims = script.read_claims((REPO / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    assert ("sample", ["decode only: simplejpeg", "decode only: OpenCV"], 0.85) in claims
     row = lambda name, rates, ours=False: {"case": "sample", "name": name, "augkit": ours, "rates": rates}  # noqa: E731
     figures = {
         "rows": [

@@ -92,6 +92,11 @@ def _views(image):
     return out
 
 
+def _crop_origins(rng, leading):
+    """Per-sample window origins, some outside the image (padded with the fill)."""
+    return rng.integers(-3, HEIGHT - 2, leading), rng.integers(-3, WIDTH - 3, leading)
+
+
 def _hwc_shape(height, width):
     return lambda shape: (height, width, shape[2])
 
@@ -132,6 +137,9 @@ KERNELS: dict[str, KernelCase] = {
         lambda x, p: M.mix_images(x, *p, vectorized=True), _mix_params(False), ("batch",), dtypes=(FLOAT32,), cuda_atol=1e-6
     ),
     "views.write_views": KernelCase(lambda x, p: _views(x), takes=("array",), shape=lambda shape: (10, shape[2], 6, 8)),
+    "geometry.crop_batch": KernelCase(
+        lambda x, p: G.crop_batch(x, *p, 6, 8, fill=3), _crop_origins, ("batch",), shape=lambda shape: (*shape[:-2], 6, 8)
+    ),
 }
 
 #: Public functions that take no image, and where they are tested.
@@ -149,6 +157,19 @@ HELPERS: dict[str, str] = {
     "views.five_crop_windows": "window positions: tests/test_tta.py",
     "views.mirror_window": "a window position: tests/test_tta.py",
     "whiten.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
+    "normalize.peak_value": "the value of white per dtype: tests/test_decode_modes.py",
+    "targets.mask_size": "a mask's size: tests/test_targets.py",
+    "targets.nearest_indices": "torch's nearest source indices: tests/test_targets.py",
+    "targets.flip_mask": "masks (no channel axis): tests/test_targets.py",
+    "targets.crop_mask": "masks (no channel axis): tests/test_targets.py",
+    "targets.resize_mask": "masks (no channel axis): tests/test_targets.py",
+    "targets.resized_crop_mask": "masks (no channel axis): tests/test_targets.py",
+    "targets.flip_boxes": "boxes, not images: tests/test_targets.py",
+    "targets.crop_boxes": "boxes, not images: tests/test_targets.py",
+    "targets.resize_boxes": "boxes, not images: tests/test_targets.py",
+    "targets.flip_keypoints": "keypoints, not images: tests/test_targets.py",
+    "targets.crop_keypoints": "keypoints, not images: tests/test_targets.py",
+    "targets.resize_keypoints": "keypoints, not images: tests/test_targets.py",
 }
 
 

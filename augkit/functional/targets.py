@@ -48,6 +48,7 @@ def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0)
     """The ``height x width`` window of a mask at ``(top, left)``; outside the mask is ``fill``."""
     rows, cols = _mask_axes(mask)
     h, w = mask_size(mask)
+    out: np.ndarray | torch.Tensor
     if _is_tensor(mask):
         out = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
     else:

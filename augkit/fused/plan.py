@@ -67,16 +67,12 @@ from augkit.functional import color as C
 from augkit.functional import erase as E
 from augkit.functional import mix as M
 from augkit.functional import normalize as N
+from augkit.fused.ops import CUTOUT, HFLIP, JITTER, LIGHTING, MIX, NORMALIZE, ROW_WIDTH, VFLIP
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.erase import Cutout
 from augkit.transforms.geometry import HorizontalFlip, VerticalFlip
 from augkit.transforms.normalize import Normalize
 
-# Operation codes (the kernels' ``OPS``).
-HFLIP, VFLIP, JITTER, LIGHTING, NORMALIZE, CUTOUT, MIX = 1, 2, 3, 4, 5, 6, 7
-
-#: float32 values per sample in each operation's parameter row.
-ROW_WIDTH = {HFLIP: 1, VFLIP: 1, JITTER: 10, LIGHTING: 6, NORMALIZE: 9, CUTOUT: 5, MIX: 7}
 _NAMES = {
     HFLIP: "hflip",
     VFLIP: "vflip",
@@ -268,7 +264,7 @@ def _column(values, batch: int) -> np.ndarray:
 
 def _pack_jitter(row: np.ndarray, params, batch: int) -> None:
     factors = (params.brightness, params.contrast, params.saturation, params.hue)
-    order = C._order_array(params.order, batch)
+    order = C._order_array(params.order, (batch,))
     codes = order.astype(np.float32)
     for k, factor in enumerate(factors):
         skip = np.ones(batch, bool) if factor is None else _column(factor, batch) == C.NEUTRAL[k]

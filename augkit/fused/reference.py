@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from augkit.fused import plan as P
+from augkit.fused import ops as P
 
 _W = tuple(float(np.float32(w)) for w in (0.2989, 0.587, 0.114))
 _INV_255 = float(np.float32(1.0 / 255.0))

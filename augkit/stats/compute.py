@@ -146,7 +146,7 @@ def _run_chunks(task: _ChunkTask, workers: int, progress: bool) -> tuple[Stats, 
         partials = (task[i] for i in range(len(task)))
     else:
         loader = torch.utils.data.DataLoader(task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=_init_worker)
-        partials = iter(loader)  # type: ignore[arg-type]  # batch_size=None: items as they are
+        partials = iter(loader)  # batch_size=None: items as they are
     result, failed = Stats(), list[tuple[str, str]]()
     try:
         with tqdm(total=total, unit="img", desc="augkit stats", disable=not progress, dynamic_ncols=True) as bar:
