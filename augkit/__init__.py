@@ -46,6 +46,7 @@ _EXPORTS = {
     "VerticalFlip": "augkit.transforms",
     "Whiten": "augkit.transforms",
     "decode": "augkit.io",
+    "decode_mask": "augkit.io",
     "derive_generator": "augkit.rng",
     "from_config": "augkit.config",
     "open_image": "augkit.encoded",
@@ -64,7 +65,7 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
     from augkit.encoded import open_image
     from augkit.errors import ImageDecodeError, UnsupportedTargetError
     from augkit.interop import Albumentations, TorchVision
-    from augkit.io import decode
+    from augkit.io import decode, decode_mask
     from augkit.pipeline import Pipeline
     from augkit.rng import derive_generator
     from augkit.targets import Batch, Boxes, Keypoints, Sample

@@ -487,6 +487,85 @@ def _from_pil(pil: Image.Image, source: str, max_pixels: int, mode: str, orienta
     return apply_orientation(image, orientation) if 1 < orientation <= 8 else image
 
 
+# --------------------------------------------------------------------------- label masks
+
+
+def decode_mask(source, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read a label mask (a segmentation map) as an ``(H, W)`` array of class indices.
+
+    A palette PNG gives its palette indices (never the RGB colours they are drawn with); an
+    8-bit or 16-bit grayscale image gives its values (uint8 or uint16); a 1-bit image gives
+    0 / 1. Colour images are refused: their colours would have to be mapped to classes
+    first. EXIF orientation is applied, as for images. An array is checked and returned.
+
+    Args:
+        source: A path, bytes, a PIL image, or an ``(H, W)`` integer or bool array.
+        max_pixels: Refuse masks declaring more pixels than this.
+
+    Returns:
+        ``(H, W)`` uint8 or uint16 array (bool arrays are kept as they are).
+
+    Raises:
+        ImageDecodeError: The file is missing, corrupt, too large or not a label image.
+
+    Example:
+        >>> from PIL import Image
+        >>> pil = Image.fromarray(np.array([[0, 3], [7, 3]], np.uint8), mode="P")
+        >>> decode_mask(pil).tolist()
+        [[0, 3], [7, 3]]
+    """
+    max_pixels = check_max_pixels(max_pixels)
+    if isinstance(source, np.ndarray):
+        if source.ndim != 2 or not (source.dtype == np.bool_ or np.issubdtype(source.dtype, np.integer)):
+            raise ImageDecodeError("<array>", f"a mask must be an (H, W) integer or bool array, got {source.dtype} {source.shape}")
+        return source
+    if isinstance(source, Image.Image):
+        return _mask_from_pil(source, "<PIL image>", max_pixels)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name = bytes(source), f"<bytes: {len(source)}>"
+    elif isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        data = read_file(name, max_pixels)
+    else:
+        raise TypeError(f"cannot read a mask from a {type(source).__name__}: expected a path, bytes, a PIL image or an array")
+    if data.startswith(_PNG_MAGIC):
+        check_png_chunks(data, name)
+    try:
+        with pixel_limit(max_pixels), Image.open(io.BytesIO(data)) as pil:
+            return _mask_from_pil(pil, name, max_pixels)
+    except ImageDecodeError:
+        raise
+    except Image.UnidentifiedImageError as error:
+        raise ImageDecodeError(name, "not a recognised image format") from error
+    except Exception as error:
+        raise ImageDecodeError(name, f"corrupt or truncated mask ({_describe(error)})") from error
+
+
+def _mask_from_pil(pil: Image.Image, source: str, max_pixels: int) -> np.ndarray:
+    width, height = pil.size
+    _check_pixels(source, height, width, max_pixels)
+    pil.load()
+    orientation = _pil_orientation(pil)
+    if pil.mode in ("P", "L", "1"):
+        array = np.asarray(pil if pil.mode != "1" else pil.convert("L"), dtype=np.uint8)
+        if pil.mode == "1":
+            array = (array > 0).astype(np.uint8)
+    elif pil.mode.startswith("I;16") or pil.mode == "I":
+        array = np.asarray(pil)
+        if array.min() < 0 or array.max() > 65535:
+            raise ImageDecodeError(source, f"mask values must lie in [0, 65535], got [{array.min()}, {array.max()}]")
+        array = array.astype(np.uint16)
+    else:
+        raise ImageDecodeError(
+            source,
+            f"a label mask must be a palette, grayscale or 16-bit image, got mode {pil.mode} (map its colours to class indices first)",
+        )
+    array = np.ascontiguousarray(array)
+    if 1 < orientation <= 8:
+        array = apply_orientation(array[:, :, None], orientation)[:, :, 0]
+    return np.ascontiguousarray(array)
+
+
 # --------------------------------------------------------------------------- orientation
 
 

@@ -1,19 +1,68 @@
-"""``Pipeline``: the two stages of a training pipeline, as the presets return them."""
+"""``Pipeline``: the two stages of a training pipeline, validated once, stored as one config.
+
+This module owns the two-stage pipeline: ``Pipeline`` (what presets return and configs
+hold), ``check_stage`` (the one check that a transform may run in a stage, used by the
+dataset, the loader, test-time views, preview and configs) and ``as_pipeline``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.transforms.containers import check_order
+
+STAGES = (SAMPLE_STAGE, BATCH_STAGE)
 
 
-class Pipeline(NamedTuple):
+def check_stage(transform: Any, stage: str, where: str = "transform") -> Transform:
+    """Return ``transform`` if it is an augkit transform that may run in ``stage``, else raise.
+
+    A ``Pipeline`` given where one stage is expected gets an error saying which attribute to
+    pass (or is accepted by the callers that document it).
+
+    Args:
+        transform: What the caller was given.
+        stage: ``"sample"`` or ``"batch"``.
+        where: How the caller names it in errors.
+
+    Returns:
+        ``transform``.
+
+    Raises:
+        TypeError: Not an augkit ``Transform``.
+        ValueError: A transform that cannot run in ``stage``.
+
+    Example:
+        >>> from augkit import Resize
+        >>> check_stage(Resize(shorter=8), "batch")
+        Traceback (most recent call last):
+        ...
+        ValueError: Resize cannot run in the batch stage (it runs in: sample)
+    """
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    if isinstance(transform, Pipeline):
+        raise TypeError(f"{where} must be one stage's transform, got a Pipeline: pass pipeline.{stage}")
+    if not isinstance(transform, Transform):
+        raise TypeError(f"{where} must be an augkit Transform, got {type(transform).__name__}")
+    if stage not in transform.stages:
+        raise ValueError(f"{type(transform).__name__} cannot run in the {stage} stage (it runs in: {', '.join(transform.stages)})")
+    return transform
+
+
+@dataclass(frozen=True, eq=False)
+class Pipeline:
     """The sample-stage and batch-stage transforms of one recipe (either may be None).
 
-    A named pair, so it unpacks as ``sample, batch = pipeline`` and goes wherever a
-    ``(sample, batch)`` pair does (``augkit.preview``, ``DeviceLoader``'s transforms).
+    Validated when built: each stage may run where it is, at least one stage is given, and a
+    transform that needs pixel values does not follow one that normalizes them, across the
+    two stages. It unpacks as ``sample, batch = pipeline``, and is accepted wherever a stage
+    is expected: ``AugmentedDataset`` takes its ``sample``, ``DeviceLoader`` its ``batch``.
     ``to_config()`` gives ``{"sample": ..., "batch": ...}``, which ``augkit.from_config``
-    turns back into a ``Pipeline``.
+    (or ``Pipeline.from_config``) turns back into a ``Pipeline``.
 
     Attributes:
         sample: Runs in the dataset workers on HWC arrays (ends with ``ToTensor``), or None.
@@ -27,8 +76,40 @@ class Pipeline(NamedTuple):
         {'name': 'Normalize', 'mean': [0.5, 0.5, 0.5]}
     """
 
-    sample: Transform | None
+    sample: Transform | None = None
     batch: Transform | None = None
+
+    def __post_init__(self) -> None:
+        for stage in STAGES:
+            value = getattr(self, stage)
+            if value is not None:
+                if not isinstance(value, Transform):
+                    raise TypeError(f"the {stage} pipeline must be an augkit Transform or None, got {type(value).__name__}")
+                if stage not in value.stages:
+                    raise ValueError(
+                        f"the {stage} pipeline {type(value).__name__} cannot run in the {stage} stage (it runs in: {', '.join(value.stages)})"
+                    )
+        if self.sample is None and self.batch is None:
+            raise ValueError("pipeline has neither a sample nor a batch stage")
+        check_order([t for t in (self.sample, self.batch) if t is not None])
+
+    def __iter__(self) -> Iterator[Transform | None]:
+        yield self.sample
+        yield self.batch
+
+    def __getitem__(self, index: int) -> Transform | None:
+        return (self.sample, self.batch)[index]
+
+    def __len__(self) -> int:
+        return 2
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Pipeline, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.sample, self.batch))
 
     def to_config(self) -> dict[str, Any]:
         """Return ``{"sample": config or None, "batch": config or None}`` (plain data)."""
@@ -36,6 +117,13 @@ class Pipeline(NamedTuple):
             "sample": None if self.sample is None else self.sample.to_config(),
             "batch": None if self.batch is None else self.batch.to_config(),
         }
+
+    @classmethod
+    def from_config(cls, config) -> Pipeline:
+        """Rebuild a pipeline from ``to_config()`` output, YAML text or a file (``augkit.from_config``)."""
+        from augkit.config import from_config
+
+        return as_pipeline(from_config(config))
 
 
 def as_pipeline(pipeline) -> Pipeline:
@@ -57,19 +145,12 @@ def as_pipeline(pipeline) -> Pipeline:
         >>> as_pipeline(HorizontalFlip()).batch is None
         True
     """
+    if isinstance(pipeline, Pipeline):
+        return pipeline
     if isinstance(pipeline, Transform):
-        pair = (pipeline, None)
-    elif isinstance(pipeline, (tuple, list)) and len(pipeline) == 2:
-        pair = tuple(pipeline)
-    elif hasattr(pipeline, "sample") and hasattr(pipeline, "batch"):
-        pair = (pipeline.sample, pipeline.batch)
-    else:
-        raise TypeError(f"pipeline must be a Transform or a (sample, batch) pair of transforms, got {type(pipeline).__name__}")
-    for name, stage, t in (("sample", SAMPLE_STAGE, pair[0]), ("batch", BATCH_STAGE, pair[1])):
-        if t is not None and not isinstance(t, Transform):
-            raise TypeError(f"the {name} pipeline must be an augkit Transform or None, got {type(t).__name__}")
-        if t is not None and stage not in t.stages:
-            raise ValueError(f"the {name} pipeline {type(t).__name__} cannot run in the {name} stage (it runs in: {', '.join(t.stages)})")
-    if pair[0] is None and pair[1] is None:
-        raise ValueError("pipeline has neither a sample nor a batch stage")
-    return Pipeline(*pair)
+        return Pipeline(pipeline, None)
+    if isinstance(pipeline, (tuple, list)) and len(pipeline) == 2:
+        return Pipeline(*pipeline)
+    if hasattr(pipeline, "sample") and hasattr(pipeline, "batch"):
+        return Pipeline(pipeline.sample, pipeline.batch)
+    raise TypeError(f"pipeline must be a Transform or a (sample, batch) pair of transforms, got {type(pipeline).__name__}")

@@ -16,7 +16,7 @@ Arrays may be numpy arrays or torch tensors; transforms keep the kind they are g
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -431,8 +431,6 @@ def as_batch(value) -> Batch:
         return Batch(value)
     if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], torch.Tensor):
         return Batch(value[0], value[1])
-    if isinstance(value, Mapping) and "images" in value:
-        return Batch(**{k: v for k, v in value.items() if k in {f.name for f in dataclasses.fields(Batch)}})
     raise TypeError(
         "expected a batch: an augkit.Batch, an (images, targets) pair or an image tensor;"
         f" got {type(value).__name__} (use augkit.data.Uint8Collate as the DataLoader's collate_fn)"

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 import augkit
 from augkit import Compose, HorizontalFlip, Normalize, RandomApply, RandomResizedCrop, ToTensor
 from augkit.data import AugmentedDataset, DeviceLoader, ImageFolder, ImageList, SkippedItemWarning, Uint8Collate
-from augkit.rng import BATCH_STREAM, derive_generator
+from augkit.rng import derive_generator
 from augkit.samples import sample_paths
 from augkit.transforms.base import BATCH_STAGE, Transform
 
@@ -126,7 +126,7 @@ def test_distributed_sampler_with_set_epoch(image_paths):
                 for image, t in zip(images, targets):
                     assert torch.equal(image, ds[int(t)][0])
                     indices.append(int(t))
-            assert loader.generator(1).random() == derive_generator(0, epoch, 1 * 2 + rank, stream=BATCH_STREAM).random()
+            assert loader.generator(1, size=2).batch_index == 1 * 2 + rank  # once-per-batch draws: global batch index
         assert sorted(indices) == list(range(len(ds)))
         seen[epoch] = indices
     assert seen[0] != seen[1]
@@ -158,7 +158,8 @@ def test_on_error_skip_replaces_counts_and_reports(with_corrupt):
     assert ds.num_skipped == 2
     assert [len(images) for images, _ in batches] == [4, 4, 4]  # never short: replaced
     ds.set_epoch(0)
-    with pytest.warns(SkippedItemWarning, match="not_an_image.jpg"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkippedItemWarning)  # known bad: passed over without a retry
         replaced, target = ds[2]
     assert target == 3  # the next decodable item, with item 2's generator
     assert torch.equal(replaced, _pipeline()(augkit.decode(paths[3]), rng=derive_generator(0, 0, 2)))
@@ -319,20 +320,21 @@ class _BatchOnly(Transform):
         return image
 
 
-class _MixStandIn(Transform):
+class _MixStandIn(augkit.MixingTransform):
     """A stand-in for Mixup: mixes with the reversed batch, per-sample lambda from ``rng``."""
-
-    stages = (BATCH_STAGE,)
-    mixes_targets = True
 
     def __init__(self, num_classes: int) -> None:
         self.num_classes = num_classes
 
-    def __call__(self, images, targets, *, rng):
-        lam = torch.from_numpy(rng.random(images.shape[0]).astype(np.float32))
+    def sample(self, rng, images):
+        return rng.random(images.shape[0]).astype(np.float32)
+
+    def apply(self, batch, params):
+        lam = torch.from_numpy(params)
+        images, targets = batch.images, batch.labels
         one_hot = torch.nn.functional.one_hot(targets, self.num_classes).float()
         mixed = images * lam.view(-1, 1, 1, 1) + images.flip(0) * (1 - lam.view(-1, 1, 1, 1))
-        return mixed, one_hot * lam[:, None] + one_hot.flip(0) * (1 - lam[:, None])
+        return batch.replace(images=mixed, labels=one_hot * lam[:, None] + one_hot.flip(0) * (1 - lam[:, None]))
 
 
 def _batches(n=3, b=4):
@@ -356,7 +358,7 @@ def test_device_loader_cpu_equals_transforms_by_hand(monkeypatch):
         loader.set_epoch(epoch)
         got = list(loader)
         for k, ((images, targets), (x, y)) in enumerate(zip(got, batches)):
-            rng = derive_generator(4, epoch, k, stream=BATCH_STREAM)
+            rng = loader.generator(k, None, size=len(x), position=k * len(x))  # keyed by position in the epoch
             t_norm, t_flip, t_mix = _stage()
             expected = t_flip(t_norm(x, rng=rng), rng=rng)
             expected, soft = t_mix(expected, y, rng=rng)
@@ -375,7 +377,7 @@ def test_device_loader_images_only_channels_last_and_errors():
     assert all(isinstance(x, torch.Tensor) and x.is_contiguous(memory_format=torch.channels_last) for x in out)
     assert torch.allclose(out[0], images_only[0].float() / 255 - 0.5, atol=1e-6)
     with pytest.raises(ValueError, match="mixes targets"):
-        list(DeviceLoader(images_only, "cpu", _MixStandIn(10)))
+        list(DeviceLoader(images_only, "cpu", [Normalize(mean=(0.5,) * 3), augkit.Mixup(0.2, 10)], seed=0))
     with pytest.raises(TypeError, match=r"transforms\[0\]"):
         DeviceLoader(images_only, "cpu", [lambda x: x])
     with pytest.raises(ValueError, match="batch stage"):
@@ -393,7 +395,7 @@ def test_device_loader_over_a_real_dataloader(image_paths):
     assert ds.epoch == 3 and len(got) == len(loader) == 3
     for k, (images, targets) in enumerate(got):
         x = torch.stack([ds[int(i)][0] for i in targets])
-        rng = derive_generator(1, 3, k, stream=BATCH_STREAM)
+        rng = loader.generator(k, targets)  # each sample's own stream, keyed by its index
         expected = x
         for t in stage:
             expected = t(expected, rng=rng)
@@ -405,7 +407,7 @@ def test_device_loader_with_the_real_mixing_transforms():
     stage = [Normalize(mean=(0.5,) * 3), augkit.CutMix(alpha=1.0, num_classes=10), augkit.Mixup(alpha=0.2, num_classes=10)]
     loader = DeviceLoader(batches, "cpu", stage, seed=2)
     for k, ((images, targets), (x, y)) in enumerate(zip(loader, batches)):
-        rng = derive_generator(2, 0, k, stream=BATCH_STREAM)
+        rng = loader.generator(k, None, size=len(x), position=k * len(x))
         expected, soft = augkit.CutMix(alpha=1.0, num_classes=10)(Normalize(mean=(0.5,) * 3)(x, rng=rng), y, rng=rng)
         expected, soft = augkit.Mixup(alpha=0.2, num_classes=10)(expected, soft, rng=rng)
         assert torch.equal(images, expected) and torch.equal(targets, soft) and targets.shape == (4, 10)

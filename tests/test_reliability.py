@@ -206,8 +206,8 @@ def test_dataset_on_error_skip_names_every_bad_file(corpus):
     messages = "\n".join(str(w.message) for w in record)
     for case in BAD:
         assert str(corpus[case.name]) in messages, case.name
-    # Each bad item is met once for itself and once more per run of bad items before it.
-    assert ds.num_skipped == len(record) >= len(BAD)
+    # Each bad file is tried, warned about and counted once, however many items it would replace.
+    assert ds.num_skipped == len(record) == len(BAD)
 
 
 def test_dataset_on_error_skip_in_workers_keeps_batches_full_and_reports(corpus):
@@ -215,16 +215,18 @@ def test_dataset_on_error_skip_in_workers_keeps_batches_full_and_reports(corpus)
     batch_size = 4
     loader = DataLoader(ds, batch_size=batch_size, num_workers=2, collate_fn=Uint8Collate(), timeout=HANG_LIMIT_S)
     device_loader = DeviceLoader(loader, "cpu")
-    expected_skips = sum((_next_decodable(i) - i) % len(ds) for i in range(len(ds)))  # bad items met per item
     for epoch in range(2):
         device_loader.set_epoch(epoch)
-        with pytest.warns(SkippedItemWarning, match=f"{expected_skips} undecodable items were skipped .* epoch {epoch}"):
+        if epoch == 0:
+            with pytest.warns(SkippedItemWarning, match=f"{len(BAD)} undecodable items were skipped .* epoch 0"):
+                batches = [(images.clone(), targets.clone()) for images, targets in device_loader]
+        else:  # bad files are remembered across workers and epochs: not tried (nor reported) again
             batches = [(images.clone(), targets.clone()) for images, targets in device_loader]
         sizes = [len(t) for _, t in batches]
         assert sum(sizes) == len(ds) and all(s == batch_size for s in sizes[:-1])  # never short
         targets = torch.cat([t for _, t in batches]).tolist()
         assert targets == [_next_decodable(i) for i in range(len(ds))]
-    assert ds.num_skipped == 2 * expected_skips
+    assert ds.num_skipped == len(BAD)
 
 
 # --------------------------------------------------------------------------- augkit stats

@@ -4,16 +4,31 @@ Workers run the sample stage (``AugmentedDataset``) and ship compact uint8 batch
 (``Uint8Collate``); ``DeviceLoader`` moves them to the device and runs the batch stage.
 """
 
-from augkit.data.collate import Uint8Collate, collate_targets
-from augkit.data.datasets import AugmentedDataset, ImageFolder, ImageList, SkippedItemWarning
-from augkit.data.loader import DeviceLoader
+from augkit.data.collate import Uint8Collate, collate_keys, collate_targets
+from augkit.data.datasets import (
+    AugmentedDataset,
+    ImageFolder,
+    ImageList,
+    Item,
+    RepeatedEpochWarning,
+    SkippedItemWarning,
+    augmented_datasets,
+)
+from augkit.data.loader import DatasetNotReachedWarning, DeviceLoader
+from augkit.data.samplers import EpochSampler
 
 __all__ = [
     "AugmentedDataset",
+    "DatasetNotReachedWarning",
     "DeviceLoader",
+    "EpochSampler",
     "ImageFolder",
     "ImageList",
+    "Item",
+    "RepeatedEpochWarning",
     "SkippedItemWarning",
     "Uint8Collate",
+    "augmented_datasets",
+    "collate_keys",
     "collate_targets",
 ]

@@ -28,6 +28,9 @@ import numpy as np
 import torch
 from torch.utils.data import get_worker_info
 
+from augkit.targets import Batch, Boxes, Sample
+from augkit.transforms.tensor import mask_to_tensor
+
 try:
     import cv2
 except ImportError:  # pragma: no cover - opencv comes with albumentations
@@ -128,7 +131,12 @@ def collate_targets(targets: list):
 
 
 class Uint8Collate:
-    """Collate ``(image, target)`` items (or images) into a uint8 ``[B, C, H, W]`` batch.
+    """Collate ``(image, target)`` items, ``Sample`` s or images into a uint8 ``[B, C, H, W]`` batch.
+
+    Pairs and samples give an ``augkit.Batch`` (``images, targets = batch`` still works):
+    masks stacked to ``[B, H, W]``, boxes and keypoints as per-sample lists, and the sample
+    keys ``augkit.data.AugmentedDataset`` attaches (the batch stage draws each sample's
+    parameters from its key). Images alone give the image tensor.
 
     Use as ``DataLoader(dataset, batch_size=..., collate_fn=Uint8Collate())``. Images are
     uint8 ``[C, H, W]`` tensors (what ``ToTensor`` returns) or HWC arrays, all of one size.
@@ -201,15 +209,75 @@ class Uint8Collate:
             return out.permute(0, 3, 1, 2)
         out = self._buffer((len(views), channels, height, width))
         hwc_to_chw(views, out)
-        return out
+        # A view, not the pool's own tensor: while the caller holds it, the storage's use count
+        # shows the buffer is taken (the same tensor object would not raise it).
+        return out.view(out.shape)
 
     def __call__(self, batch: list):
-        """Collate a list of items: ``(image, target)`` pairs or images alone."""
+        """Collate a list of items: ``(image, target)`` pairs, ``Sample`` s or images alone.
+
+        Returns:
+            A ``[B, C, H, W]`` tensor for images alone; else an ``augkit.Batch`` (which
+            unpacks as ``images, targets``) with the items' keys when they carry them.
+        """
         if not isinstance(batch, (list, tuple)) or not batch:
             raise ValueError("Uint8Collate: expected a non-empty list of items")
         first = batch[0]
+        if isinstance(first, Sample):
+            return self._samples(batch)
         if isinstance(first, (tuple, list)):
             if len(first) != 2:
                 raise ValueError(f"Uint8Collate: items must be an image or (image, target), got a {len(first)}-tuple")
-            return self.stack([item[0] for item in batch]), collate_targets([item[1] for item in batch])
+            images = self.stack([item[0] for item in batch])
+            return Batch(images, collate_targets([item[1] for item in batch]), keys=collate_keys(batch))
         return self.stack(list(batch))
+
+    def _samples(self, batch: list) -> Batch:
+        for i, item in enumerate(batch):
+            if not isinstance(item, Sample):
+                raise TypeError(f"Uint8Collate: item 0 is a Sample, item {i} is a {type(item).__name__}")
+        labels = [s.label for s in batch]
+        masks = [s.mask for s in batch]
+        if any(m is None for m in masks) and not all(m is None for m in masks):
+            raise ValueError("Uint8Collate: some samples of the batch have a mask and others do not")
+        stacked = None if masks[0] is None else _stack_masks(masks)
+        boxes = (
+            None if all(s.boxes is None for s in batch) else [s.boxes if s.boxes is not None else Boxes(np.zeros((0, 4))) for s in batch]
+        )
+        keypoints = [s.keypoints for s in batch]
+        if any(k is None for k in keypoints) and not all(k is None for k in keypoints):
+            raise ValueError("Uint8Collate: some samples of the batch have keypoints and others do not")
+        return Batch(
+            self.stack([s.image for s in batch]),
+            None if all(label is None for label in labels) else collate_targets(labels),
+            stacked,
+            boxes,
+            None if keypoints[0] is None else keypoints,
+            collate_keys(batch),
+        )
+
+
+def _stack_masks(masks: list) -> torch.Tensor:
+    tensors = [m if isinstance(m, torch.Tensor) else mask_to_tensor(m) for m in masks]
+    shape = tuple(tensors[0].shape)
+    for i, t in enumerate(tensors):
+        if tuple(t.shape) != shape:
+            raise ValueError(f"Uint8Collate: all masks of a batch must have one shape; item 0 has {shape}, item {i} has {tuple(t.shape)}")
+    return torch.stack(tensors)
+
+
+def collate_keys(items: list):
+    """The items' sample keys: an int64 ``[B]`` tensor of indices, a list of string keys, or None.
+
+    Args:
+        items: ``augkit.data.Item`` pairs or ``Sample`` s (anything with a ``key``).
+
+    Returns:
+        The keys, or None when any item has none.
+    """
+    keys = [getattr(item, "key", None) for item in items]
+    if any(k is None for k in keys):
+        return None
+    if all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in keys):
+        return torch.tensor(keys, dtype=torch.int64)
+    return list(keys)

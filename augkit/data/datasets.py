@@ -5,9 +5,9 @@ The augmentation of item ``i`` in epoch ``e`` uses ``derive_generator(seed, e, i
 a pure function of ``(seed, e, i)``: it does not depend on ``num_workers``,
 ``persistent_workers``, batch size, sampler order or distributed rank.
 
-The epoch and the skip counters live in shared memory (a small torch tensor), so
-``set_epoch`` in the main process reaches persistent workers, and counts made in workers
-are visible in the main process.
+The epoch, the seed and per-item flags live in shared memory (small torch tensors), so
+``set_epoch`` in the main process reaches persistent workers, and what workers find (an
+undecodable file) is visible in the main process and the other workers.
 """
 
 from __future__ import annotations
@@ -16,28 +16,35 @@ import os
 import warnings
 from collections.abc import Sequence
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, get_worker_info
+from torch.utils.data import Dataset
 
 from augkit._validate import check_int
 from augkit.encoded import open_image
 from augkit.errors import ImageDecodeError
-from augkit.io import IMAGE_SUFFIXES, MAX_PIXELS, check_max_pixels, check_mode, decode, list_images
+from augkit.io import IMAGE_SUFFIXES, MAX_PIXELS, check_max_pixels, check_mode, decode, decode_mask, list_images
+from augkit.pipeline import Pipeline, check_stage
 from augkit.rng import derive_generator
+from augkit.targets import Sample
 from augkit.transforms.base import SAMPLE_STAGE, Transform
 from augkit.transforms.containers import Compose
 
 ON_ERROR_CHOICES = ("raise", "skip")
 
-#: Slots of the shared skip counter: one for the main process, then one per worker id.
-#: Each process writes only its own slot, so counts are exact without locks.
-_COUNTER_SLOTS = 1024
+#: Per-item flags in shared memory: augmented at the current epoch; found undecodable.
+_SERVED = 1
+_BAD = 2
 
 
 class SkippedItemWarning(UserWarning):
     """An undecodable item was skipped (``on_error="skip"``) and replaced; names the source."""
+
+
+class RepeatedEpochWarning(UserWarning):
+    """An item was augmented twice at the same epoch (the epoch did not advance between passes)."""
 
 
 class ImageFolder(Dataset):
@@ -144,6 +151,28 @@ class ImageList(Dataset):
         return self.paths[index], self.targets[index]
 
 
+class Item(tuple):
+    """An ``(image, target)`` pair that remembers its sample key (the dataset index).
+
+    It is a 2-tuple (``image, target = item`` works, ``default_collate`` sees a pair);
+    ``augkit.data.Uint8Collate`` also reads ``key`` so the batch stage can draw this sample's
+    parameters from its own stream.
+
+    Attributes:
+        key: The item's index in its dataset (or a string key), or None.
+    """
+
+    key: Any
+
+    def __new__(cls, image, target, key=None) -> Item:
+        item = super().__new__(cls, (image, target))
+        item.key = key
+        return item
+
+    def __reduce__(self):
+        return (Item, (self[0], self[1], self.key))
+
+
 def _split_item(item):
     """Return ``(image, target, has_target)`` of a base dataset item."""
     if isinstance(item, (tuple, list)) and len(item) == 2:
@@ -152,6 +181,8 @@ def _split_item(item):
 
 
 def _source_name(image) -> str:
+    if isinstance(image, Sample):
+        image = image.image
     if isinstance(image, (str, os.PathLike)):
         return os.fspath(image)
     if isinstance(image, (bytes, bytearray)):
@@ -159,38 +190,55 @@ def _source_name(image) -> str:
     return f"<{type(image).__name__}>"
 
 
+def _implicit_seed() -> int:
+    return int(torch.initial_seed()) % (2**63)
+
+
 class AugmentedDataset(Dataset):
     """Decode and augment a base dataset's items, deterministically per ``(seed, epoch, index)``.
 
-    Items of ``base`` are an image or ``(image, target)``; an image is a path, bytes, a PIL
-    image or an HWC array and is decoded with ``augkit.decode``. The sample-stage
-    ``pipeline`` (usually a ``Compose`` ending in ``ToTensor``) runs with the generator
-    ``augkit.rng.derive_generator(seed, epoch, index)``. Items come out as ``(image, target)``
-    or ``image``.
+    Items of ``base`` are an image, an ``(image, target)`` pair, or an ``augkit.Sample``
+    (an image with a mask, boxes or keypoints, which move with it); an image is a path,
+    bytes, a PIL image or an array and is decoded with ``augkit.decode`` (a mask path with
+    ``augkit.decode_mask``). The sample-stage ``pipeline`` (usually a ``Compose`` ending in
+    ``ToTensor``) runs with the generator ``augkit.rng.derive_generator(seed, epoch, index)``.
+    Items come out as ``(image, target)`` pairs (``augkit.data.Item``, which also carries the
+    index), images, or ``Sample`` s with ``key`` set to the index.
 
-    Call ``set_epoch(e)`` before iterating each epoch (as with ``DistributedSampler``;
-    ``DeviceLoader.set_epoch`` does both). The epoch is held in shared memory, so it reaches
-    DataLoader workers, persistent or not, started by ``fork``, ``spawn`` or ``forkserver``.
+    The seed rule: an explicit ``seed`` wins. Without one, a ``DeviceLoader`` built over this
+    dataset (directly or through ``Subset`` / ``ConcatDataset``) gives it its own seed, and
+    otherwise the seed is torch's at construction (``torch.initial_seed()``, so a run whose
+    torch seed is set to ``s`` before building it gets an augmentation that varies with ``s``).
+
+    Epochs: ``DeviceLoader`` advances the epoch by itself on each new pass (and ``set_epoch``
+    pins one). With a plain ``DataLoader``, use ``augkit.data.EpochSampler`` as its sampler
+    (it advances the epoch on each pass) or call ``set_epoch(e)`` before each epoch; a second
+    pass at an epoch already used is warned about once (when a sixteenth of the items, and
+    at least two, were augmented again at the same epoch), since it repeats their
+    augmentation exactly. The epoch and the counters live in shared
+    memory, so they reach DataLoader workers, persistent or not, started by ``fork``,
+    ``spawn`` or ``forkserver``.
 
     Undecodable items (``ImageDecodeError``):
       * ``on_error="raise"``: the error propagates, naming the path (from a worker too).
       * ``on_error="skip"``: the item is *replaced* by the next decodable item
         ``(index + 1, index + 2, ...) mod len``, augmented with item ``index``'s generator,
         so batches keep their size and item ``i`` is still a pure function of
-        ``(seed, epoch, i)``. Each failure emits a ``SkippedItemWarning`` naming the path
-        (in the process that hit it; workers print it to stderr) and is counted in
-        ``num_skipped``, which the main process reads across workers; ``DeviceLoader`` also
-        warns in the main process after an epoch in which items were skipped. If no item
-        decodes, ``ImageDecodeError`` is raised.
+        ``(seed, epoch, i)``. Each undecodable file is tried once: it is remembered (in
+        shared memory, across workers and epochs) and passed over afterwards, warned about
+        once with a ``SkippedItemWarning`` naming it, and counted once in ``num_skipped``
+        (distinct files). ``DeviceLoader`` also warns in the main process after an epoch in
+        which items were skipped. If no item decodes, ``ImageDecodeError`` is raised.
 
     Any other error raised by the pipeline propagates unchanged, with a note (Python 3.11+,
     printed in its traceback, also when a DataLoader worker re-raises it) naming the item
     and its path.
 
     Args:
-        base: An indexable dataset with ``len``.
-        pipeline: A sample-stage augkit ``Transform``, or None (decode only).
-        seed: The experiment's seed, an int >= 0.
+        base: An indexable dataset with ``len`` (not a folder path: use ``ImageFolder``).
+        pipeline: A sample-stage augkit ``Transform``, a ``Pipeline`` (its ``sample`` stage
+            is used), or None (decode only).
+        seed: The experiment's seed, an int >= 0, or None (see the seed rule above).
         on_error: ``"raise"`` or ``"skip"``.
         check_whole_file: When the pipeline is a ``Compose`` that decodes only a window of
             each JPEG (``augkit.open_image``), still check the rest of the file, so damaged
@@ -209,43 +257,66 @@ class AugmentedDataset(Dataset):
         >>> base = [(np.zeros((8, 8, 3), np.uint8), 1)] * 4
         >>> ds = AugmentedDataset(base, Compose([RandomCrop(4), ToTensor()]), seed=0)
         >>> image, target = ds[2]
-        >>> tuple(image.shape), target
-        ((3, 4, 4), 1)
+        >>> tuple(image.shape), target, ds[2].key
+        ((3, 4, 4), 1, 2)
     """
 
     def __init__(
         self,
         base,
-        pipeline: Transform | None,
-        seed: int = 0,
+        pipeline: Transform | Pipeline | None,
+        seed: int | None = None,
         on_error: str = "raise",
         check_whole_file: bool = True,
         mode: str = "RGB",
         max_pixels: int = MAX_PIXELS,
     ) -> None:
+        if isinstance(base, (str, bytes, os.PathLike)):
+            raise TypeError(
+                f"base must be a dataset, got the path {os.fsdecode(base)!r}: for a folder of class sub-folders use"
+                " AugmentedDataset(augkit.data.ImageFolder(path), ...); for a list of files, augkit.data.ImageList(paths)"
+            )
         if not hasattr(base, "__getitem__") or not hasattr(base, "__len__"):
             raise TypeError(f"base must be an indexable dataset with len(), got {type(base).__name__}")
+        if isinstance(pipeline, Pipeline):
+            pipeline = pipeline.sample
         if pipeline is not None:
-            if not isinstance(pipeline, Transform):
-                raise TypeError(f"pipeline must be an augkit Transform or None, got {type(pipeline).__name__}")
-            if SAMPLE_STAGE not in pipeline.stages:
-                raise ValueError(f"pipeline must run in the sample stage; {pipeline!r} runs in {pipeline.stages}")
+            check_stage(pipeline, SAMPLE_STAGE, "pipeline")
         if on_error not in ON_ERROR_CHOICES:
             raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
         self.base = base
         self.pipeline = pipeline
-        self.seed = check_int("seed", seed, 0)
         self.on_error = on_error
         if not isinstance(check_whole_file, bool):
             raise TypeError(f"check_whole_file must be a bool, got {type(check_whole_file).__name__}")
         self.check_whole_file = check_whole_file
         self.mode = check_mode(mode)
         self.max_pixels = check_max_pixels(max_pixels)
-        # Shared memory: [0] is the epoch; the rest count skipped items per process.
-        self._state = torch.zeros(1 + _COUNTER_SLOTS, dtype=torch.int64).share_memory_()
+        # Shared memory: the epoch, the seed, whether it was given, and how many items were
+        # augmented twice at this epoch; then per-item flags.
+        self._state = torch.zeros(4, dtype=torch.int64).share_memory_()
+        self._flags = torch.zeros(len(base), dtype=torch.uint8).share_memory_()
+        self._state[1] = _implicit_seed() if seed is None else check_int("seed", seed, 0)
+        self._state[2] = seed is not None
+        self._warned_repeat = False
 
     def __len__(self) -> int:
         return len(self.base)
+
+    @property
+    def seed(self) -> int:
+        """The seed every item's generator is derived from (shared with the workers)."""
+        return int(self._state[1])
+
+    @property
+    def seed_is_explicit(self) -> bool:
+        """True when the seed was given to the constructor (a ``DeviceLoader`` then keeps it)."""
+        return bool(self._state[2])
+
+    def adopt_seed(self, seed: int) -> None:
+        """Take ``seed`` unless this dataset was built with an explicit one (``DeviceLoader`` calls it)."""
+        if not self.seed_is_explicit:
+            self._state[1] = check_int("seed", seed, 0)
 
     @property
     def epoch(self) -> int:
@@ -258,27 +329,38 @@ class AugmentedDataset(Dataset):
         Args:
             epoch: An int >= 0.
         """
-        self._state[0] = check_int("epoch", epoch, 0)
+        epoch = check_int("epoch", epoch, 0)
+        if epoch != self.epoch:
+            self._flags.bitwise_and_(~_SERVED & 0xFF)
+            self._state[3] = 0
+        self._state[0] = epoch
 
     @property
     def num_skipped(self) -> int:
-        """How many undecodable items were skipped so far, in all processes together."""
-        return int(self._state[1:].sum())
-
-    def _count_skip(self) -> None:
-        info = get_worker_info()
-        slot = 1 if info is None else 2 + info.id % (_COUNTER_SLOTS - 1)
-        self._state[slot] += 1
+        """How many distinct undecodable items were found so far, in all processes together."""
+        return int(self._flags.bitwise_and(_BAD).count_nonzero())
 
     def _load(self, index: int):
-        image, target, has_target = _split_item(self.base[index])
+        item = self.base[index]
+        if isinstance(item, Sample):
+            return self._load_sample(item), None, False
+        image, target, has_target = _split_item(item)
+        return self._open(image), target, has_target
+
+    def _open(self, image):
         rgb = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-        if not (rgb and self.mode == "RGB"):
-            options = {"max_pixels": self.max_pixels, "mode": self.mode}
-            # A Compose decodes only the window its first transforms read.
-            windowed = isinstance(self.pipeline, Compose)
-            image = open_image(image, check_whole_file=self.check_whole_file, **options) if windowed else decode(image, **options)
-        return image, target, has_target
+        if rgb and self.mode == "RGB":
+            return image
+        options = {"max_pixels": self.max_pixels, "mode": self.mode}
+        # A Compose decodes only the window its first transforms read.
+        windowed = isinstance(self.pipeline, Compose)
+        return open_image(image, check_whole_file=self.check_whole_file, **options) if windowed else decode(image, **options)
+
+    def _load_sample(self, sample: Sample) -> Sample:
+        mask = sample.mask
+        if isinstance(mask, (str, bytes, os.PathLike)):
+            mask = decode_mask(mask, max_pixels=self.max_pixels)
+        return sample.replace(image=self._open(sample.image), mask=mask)
 
     def _augment(self, index: int, used: int):
         """Load item ``used`` and run the pipeline with item ``index``'s generator."""
@@ -295,7 +377,25 @@ class AugmentedDataset(Dataset):
                     source = _source_name(_split_item(self.base[used])[0])
                     error.add_note(f"augkit: raised while augmenting item {index} of AugmentedDataset ({source})")
                 raise
-        return (image, target) if has_target else image
+        if isinstance(image, Sample):
+            return image.replace(key=index)
+        return Item(image, target, index) if has_target else image
+
+    def _note_served(self, index: int) -> None:
+        flags = int(self._flags[index])
+        self._flags[index] = flags | _SERVED
+        if not flags & _SERVED:
+            return
+        self._state[3] += 1  # items augmented again at this epoch (across workers; approximate)
+        if int(self._state[3]) >= max(2, len(self) // 16) and not self._warned_repeat:
+            self._warned_repeat = True
+            warnings.warn(
+                f"AugmentedDataset: item {index} was augmented twice at epoch {self.epoch}, so it repeats the same"
+                " augmentation: advance the epoch each pass (augkit.data.EpochSampler as the DataLoader's sampler,"
+                " DeviceLoader, or set_epoch(e) before each epoch)",
+                RepeatedEpochWarning,
+                stacklevel=3,
+            )
 
     def __getitem__(self, index):
         if isinstance(index, bool) or not isinstance(index, Integral):
@@ -306,17 +406,20 @@ class AugmentedDataset(Dataset):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"index {index} is out of range for a dataset of {n} items")
+        self._note_served(index)
         for step in range(n):
             candidate = (index + step) % n
+            if self.on_error == "skip" and int(self._flags[candidate]) & _BAD:
+                continue
             try:
                 return self._augment(index, candidate)
             except ImageDecodeError as error:
                 if self.on_error == "raise":
                     raise
-                self._count_skip()
+                self._flags[candidate] = int(self._flags[candidate]) | _BAD
                 warnings.warn(
                     f"AugmentedDataset skipped undecodable item {candidate} ({error.source}: {error.reason});"
-                    f" item {index} is replaced by the next decodable item",
+                    f" items that would use it are replaced by the next decodable item",
                     SkippedItemWarning,
                     stacklevel=2,
                 )
@@ -324,3 +427,30 @@ class AugmentedDataset(Dataset):
 
     def __repr__(self) -> str:
         return f"AugmentedDataset(base={type(self.base).__name__}[{len(self)}], pipeline={self.pipeline!r}, seed={self.seed}, on_error={self.on_error!r})"
+
+
+def datasets_under(dataset, depth: int = 0) -> list:
+    """Every dataset reachable from ``dataset`` through ``.dataset`` / ``.datasets`` chains, itself first.
+
+    ``torch.utils.data.Subset`` (and so ``random_split``) and ``ConcatDataset`` are walked.
+
+    Args:
+        dataset: A dataset, or None.
+
+    Returns:
+        The datasets found (an empty list for None).
+    """
+    if dataset is None or depth > 32:
+        return []
+    found = [dataset]
+    inner = getattr(dataset, "dataset", None)
+    if inner is not None and inner is not dataset:
+        found += datasets_under(inner, depth + 1)
+    for child in getattr(dataset, "datasets", None) or ():
+        found += datasets_under(child, depth + 1)
+    return found
+
+
+def augmented_datasets(dataset) -> list[AugmentedDataset]:
+    """The ``AugmentedDataset`` s under ``dataset`` (see ``datasets_under``)."""
+    return [d for d in datasets_under(dataset) if isinstance(d, AugmentedDataset)]

@@ -20,50 +20,69 @@ import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 
 from augkit._validate import check_int
 from augkit.data.collate import _BufferPool, hwc_to_chw
-from augkit.rng import BATCH_STREAM, derive_generator
-from augkit.transforms.base import BATCH_STAGE, Configurable
+from augkit.data.datasets import AugmentedDataset, SkippedItemWarning, datasets_under
+from augkit.pipeline import Pipeline, check_stage
+from augkit.rng import SampleStreams
+from augkit.targets import Batch, as_batch
+from augkit.transforms.base import BATCH_STAGE, Transform
+from augkit.transforms.containers import Compose
 
 
-def _check_transforms(transforms) -> tuple[Configurable, ...]:
+class DatasetNotReachedWarning(UserWarning):
+    """``DeviceLoader`` found no ``AugmentedDataset`` under the loader's dataset to set epochs and seeds on."""
+
+
+def _check_transforms(transforms) -> tuple[Transform, ...]:
     if transforms is None:
         return ()
-    if isinstance(transforms, Configurable):
+    if isinstance(transforms, Pipeline):
+        return () if transforms.batch is None else (transforms.batch,)
+    if isinstance(transforms, Transform):
         transforms = (transforms,)
     if not isinstance(transforms, Sequence):
         raise TypeError(f"transforms must be a transform or a list of them, got {type(transforms).__name__}")
     for i, t in enumerate(transforms):
-        if not isinstance(t, Configurable):
-            raise TypeError(f"transforms[{i}] must be an augkit Transform or mixing transform, got {type(t).__name__}")
-        if BATCH_STAGE not in t.stages:
-            raise ValueError(f"transforms[{i}] ({t!r}) does not run in the batch stage")
+        check_stage(t, BATCH_STAGE, f"transforms[{i}]")
     return tuple(transforms)
 
 
-def _split_batch(batch):
-    if isinstance(batch, torch.Tensor):
-        return batch, None
-    if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[0], torch.Tensor):
-        return batch[0], batch[1]
-    raise TypeError(
-        "DeviceLoader expects batches that are an image tensor or (images, targets);"
-        f" got {type(batch).__name__} (use augkit.data.Uint8Collate as the DataLoader's collate_fn)"
-    )
+def _obviously_free(dataset) -> bool:
+    """True for datasets that cannot hide an ``AugmentedDataset`` (lists, torch's own classes)."""
+    module = type(dataset).__module__ or ""
+    return isinstance(dataset, (list, tuple, np.ndarray, torch.Tensor)) or module.startswith(("torch.", "torchvision.", "augkit."))
 
 
 class DeviceLoader:
     """Wrap a ``DataLoader``: move each batch to ``device`` and apply the batch stage.
 
-    Batch ``k`` of epoch ``e`` is transformed with the generator
-    ``derive_generator(seed, e, k, stream=BATCH_STREAM)``; transforms run in order, all
-    drawing from it. Under a distributed sampler (one with ``num_replicas`` and ``rank``,
-    e.g. ``DistributedSampler``), ``k`` is the global batch index ``local * num_replicas +
-    rank``, so ranks never share batch-stage randomness. A transform with a true
-    ``mixes_targets`` attribute (Mixup, CutMix) is called ``images, targets = t(images,
-    targets, rng=rng)``; the others ``images = t(images, rng=rng)``.
+    **Epochs.** Each new iteration advances the epoch by one by itself (0, 1, 2, ...), unless
+    ``set_epoch`` was called since the previous iteration began, in which case that epoch
+    is used. The epoch is passed to the loader's sampler and to every ``AugmentedDataset``
+    under the loader's dataset (through ``Subset``, ``random_split`` and ``ConcatDataset``
+    chains); when none is found under a dataset of the user's own class, a warning says so
+    once (set its epoch yourself, or expose it as ``.dataset``).
+
+    **Seeds.** ``seed`` is the experiment's one seed: it seeds the batch stage and is given
+    to every reached ``AugmentedDataset`` built without an explicit seed. Without ``seed``,
+    torch's seed at construction is used (``torch.initial_seed()``), so runs whose torch
+    seed is set to different values augment differently.
+
+    **Per-sample parameters.** Row ``i`` of every batch-stage parameter is drawn from the
+    stream of sample ``i`` (``augkit.rng.SampleStreams(seed, epoch, keys)``), keyed by the
+    dataset index that ``AugmentedDataset`` items carry (``Uint8Collate`` collects them), or,
+    for batches without keys, by the sample's position in the epoch. So the whole
+    augmentation of a sample is the same whatever the batch size, ``num_workers`` or rank.
+    Once-per-batch draws (Mixup's pairing) come from ``(seed, epoch, batch index)``; under a
+    distributed sampler (``num_replicas`` and ``rank``) the batch index is ``local *
+    num_replicas + rank`` and positions are interleaved the same way.
+
+    Batches may be an ``augkit.Batch`` (masks, boxes and keypoints move too), an ``(images,
+    targets)`` pair or an image tensor; each comes out in the form it came in.
 
     Put ``Normalize`` first among the transforms for a fused uint8 -> float conversion.
     For asynchronous copies on CUDA, the host batches must be in pinned memory:
@@ -71,32 +90,60 @@ class DeviceLoader:
 
     Args:
         loader: Any iterable of batches with ``len`` (normally a ``DataLoader`` with
-            ``collate_fn=Uint8Collate()``): batches are an image tensor or ``(images, targets)``.
+            ``collate_fn=Uint8Collate()``).
         device: Where the batch stage runs (``"cuda"``, ``"cuda:1"``, ``"cpu"``...).
-        transforms: One batch-stage transform or a sequence, applied in order.
-        seed: The batch stage's seed, an int >= 0.
+        transforms: One batch-stage transform, a sequence (applied in order), or a
+            ``Pipeline`` (its ``batch`` stage).
+        seed: The experiment's seed, an int >= 0, or None (torch's seed).
         channels_last: Return images in channels-last memory (else contiguous NCHW; the
             layout change is done on uint8 on the device, before the transforms).
+        fused: Run the batch stage through ``augkit.fused`` (a few Triton kernels): None uses
+            it on CUDA when Triton is installed, True always (on the CPU it runs each
+            transform's own code), False never. Batches with masks, boxes or keypoints always
+            run unfused.
 
     Example:
         >>> import torch
         >>> from augkit import Normalize
         >>> batches = [(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.tensor([0, 1]))]
-        >>> images, targets = next(iter(DeviceLoader(batches, "cpu", Normalize(mean=(0.5,) * 3))))
+        >>> images, targets = next(iter(DeviceLoader(batches, "cpu", Normalize(mean=(0.5,) * 3), seed=0)))
         >>> images.dtype, images[0, 0, 0, 0].item()
         (torch.float32, -0.5)
     """
 
-    def __init__(self, loader, device, transforms=(), *, seed: int = 0, channels_last: bool = False) -> None:
+    def __init__(
+        self, loader, device, transforms=(), *, seed: int | None = None, channels_last: bool = False, fused: bool | None = None
+    ) -> None:
         self.loader = loader
         self.device = torch.device(device)
         self.transforms = _check_transforms(transforms)
-        self.seed = check_int("seed", seed, 0)
+        self._stage = None if not self.transforms else self.transforms[0] if len(self.transforms) == 1 else Compose(list(self.transforms))
+        self.seed = int(torch.initial_seed()) % (2**63) if seed is None else check_int("seed", seed, 0)
         self.channels_last = bool(channels_last)
+        self._plan = self._fused_plan(fused)
         self.epoch = 0
+        self._iterations = 0
+        self._pinned = False
         self._stream = None
         self._pool = _BufferPool(2)  # CPU layout conversion; reused only when unreferenced
+        self._datasets = self._reach_datasets()
+        for dataset in self._datasets:
+            dataset.adopt_seed(self.seed)
         self._skipped_seen = self._num_skipped()
+
+    def _fused_plan(self, fused: bool | None):
+        if fused is False or not self.transforms:
+            return None
+        if fused is None:
+            if self.device.type != "cuda":
+                return None
+            try:
+                import triton  # noqa: F401
+            except ImportError:
+                return None
+        from augkit.fused import build_plan
+
+        return build_plan(list(self.transforms))
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -112,31 +159,70 @@ class DeviceLoader:
         """The wrapped loader's sampler, or None."""
         return getattr(self.loader, "sampler", None)
 
+    @property
+    def datasets(self) -> list[AugmentedDataset]:
+        """The ``AugmentedDataset`` s this loader sets epochs and seeds on."""
+        return list(self._datasets)
+
+    def _reach_datasets(self) -> list[AugmentedDataset]:
+        top = getattr(self.loader, "dataset", None)
+        every = datasets_under(top)
+        found = [d for d in every if isinstance(d, AugmentedDataset)]
+        if top is not None and not found and not all(_obviously_free(d) for d in every):
+            warnings.warn(
+                f"DeviceLoader found no augkit.data.AugmentedDataset under the loader's dataset ({type(top).__name__}):"
+                " if it augments with augkit, its epochs will not advance and its seed is not this loader's;"
+                " expose it as .dataset (or .datasets), or call its set_epoch yourself",
+                DatasetNotReachedWarning,
+                stacklevel=3,
+            )
+        return found
+
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch here, on the loader's sampler and on its dataset (where they have one).
+        """Pin the epoch of the next iteration, here, on the sampler and on the reached datasets.
 
         Args:
-            epoch: An int >= 0. Call it before iterating each epoch.
+            epoch: An int >= 0. Without calls, each iteration advances the epoch by one.
         """
-        self.epoch = check_int("epoch", epoch, 0)
-        for owner in (
-            self.sampler,
-            getattr(getattr(self.loader, "batch_sampler", None), "sampler", None),
-            getattr(self.loader, "dataset", None),
-        ):
+        self._set(check_int("epoch", epoch, 0))
+        self._pinned = True
+
+    def _set(self, epoch: int) -> None:
+        self.epoch = epoch
+        owners = [self.sampler, getattr(getattr(self.loader, "batch_sampler", None), "sampler", None)]
+        owners += self._datasets
+        for owner in owners:
             if owner is not None and callable(getattr(owner, "set_epoch", None)):
                 owner.set_epoch(self.epoch)
 
-    def _batch_index(self, local: int) -> int:
+    def _replicas(self) -> tuple[int, int]:
         sampler = self.sampler
         replicas, rank = getattr(sampler, "num_replicas", None), getattr(sampler, "rank", None)
         if isinstance(replicas, int) and isinstance(rank, int) and replicas > 1:
-            return local * replicas + rank
-        return local
+            return replicas, rank
+        return 1, 0
 
-    def generator(self, batch_index: int):
-        """Return the generator of (local) batch ``batch_index`` of the current epoch."""
-        return derive_generator(self.seed, self.epoch, self._batch_index(batch_index), stream=BATCH_STREAM)
+    def generator(self, batch_index: int, keys=None, size: int = 0, position: int = 0) -> SampleStreams:
+        """The batch stage's generator for (local) batch ``batch_index`` of the current epoch.
+
+        Args:
+            batch_index: The batch's index in this process's epoch.
+            keys: The samples' keys, or None to key them by position.
+            size: The batch size (with ``keys`` None).
+            position: How many samples this process saw before this batch in the epoch.
+
+        Returns:
+            An ``augkit.rng.SampleStreams``.
+        """
+        replicas, rank = self._replicas()
+        if keys is None:
+            local = position + np.arange(size, dtype=np.int64)
+            keys = local * replicas + rank
+            stream = 2  # positions are not dataset indices: a separate stream
+        else:
+            keys = keys.cpu().numpy() if isinstance(keys, torch.Tensor) else keys
+            stream = 1
+        return SampleStreams(self.seed, self.epoch, keys, batch_index=batch_index * replicas + rank, stream=stream)
 
     def _layout(self, images: torch.Tensor, memory_format) -> torch.Tensor:
         if (
@@ -151,45 +237,63 @@ class DeviceLoader:
             return hwc_to_chw(images.permute(0, 2, 3, 1), self._pool.get(tuple(images.shape), pin=False))
         return images.contiguous(memory_format=memory_format)
 
-    def apply_transforms(self, images: torch.Tensor, targets, batch_index: int):
-        """Run the batch stage on one batch already on the device; returns ``(images, targets)``."""
+    def apply_transforms(self, batch, batch_index: int = 0, position: int = 0):
+        """Run the batch stage on one batch already on the device.
+
+        Args:
+            batch: An ``augkit.Batch``, an ``(images, targets)`` pair or an image tensor.
+            batch_index: The batch's index in the epoch.
+            position: How many samples came before it in the epoch (keys batches without them).
+
+        Returns:
+            The transformed batch, in the form it came in.
+        """
+        data = as_batch(batch)
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        images = self._layout(images, memory_format)
-        rng = self.generator(batch_index)
-        for t in self.transforms:
-            if getattr(t, "mixes_targets", False):
-                if targets is None:
-                    raise ValueError(f"{type(t).__name__} mixes targets, but the loader's batches have none")
-                images, targets = t(images, targets, rng=rng)
+        data = data.replace(images=self._layout(data.images, memory_format))
+        rng = self.generator(batch_index, data.keys, data.size, position)
+        if self._stage is not None:
+            if self._plan is not None and not data.has_spatial_targets():
+                params = self._plan.sample(rng, data.images)
+                images, labels = self._plan.apply(data.images, params, data.labels, channels_last=self.channels_last)
+                data = data.replace(images=images, labels=labels)
             else:
-                images = t(images, rng=rng)
-        return images.contiguous(memory_format=memory_format), targets
+                data = self._stage.run(data, rng)[0]
+        images = data.images.contiguous(memory_format=memory_format)
+        # A view: the caller's batch never is a pool buffer itself (the pool's use count sees the view).
+        data = data.replace(images=images.view(images.shape))
+        if isinstance(batch, Batch):
+            return data
+        if isinstance(batch, torch.Tensor):
+            return data.images
+        return data.images, data.labels
 
     def __iter__(self) -> Iterator:
+        if self._iterations and not self._pinned:
+            self._set(self.epoch + 1)
+        elif not self._iterations and not self._pinned:
+            self._set(self.epoch)
+        self._pinned = False
+        self._iterations += 1
         batches = self._iter_cuda() if self.device.type == "cuda" else self._iter_plain()
-        for images, targets in batches:
-            yield images if targets is None else (images, targets)
+        yield from batches
         self._report_skipped()
 
     def _iter_plain(self):
+        position = 0
         for k, batch in enumerate(self.loader):
-            images, targets = _split_batch(batch)
-            images = images.to(self.device)
-            if isinstance(targets, torch.Tensor):
-                targets = targets.to(self.device)
-            yield self.apply_transforms(images, targets, k)
+            size = as_batch(batch).size
+            yield self.apply_transforms(_move(batch, self.device, False), k, position)
+            position += size
 
     def _start_copy(self, batch, in_flight: deque):
         """Issue the host -> device copy of ``batch`` on the side stream."""
-        images, targets = _split_batch(batch)
         with torch.cuda.stream(self._stream):
-            images = images.to(self.device, non_blocking=True)
-            if isinstance(targets, torch.Tensor):
-                targets = targets.to(self.device, non_blocking=True)
+            moved = _move(batch, self.device, True)
             done = torch.cuda.Event()
             done.record(self._stream)
         in_flight.append((batch, done))  # the host batch stays referenced until ``done``
-        return images, targets
+        return moved
 
     def _iter_cuda(self):
         if self._stream is None:
@@ -197,23 +301,25 @@ class DeviceLoader:
         end = object()
         in_flight: deque = deque()  # (host batch, copy event), oldest first
         iterator = iter(self.loader)
+        position = 0
         try:
             batch = next(iterator, end)
             pending = None if batch is end else self._start_copy(batch, in_flight)
             k = 0
             while pending is not None:
-                images, targets = pending
                 current = torch.cuda.current_stream(self.device)
                 current.wait_stream(self._stream)  # batch k's copy is done before it is used
-                images.record_stream(current)  # made on the side stream, used on this one
-                if isinstance(targets, torch.Tensor):
-                    targets.record_stream(current)
+                for tensor in _tensors(pending):
+                    tensor.record_stream(current)  # made on the side stream, used on this one
                 batch = next(iterator, end)  # prefetch: this copy overlaps batch k's compute
-                pending = None if batch is end else self._start_copy(batch, in_flight)
+                following = None if batch is end else self._start_copy(batch, in_flight)
                 del batch
                 while in_flight and in_flight[0][1].query():
                     in_flight.popleft()
-                yield self.apply_transforms(images, targets, k)
+                size = as_batch(pending).size
+                yield self.apply_transforms(pending, k, position)
+                position += size
+                pending = following
                 k += 1
         finally:
             # Also on an early exit: a reusing collate may take a host buffer back only
@@ -222,14 +328,11 @@ class DeviceLoader:
                 done.synchronize()
 
     def _num_skipped(self) -> int:
-        value = getattr(getattr(self.loader, "dataset", None), "num_skipped", 0)
-        return value if isinstance(value, int) else 0
+        return sum(d.num_skipped for d in self._datasets)
 
     def _report_skipped(self) -> None:
         total = self._num_skipped()
         if total > self._skipped_seen:
-            from augkit.data.datasets import SkippedItemWarning
-
             warnings.warn(
                 f"{total - self._skipped_seen} undecodable items were skipped (and replaced) during epoch {self.epoch}"
                 f" ({total} in all); the per-item warnings name the files",
@@ -237,3 +340,26 @@ class DeviceLoader:
                 stacklevel=3,
             )
         self._skipped_seen = total
+
+
+def _move(batch, device: torch.device, non_blocking: bool):
+    """``batch`` (a Batch, a pair or a tensor) with its tensors on ``device``, in the same form."""
+    if isinstance(batch, Batch):
+        return batch.to(device, non_blocking=non_blocking)
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=non_blocking)
+    data = as_batch(batch)
+    labels = data.labels.to(device, non_blocking=non_blocking) if isinstance(data.labels, torch.Tensor) else data.labels
+    return data.images.to(device, non_blocking=non_blocking), labels
+
+
+def _tensors(batch) -> list[torch.Tensor]:
+    """The device tensors of a moved batch (for ``record_stream``)."""
+    if isinstance(batch, torch.Tensor):
+        return [batch]
+    data = as_batch(batch)
+    found = [t for t in (data.images, data.labels, data.masks) if isinstance(t, torch.Tensor)]
+    for items in (data.boxes or [], data.keypoints or []):
+        for item in items:
+            found += [t for t in vars(item).values() if isinstance(t, torch.Tensor)]
+    return found
