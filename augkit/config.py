@@ -6,7 +6,6 @@ Config files written by ``save_config`` carry the ``augkit_version`` that wrote 
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import warnings
@@ -15,8 +14,8 @@ from typing import Any
 import yaml
 
 from augkit._atomic import atomic_write_text
-from augkit.pipeline import Pipeline, as_pipeline
-from augkit.transforms.base import Configurable, registered_transforms
+from augkit.pipeline import Pipeline, brief, build_transform
+from augkit.transforms.base import Configurable
 
 #: Suffixes of strings that ``from_config`` reads as file names rather than YAML text.
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
@@ -78,9 +77,8 @@ def from_config(config: dict[str, Any] | str | os.PathLike) -> Configurable | Pi
         _check_version(config[VERSION_KEY])
         config = {k: v for k, v in config.items() if k != VERSION_KEY}
     if isinstance(config, dict) and "name" not in config and config and set(config) <= set(STAGE_KEYS):
-        stages = {key: None if config.get(key) is None else _build(config[key], f"config.{key}") for key in STAGE_KEYS}
-        return as_pipeline((stages["sample"], stages["batch"]))
-    return _build(config, "config")
+        return Pipeline.from_config(config)
+    return build_transform(config, "config")
 
 
 def to_yaml(transform: Configurable | Pipeline) -> str:
@@ -136,61 +134,13 @@ def _check_version(version: Any) -> None:
     from augkit import __version__
 
     if not isinstance(version, str) or not version.split(".")[0].isdigit():
-        raise ValueError(f"config.{VERSION_KEY} must be a version string such as {__version__!r}, got {_brief(version)}")
+        raise ValueError(f"config.{VERSION_KEY} must be a version string such as {__version__!r}, got {brief(version)}")
     if int(version.split(".")[0]) > int(__version__.split(".")[0]):
         warnings.warn(
             f"this config was written by augkit {version}, a newer major version than this augkit {__version__}:"
             " transforms or arguments may differ",
             stacklevel=3,
         )
-
-
-# ---------------------------------------------------------------- building
-def _build(config: Any, where: str) -> Configurable:
-    if not isinstance(config, dict) or "name" not in config:
-        stages = " or {'sample': ..., 'batch': ...}" if where == "config" else ""
-        raise ValueError(f"{where} must be a mapping with a 'name' key{stages}, got {_brief(config)}")
-    name = config["name"]
-    if not isinstance(name, str):
-        raise ValueError(f"{where}.name must be a transform name (a string), got {_brief(name)}")
-    table = _known_transforms()
-    if name not in table:
-        raise ValueError(
-            f"{where}: unknown transform {name!r}; known: {', '.join(sorted(table))}."
-            " A transform of your own must be registered first: decorate its class with @augkit.register"
-        )
-    cls = table[name]
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    args = {k: v for k, v in config.items() if k != "name"}
-    for key in args:
-        if not isinstance(key, str):
-            raise ValueError(f"{where}: argument names of {name} must be strings, got {_brief(key)}")
-    unknown = sorted(set(args) - set(allowed))
-    if unknown:
-        raise ValueError(f"{where}: {name} has no argument {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
-    for key, value in args.items():
-        if isinstance(value, dict) and "name" in value:
-            args[key] = _build(value, f"{where}.{key}")
-        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-            args[key] = [_build(v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
-    try:
-        return cls(**args)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{where} ({name}): {error}") from error
-
-
-def _known_transforms() -> dict[str, type[Configurable]]:
-    """The registry, with every augkit module that defines transforms imported first."""
-    import augkit.batch  # noqa: F401  (Mixup, CutMix, MixupOrCutMix register on import)
-    import augkit.interop  # noqa: F401  (Albumentations, TorchVision)
-    import augkit.transforms  # noqa: F401
-
-    return registered_transforms()
-
-
-def _brief(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 200 else text[:200] + "..."
 
 
 # ---------------------------------------------------------------- reading, bounded

@@ -7,11 +7,12 @@ dataset, the loader, test-time views, preview and configs) and ``as_pipeline``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Configurable, Transform, registered_transforms
 from augkit.transforms.containers import check_order
 
 STAGES = (SAMPLE_STAGE, BATCH_STAGE)
@@ -119,11 +120,19 @@ class Pipeline:
         }
 
     @classmethod
-    def from_config(cls, config) -> Pipeline:
-        """Rebuild a pipeline from ``to_config()`` output, YAML text or a file (``augkit.from_config``)."""
-        from augkit.config import from_config
+    def from_config(cls, config: dict[str, Any]) -> Pipeline:
+        """Rebuild a pipeline from ``to_config()`` output (a dict; ``augkit.from_config`` reads YAML and files).
 
-        return as_pipeline(from_config(config))
+        Args:
+            config: ``{"sample": transform config or None, "batch": ...}``.
+
+        Returns:
+            The ``Pipeline``.
+        """
+        if not isinstance(config, dict) or not set(config) <= set(STAGES):
+            raise ValueError(f"a pipeline config is a mapping with the keys {STAGES}, got {brief(config)}")
+        stages = [None if config.get(key) is None else build_transform(config[key], f"config.{key}") for key in STAGES]
+        return cls(*stages)
 
 
 def as_pipeline(pipeline) -> Pipeline:
@@ -154,3 +163,63 @@ def as_pipeline(pipeline) -> Pipeline:
     if hasattr(pipeline, "sample") and hasattr(pipeline, "batch"):
         return Pipeline(pipeline.sample, pipeline.batch)
     raise TypeError(f"pipeline must be a Transform or a (sample, batch) pair of transforms, got {type(pipeline).__name__}")
+
+
+def build_transform(config: Any, where: str = "config") -> Transform:
+    """Build one transform from its ``to_config()`` dict; errors name the key (``where``).
+
+    Args:
+        config: ``{"name": class name, **constructor arguments}`` (nested transforms as dicts).
+        where: How errors name this part of the config.
+
+    Returns:
+        The transform.
+
+    Raises:
+        ValueError: An unknown name (registered ones only) or argument, or an invalid value.
+    """
+    if not isinstance(config, dict) or "name" not in config:
+        stages = " or {'sample': ..., 'batch': ...}" if where == "config" else ""
+        raise ValueError(f"{where} must be a mapping with a 'name' key{stages}, got {brief(config)}")
+    name = config["name"]
+    if not isinstance(name, str):
+        raise ValueError(f"{where}.name must be a transform name (a string), got {brief(name)}")
+    table = _known_transforms()
+    if name not in table:
+        raise ValueError(
+            f"{where}: unknown transform {name!r}; known: {', '.join(sorted(table))}."
+            " A transform of your own must be registered first: decorate its class with @augkit.register"
+        )
+    cls = table[name]
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    args = {k: v for k, v in config.items() if k != "name"}
+    for key in args:
+        if not isinstance(key, str):
+            raise ValueError(f"{where}: argument names of {name} must be strings, got {brief(key)}")
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: {name} has no argument {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
+    for key, value in args.items():
+        if isinstance(value, dict) and "name" in value:
+            args[key] = build_transform(value, f"{where}.{key}")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+            args[key] = [build_transform(v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
+    try:
+        return cls(**args)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where} ({name}): {error}") from error
+
+
+def _known_transforms() -> dict[str, type[Configurable]]:
+    """The registry, with every augkit module that defines transforms imported first."""
+    import augkit.batch  # noqa: F401  (Mixup, CutMix, MixupOrCutMix register on import)
+    import augkit.interop  # noqa: F401  (Albumentations, TorchVision)
+    import augkit.transforms  # noqa: F401
+
+    return registered_transforms()
+
+
+def brief(value: Any) -> str:
+    """A value's repr, cut to 200 characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
