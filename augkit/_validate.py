@@ -38,13 +38,17 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
     return value
 
 
+#: Largest image side a transform may produce or ask for (far beyond any real training image).
+MAX_SIDE = 1 << 16
+
+
 def check_size(name: str, value) -> tuple[int, int]:
-    """Return a ``(height, width)`` pair of positive ints from an int or a pair."""
+    """Return a ``(height, width)`` pair of ints in [1, MAX_SIDE] from an int or a pair."""
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}")
-        return check_int(f"{name}[0]", value[0], 1), check_int(f"{name}[1]", value[1], 1)
-    side = check_int(name, value, 1)
+        return check_int(f"{name}[0]", value[0], 1, MAX_SIDE), check_int(f"{name}[1]", value[1], 1, MAX_SIDE)
+    side = check_int(name, value, 1, MAX_SIDE)
     return side, side
 
 

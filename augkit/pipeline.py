@@ -17,6 +17,9 @@ from augkit.transforms.containers import check_order
 
 STAGES = (SAMPLE_STAGE, BATCH_STAGE)
 
+#: Other names a config may use for a transform (torchvision's), and the augkit name they mean.
+ALIASES = {"RandomHorizontalFlip": "HorizontalFlip", "RandomVerticalFlip": "VerticalFlip"}
+
 
 def check_stage(transform: Any, stage: str, where: str = "transform") -> Transform:
     """Return ``transform`` if it is an augkit transform that may run in ``stage``, else raise.
@@ -185,6 +188,7 @@ def build_transform(config: Any, where: str = "config") -> Transform:
     if not isinstance(name, str):
         raise ValueError(f"{where}.name must be a transform name (a string), got {brief(name)}")
     table = _known_transforms()
+    name = ALIASES.get(name, name)
     if name not in table:
         raise ValueError(
             f"{where}: unknown transform {name!r}; known: {', '.join(sorted(table))}."

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from augkit import constants
 from augkit.pipeline import Pipeline
+from augkit.stats import as_stats
 from augkit.transforms import (
     CenterCrop,
     ColorJitter,
@@ -55,18 +56,21 @@ __all__ = [
 
 
 def _mean_std(stats, default_mean, default_std):
+    stats = as_stats(stats)
     if stats is None:
         return Normalize(mean=default_mean, std=default_std)
     return Normalize.from_stats(stats, "per_channel_std")
 
 
 def _mean_only(stats, default_mean):
+    stats = as_stats(stats)
     if stats is None:
         return Normalize(mean=default_mean)
     return Normalize.from_stats(stats, "per_channel_mean")
 
 
 def _lighting(stats, alphastd: float):
+    stats = as_stats(stats)
     if stats is None:
         return PCALighting(alphastd=alphastd)
     return PCALighting.from_stats(stats, alphastd=alphastd)
@@ -74,6 +78,7 @@ def _lighting(stats, alphastd: float):
 
 def _alexnet_mean(stats):
     """The mean image of ``stats`` if it has one, else the per-channel mean (a constant image)."""
+    stats = as_stats(stats)
     if stats is not None and getattr(stats, "mean_image", None) is not None:
         return Normalize.from_stats(stats, "mean_image")
     return _mean_only(stats, constants.IMAGENET_MEAN)
@@ -97,9 +102,10 @@ def alexnet_train(stats=None, *, size: int = 224, resize: int = 256, alphastd: f
 
     The mean image depends on the pixel position, so it is subtracted at 256 x 256, *before*
     the random crop (exactly as if the mean were cropped with the same window: Caffe's
-    ``DataTransformer`` indexes the mean at the crop's offset). Hence all of this recipe runs
-    in the sample stage, which therefore ends with a **float32** tensor, and the batch stage
-    is None. PCA lighting comes before the subtraction because it clips to the pixel range.
+    ``DataTransformer`` indexes the mean at the crop's offset). The sample stage therefore
+    ends with the uint8 256 x 256 image, and the batch stage does the rest on the device:
+    lighting (which clips to the pixel range, so it comes first), mean subtraction, then a
+    per-sample random 224 crop and flip of the ``[B, 3, 256, 256]`` batch.
 
     Without a mean image (``stats`` None, or computed without ``mean_image_size``) the
     per-channel mean is subtracted instead: a constant mean image, the same at every
@@ -108,8 +114,8 @@ def alexnet_train(stats=None, *, size: int = 224, resize: int = 256, alphastd: f
     mean image has the size it is subtracted at.
 
     Args:
-        stats: An ``augkit.stats.Stats`` (mean image, mean and PCA eigenvectors are used),
-            or None for the ImageNet constants.
+        stats: An ``augkit.stats.Stats`` or the path of its ``stats.json`` (mean image, mean
+            and PCA eigenvectors are used), or None for the ImageNet constants.
         size: Side of the random crop (224).
         resize: Side of the square images the crop is taken from (256); the mean image
             must have this size.
@@ -117,58 +123,63 @@ def alexnet_train(stats=None, *, size: int = 224, resize: int = 256, alphastd: f
         flip: Probability of a horizontal flip.
 
     Returns:
-        ``Pipeline(sample, None)``; ``sample`` gives ``[3, size, size]`` float32 tensors
-        (mean-subtracted, [0, 1] units).
+        ``Pipeline(sample, batch)``: ``sample`` gives ``[3, resize, resize]`` uint8 tensors;
+        ``batch`` gives ``[B, 3, size, size]`` float32 (mean-subtracted, [0, 1] units).
 
     Example:
-        >>> import numpy as np
+        >>> import numpy as np, torch
         >>> sample, batch = alexnet_train()
-        >>> out = sample(np.zeros((300, 400, 3), np.uint8), rng=0)
-        >>> tuple(out.shape), out.dtype, batch
-        ((3, 224, 224), torch.float32, None)
+        >>> x = torch.stack([sample(np.zeros((300, 400, 3), np.uint8), rng=i) for i in range(2)])
+        >>> y = batch(x, rng=0)
+        >>> tuple(x.shape), x.dtype, tuple(y.shape), y.dtype
+        ((2, 3, 256, 256), torch.uint8, (2, 3, 224, 224), torch.float32)
 
     References:
         Krizhevsky, Sutskever and Hinton, "ImageNet Classification with Deep Convolutional
         Neural Networks", NIPS 2012 (Sec. 2: 256 x 256 images, mean subtraction; Sec. 4.1:
         224 x 224 random patches, reflections, PCA colour augmentation with std 0.1).
     """
-    lighting = [_lighting(stats, alphastd)] if alphastd > 0 else []
-    sample = Compose(
-        [Resize(shorter=resize), CenterCrop(resize), *lighting, _alexnet_mean(stats), RandomCrop(size), HorizontalFlip(p=flip), ToTensor()]
-    )
-    return Pipeline(sample, None)
+    stats = as_stats(stats)
+    sample = Compose([Resize(shorter=resize), CenterCrop(resize), ToTensor()])
+    lighting = _lighting(stats, alphastd) if alphastd > 0 else None
+    batch = _batch(lighting, _alexnet_mean(stats), RandomCrop(size), HorizontalFlip(p=flip))
+    return Pipeline(sample, batch)
 
 
 def alexnet_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
     """AlexNet evaluation: the central 224 crop of the 256 x 256 image, mean image subtracted.
 
-    As ``alexnet_train`` without randomness: shorter side to 256, central 256 x 256 patch,
-    mean image (or per-channel mean) subtracted, central 224 x 224 window. The paper
-    averaged the predictions of ten patches (four corners and centre, and their mirrors):
-    for that, use ``augkit.TenCrop(224)`` on the mean-subtracted 256 x 256 image.
+    As ``alexnet_train`` without randomness: shorter side to 256, central 256 x 256 patch
+    (the sample stage, uint8), then mean image (or per-channel mean) subtracted and the
+    central 224 x 224 window taken (the batch stage). The paper averaged the predictions of
+    ten patches (four corners and centre, and their mirrors): for that, use
+    ``augkit.TenCrop(224)`` on the mean-subtracted 256 x 256 image.
 
     Args:
-        stats: An ``augkit.stats.Stats`` (mean image or per-channel mean), or None for
-            ImageNet's per-channel mean.
+        stats: An ``augkit.stats.Stats`` or the path of its ``stats.json`` (mean image or
+            per-channel mean), or None for ImageNet's per-channel mean.
         size: Side of the central crop.
         resize: Side of the square image the crop is taken from.
 
     Returns:
-        ``Pipeline(sample, None)``; ``sample`` gives ``[3, size, size]`` float32 tensors.
+        ``Pipeline(sample, batch)``: uint8 ``[3, resize, resize]``, then float32
+        ``[B, 3, size, size]``.
 
     Example:
         >>> import numpy as np
-        >>> out = alexnet_eval().sample(np.zeros((300, 400, 3), np.uint8))
+        >>> sample, batch = alexnet_eval()
+        >>> out = batch(sample(np.zeros((300, 400, 3), np.uint8))[None])
         >>> tuple(out.shape), out.dtype
-        ((3, 224, 224), torch.float32)
+        ((1, 3, 224, 224), torch.float32)
 
     References:
         Krizhevsky, Sutskever and Hinton, NIPS 2012 (Sec. 4.1: "At test time, the network
         makes a prediction by extracting five 224 x 224 patches ... as well as their
         horizontal reflections").
     """
-    sample = Compose([Resize(shorter=resize), CenterCrop(resize), _alexnet_mean(stats), CenterCrop(size), ToTensor()])
-    return Pipeline(sample, None)
+    stats = as_stats(stats)
+    sample = Compose([Resize(shorter=resize), CenterCrop(resize), ToTensor()])
+    return Pipeline(sample, _batch(_alexnet_mean(stats), CenterCrop(size)))
 
 
 # --------------------------------------------------------------------------- VGG
@@ -417,11 +428,13 @@ def inception_train(
 # --------------------------------------------------------------------------- CIFAR
 
 
-def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 16, flip: float = 0.5) -> Pipeline:
+def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 16, flip: float = 0.5, resize: bool = True) -> Pipeline:
     """CIFAR training: pad 4, random 32 crop, flip, then normalize and Cutout 16.
 
-    Sample stage: zero-pad 4 pixels on every side, crop a random 32 x 32 window, mirror with
-    probability 1/2. Batch stage: per-channel mean / std normalization, then Cutout of a
+    Sample stage: images larger than 32 x 32 first have their shorter side resized to 32
+    (``resize=True``; CIFAR's own 32 x 32 images are untouched, so the recipe also works on a
+    folder of photos instead of cropping a 32 x 32 patch out of them), then zero-pad 4
+    pixels on every side, crop a random 32 x 32 window, mirror with probability 1/2. Batch stage: per-channel mean / std normalization, then Cutout of a
     16 x 16 square (centre uniform over the image, clipped at the borders) filled with 0.
     DeVries & Taylor apply Cutout after normalization, so the 0 fill is the dataset mean
     colour, not black; Cutout therefore comes after ``Normalize`` here. The paper uses 16
@@ -434,6 +447,7 @@ def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 1
         padding: Zero padding on each side before cropping.
         cutout: Side of the Cutout square (0 leaves Cutout out).
         flip: Probability of a horizontal flip.
+        resize: Bring images larger than ``size`` down to a shorter side of ``size`` first.
 
     Returns:
         ``Pipeline(sample, batch)``: uint8 ``[3, 32, 32]`` from the sample stage, float32
@@ -453,19 +467,27 @@ def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 1
         ``train.py``: ``RandomCrop(32, padding=4)``, flip, ``ToTensor``, ``Normalize``,
         ``Cutout(length=16)``); He et al., CVPR 2016 (Sec. 4.2: pad 4, random 32 crop, flip).
     """
-    sample = Compose([RandomCrop(size, padding=padding), HorizontalFlip(p=flip), ToTensor()])
+    head = [Resize(shorter=size, shrink_only=True)] if resize else []
+    sample = Compose([*head, RandomCrop(size, padding=padding), HorizontalFlip(p=flip), ToTensor()])
     normalize = _mean_std(stats, constants.CIFAR10_MEAN, constants.CIFAR10_STD)
     return Pipeline(sample, _batch(normalize, Cutout(cutout, fill=0) if cutout > 0 else None))
 
 
-def cifar_eval(stats=None) -> Pipeline:
-    """CIFAR evaluation: the image as is, normalized per channel.
+def cifar_eval(stats=None, *, size: int = 32, resize: bool = True) -> Pipeline:
+    """CIFAR evaluation: the image as is (32 x 32), normalized per channel.
+
+    Images of another size are brought to ``size`` x ``size`` (shorter side resized down to
+    ``size`` when larger, then the central ``size`` window, padded when smaller), so a batch
+    of mixed sizes collates.
 
     Args:
-        stats: An ``augkit.stats.Stats`` (mean, std), or None for the CIFAR-10 constants.
+        stats: An ``augkit.stats.Stats`` or the path of its ``stats.json`` (mean, std), or
+            None for the CIFAR-10 constants.
+        size: The side images are brought to.
+        resize: Resize and center-crop images of another size (False: ``ToTensor`` only).
 
     Returns:
-        ``Pipeline(ToTensor(), Normalize)``.
+        ``Pipeline(sample, Normalize)``.
 
     Example:
         >>> import numpy as np
@@ -476,4 +498,5 @@ def cifar_eval(stats=None) -> Pipeline:
     References:
         DeVries and Taylor, 2017 (code: ``test_transform = Compose([ToTensor(), normalize])``).
     """
-    return Pipeline(ToTensor(), _mean_std(stats, constants.CIFAR10_MEAN, constants.CIFAR10_STD))
+    sample = Compose([Resize(shorter=size, shrink_only=True), CenterCrop(size), ToTensor()]) if resize else ToTensor()
+    return Pipeline(sample, _mean_std(stats, constants.CIFAR10_MEAN, constants.CIFAR10_STD))

@@ -13,14 +13,14 @@ from PIL import Image
 import augkit
 from augkit import constants, presets
 from augkit.pipeline import Pipeline, as_pipeline
-from augkit.preview import available_presets, load_pipeline_config, render_grid, to_display
+from augkit.preview import available_presets, load_pipeline_config, render_grid
 from augkit.transforms import ColorJitter, Compose, Cutout, Normalize, PCALighting
 from augkit.transforms.base import params_at
 
 # name -> (input HWC shape, sample output shape, sample output dtype)
 TABLE = {
-    "alexnet_train": ((300, 360, 3), (3, 224, 224), torch.float32),
-    "alexnet_eval": ((300, 360, 3), (3, 224, 224), torch.float32),
+    "alexnet_train": ((300, 360, 3), (3, 256, 256), torch.uint8),
+    "alexnet_eval": ((300, 360, 3), (3, 256, 256), torch.uint8),
     "vgg_train": ((300, 360, 3), (3, 224, 224), torch.uint8),
     "vgg_eval": ((300, 360, 3), (3, 224, 224), torch.uint8),
     "resnet_train": ((300, 360, 3), (3, 224, 224), torch.uint8),
@@ -79,7 +79,8 @@ def test_preset_builds_runs_and_round_trips(name, use_stats, request):
     if pipeline.batch is not None:
         views = out if out.ndim == 4 else torch.stack([out, pipeline.sample(image, rng=4)])
         y = pipeline.batch(views, rng=np.random.default_rng(0))
-        assert y.shape == views.shape and y.dtype == torch.float32 and torch.isfinite(y).all()
+        crop = 224 if name.startswith("alexnet") else views.shape[-1]  # AlexNet crops in the batch stage
+        assert y.shape == (*views.shape[:2], crop, crop) and y.dtype == torch.float32 and torch.isfinite(y).all()
 
     # round trip through a plain dict (and YAML, except for a mean image: big, slow to dump)
     config = pipeline.to_config()
@@ -159,48 +160,76 @@ def test_options_leave_ops_out():
     assert isinstance(presets.inception_train(jitter=0).batch, Normalize)
     assert isinstance(presets.inception_train().batch.transforms[0], ColorJitter)
     assert isinstance(presets.vgg_train(alphastd=0).batch, Normalize)
-    assert not any(isinstance(t, PCALighting) for t in presets.alexnet_train(alphastd=0).sample.transforms)
+    assert not any(isinstance(t, PCALighting) for t in presets.alexnet_train(alphastd=0).batch.transforms)
     assert presets.resnet_train(scale=(300, 400)).sample.transforms[0].max_size == 400
 
 
 def test_alexnet_subtracts_the_mean_image_before_the_crop(stats):
     assert stats.mean_image.shape == (256, 256, 3)
     sample, batch = presets.alexnet_train(stats)
-    assert batch is None
+    lighting, normalize, crop, flip = batch.transforms
+    assert normalize.mean_image is not None
     image = smooth_image((300, 340, 3), 9)
-    for seed in range(4):
-        out, params = sample.run(image, np.random.default_rng(seed))
-        resize, square, lighting, normalize, crop, flip, _ = sample.transforms
-        _, square_p, light_p, _, crop_p, flip_p, _ = params.params
-        assert normalize.mean_image is not None
-        lit = lighting.apply(square.apply(resize.apply(image), square_p), light_p)
-        assert lit.shape == (256, 256, 3)
+    square = torch.stack([sample(image, rng=seed) for seed in range(4)])  # uint8 [4, 3, 256, 256]
+    assert square.dtype == torch.uint8 and tuple(square.shape[1:]) == (3, 256, 256)
+    out, params = batch.run(square, np.random.default_rng(0))
+    for i in range(4):
+        light_p, _, crop_p, flip_p = params_at(params, i).params
+        lit = lighting.apply(square[i], light_p).permute(1, 2, 0).numpy()
         expected = lit.astype(np.float64) / 255 - stats.mean_image  # subtracted at 256 x 256 ...
         expected = expected[crop_p.top : crop_p.top + 224, crop_p.left : crop_p.left + 224]  # ... then cropped
         if flip_p.flip:
             expected = expected[:, ::-1]
-        np.testing.assert_allclose(out.permute(1, 2, 0).numpy(), expected, atol=1e-5)
+        np.testing.assert_allclose(out[i].permute(1, 2, 0).numpy(), expected, atol=1e-5)
 
 
 def test_alexnet_without_a_mean_image_subtracts_the_channel_mean(stats):
-    no_image = augkit.stats.Stats(stats.num_images, stats.num_pixels, stats.mean, stats._m2)
+    no_image = augkit.stats.Stats(stats.num_images, stats.num_pixels, stats.mean, stats.state().m2)
     assert no_image.mean_image is None
     for pipeline, default in ((presets.alexnet_train(no_image), None), (presets.alexnet_eval(), constants.IMAGENET_MEAN)):
-        normalize = next(t for t in pipeline.sample.transforms if isinstance(t, Normalize))
+        normalize = next(t for t in pipeline.batch.transforms if isinstance(t, Normalize))
         assert normalize.mean_image is None and normalize.std is None
         assert normalize.mean == pytest.approx(default or tuple(stats.mean.tolist()))
 
 
 def test_alexnet_eval_is_the_center_crop_and_displays_exactly(stats):
-    sample, _ = presets.alexnet_eval(stats)
+    sample, batch = presets.alexnet_eval(stats)
     image = smooth_image((280, 256, 3), 4)
-    out, params = sample.run(image, np.random.default_rng(0))
-    square = sample.transforms[1].apply(sample.transforms[0].apply(image), params.params[1])
-    expected = square[16:240, 16:240].astype(np.float64) / 255 - stats.mean_image[16:240, 16:240]
+    square = sample(image)
+    out = batch(square[None])[0]
+    expected = square.permute(1, 2, 0).numpy()[16:240, 16:240].astype(np.float64) / 255 - stats.mean_image[16:240, 16:240]
     np.testing.assert_allclose(out.permute(1, 2, 0).numpy(), expected, atol=1e-5)
-    # the preview adds the central window of the mean image back: the crop itself
-    shown = to_display(out, [sample.transforms[2]])
-    assert np.abs(shown.astype(int) - square[16:240, 16:240]).max() <= 1
+
+
+def test_presets_take_a_stats_file(stats, tmp_path):
+    path = tmp_path / "stats.json"
+    stats.save(path)
+    for name in ("alexnet_train", "vgg_train", "resnet_train", "cifar_train", "resnet_tta"):
+        from_file, from_object = getattr(presets, name)(path), getattr(presets, name)(stats)
+        assert from_file.to_config() == from_object.to_config()
+    assert Normalize.from_stats(str(path)).mean == Normalize.from_stats(stats).mean
+    assert PCALighting.from_stats(path).eigval == PCALighting.from_stats(stats).eigval
+    with pytest.raises(augkit.stats.StatsFileError, match="missing.json"):
+        presets.resnet_train(tmp_path / "missing.json")
+
+
+def test_cifar_presets_bring_photos_to_32(stats):
+    photo = smooth_image((300, 420, 3), 3)
+    sample, _ = presets.cifar_train()
+    assert tuple(sample(photo, rng=0).shape) == (3, 32, 32)
+    resized = augkit.Resize(shorter=32)(photo)  # the whole photo, not a 32 x 32 patch of it
+    out, params = sample.run(photo, np.random.default_rng(1))
+    crop = params.params[1]
+    padded = np.pad(resized, ((4, 4), (4, 4), (0, 0)))
+    window = padded[crop.top + 4 : crop.top + 36, crop.left + 4 : crop.left + 36]
+    if params.params[2].flip:
+        window = window[:, ::-1]
+    np.testing.assert_array_equal(out.permute(1, 2, 0).numpy(), window)
+    cifar = smooth_image((32, 32, 3), 4)
+    assert torch.equal(sample(cifar, rng=5), presets.cifar_train(resize=False).sample(cifar, rng=5))  # CIFAR untouched
+    eval_sample, _ = presets.cifar_eval()
+    batch = torch.stack([eval_sample(smooth_image(shape, 0)) for shape in ((32, 32, 3), (40, 60, 3), (20, 25, 3))])
+    assert tuple(batch.shape) == (3, 3, 32, 32)
 
 
 def test_pipelines_render_in_the_preview(stats):

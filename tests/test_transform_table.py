@@ -9,6 +9,8 @@ from checks import check_batch_layouts, check_batch_matches_samples, check_trans
 from transform_table import BATCH_ROWS, TABLE
 
 import augkit
+import augkit.batch  # noqa: F401  (registers the mixing transforms: the package imports lazily)
+import augkit.interop  # noqa: F401
 from augkit.transforms.base import BATCH_STAGE, registered_transforms
 from augkit.transforms.containers import ComposeParams
 
@@ -32,8 +34,14 @@ def test_every_batch_stage_transform_has_a_batch_row():
 
 
 def test_every_exported_transform_is_registered():
-    exported = [n for n in augkit.__all__ if isinstance(getattr(augkit, n), type) and issubclass(getattr(augkit, n), augkit.Transform)]
+    exported = [
+        getattr(augkit, n).__name__
+        for n in augkit.__all__
+        if isinstance(getattr(augkit, n), type) and issubclass(getattr(augkit, n), augkit.Transform)
+    ]
     assert set(exported) - {"Transform", "MixingTransform"} <= set(AUGKIT_TRANSFORMS)
+    assert augkit.RandomHorizontalFlip is augkit.HorizontalFlip and augkit.RandomVerticalFlip is augkit.VerticalFlip
+    assert type(augkit.from_config({"name": "RandomHorizontalFlip", "p": 0.3})) is augkit.HorizontalFlip
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

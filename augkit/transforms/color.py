@@ -6,7 +6,6 @@ Both run in the sample stage (HWC arrays) and in the batch stage (``[C, H, W]`` 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from augkit._image import batch_size, check_any_image, is_batch
 from augkit._validate import check_range, check_real, check_vector
 from augkit.constants import IMAGENET_EIGVAL, IMAGENET_EIGVEC
 from augkit.functional import color as C
+from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
 
@@ -70,6 +70,12 @@ def check_color_image(image, transform: str):
     return image
 
 
+#: Largest brightness / contrast / saturation factor (far past white: every pixel saturates).
+MAX_FACTOR = 1000.0
+#: Largest PCA lighting standard deviation (0.1 in AlexNet; 100 already saturates every pixel).
+MAX_ALPHASTD = 100.0
+
+
 def _jitter_range(name: str, value, center: float, bound: tuple[float, float]) -> tuple[float, float]:
     if isinstance(value, (list, tuple)):
         return check_range(name, value, *bound)
@@ -118,9 +124,9 @@ class ColorJitter(Transform):
     pixel_input = True
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0) -> None:
-        self.brightness = _jitter_range("brightness", brightness, 1.0, (0.0, math.inf))
-        self.contrast = _jitter_range("contrast", contrast, 1.0, (0.0, math.inf))
-        self.saturation = _jitter_range("saturation", saturation, 1.0, (0.0, math.inf))
+        self.brightness = _jitter_range("brightness", brightness, 1.0, (0.0, MAX_FACTOR))
+        self.contrast = _jitter_range("contrast", contrast, 1.0, (0.0, MAX_FACTOR))
+        self.saturation = _jitter_range("saturation", saturation, 1.0, (0.0, MAX_FACTOR))
         self.hue = _jitter_range("hue", hue, 0.0, (-0.5, 0.5))
 
     def _ranges(self) -> list[tuple[float, float] | None]:
@@ -179,8 +185,8 @@ class PCALighting(Transform):
 
     def __init__(self, alphastd: float = 0.1, eigval=IMAGENET_EIGVAL, eigvec=IMAGENET_EIGVEC) -> None:
         self.alphastd = check_real("alphastd", alphastd)
-        if self.alphastd < 0:
-            raise ValueError(f"alphastd must be >= 0, got {self.alphastd}")
+        if not 0 <= self.alphastd <= MAX_ALPHASTD:
+            raise ValueError(f"alphastd must lie in [0, {MAX_ALPHASTD:g}], got {self.alphastd}")
         self.eigval = tuple(check_vector("eigval", eigval, 3).tolist())
         try:
             vectors = np.asarray(eigvec, dtype=np.float64)
@@ -197,13 +203,14 @@ class PCALighting(Transform):
         """Build from dataset statistics (anything with ``eigval`` and ``eigvec``, e.g. ``Stats``).
 
         Args:
-            stats: An ``augkit.stats.Stats`` or any object with ``eigval`` (3,) and
+            stats: An ``augkit.stats.Stats``, the path of a ``stats.json``, or any object with ``eigval`` (3,) and
                 ``eigvec`` (3, 3, columns) in [0, 1] units.
             alphastd: Standard deviation of alpha.
 
         Returns:
             A ``PCALighting``.
         """
+        stats = as_stats(stats)
         for name in ("eigval", "eigvec"):
             if getattr(stats, name, None) is None:
                 raise ValueError(f"stats has no {name!r}; compute statistics with augkit.stats.compute first")

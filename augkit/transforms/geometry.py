@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from augkit._image import batch_size, check_any_image, check_array_image, spatial_size
-from augkit._validate import check_int, check_probability, check_range, check_real, check_size
+from augkit._validate import MAX_SIDE, check_int, check_probability, check_range, check_real, check_size
 from augkit.functional import geometry as G
 from augkit.functional import targets as T
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Applied, Transform
@@ -52,6 +52,21 @@ class FlipParams(Applied):
         return self.applied
 
 
+#: Most pixels a resize may produce (about 270 megapixels); see ``Resize``.
+MAX_RESIZE_PIXELS = 1 << 28
+
+
+def check_output_size(name: str, size_in, size_out) -> None:
+    """Refuse a resize whose output would exceed ``MAX_RESIZE_PIXELS`` (thin images), naming both sizes."""
+    height, width = size_out
+    if height * width > MAX_RESIZE_PIXELS:
+        raise ValueError(
+            f"{name} would make a {height}x{width} image ({height * width} pixels, more than {MAX_RESIZE_PIXELS}) from"
+            f" {size_in[0]}x{size_in[1]}: the image is too thin for a shorter-side resize; crop it first, or follow the"
+            " resize with a crop in the same Compose (only the kept pixels are then made)"
+        )
+
+
 class Resize(Transform):
     """Resize to a given shorter side (aspect kept) or to an exact ``(height, width)``.
 
@@ -64,14 +79,21 @@ class Resize(Transform):
         size: Target ``(height, width)``. Give exactly one of the two (an int ``size`` is
             refused: torchvision reads it as the shorter side; write ``shorter=`` for that).
         antialias: Low-pass filter when shrinking.
+        shrink_only: With ``shorter``, leave images whose shorter side is already at most
+            ``shorter`` as they are (only larger images are brought down).
 
     Shape:
-        ``(H, W, C) -> (H', W', C)``, dtype kept.
+        ``(H, W, C) -> (H', W', C)``, dtype kept. An output of more than
+        ``MAX_RESIZE_PIXELS`` pixels (a very thin image resized by its shorter side) is
+        refused with ``ValueError``; followed by a crop in a ``Compose``, only the kept
+        pixels are made, so such images work there.
     """
 
     geometric = True
 
-    def __init__(self, shorter: int | None = None, size: tuple[int, int] | None = None, antialias: bool = True) -> None:
+    def __init__(
+        self, shorter: int | None = None, size: tuple[int, int] | None = None, antialias: bool = True, shrink_only: bool = False
+    ) -> None:
         if (shorter is None) == (size is None):
             raise ValueError("Resize needs exactly one of shorter= or size=")
         if size is not None and not isinstance(size, (list, tuple)):
@@ -79,20 +101,27 @@ class Resize(Transform):
                 f"Resize(size={size!r}): an int size is ambiguous (torchvision's Resize({size}) resizes the shorter"
                 f" side to {size}): write Resize(shorter={size}) for that, or Resize(size=({size}, {size})) for a square"
             )
-        self.shorter = None if shorter is None else check_int("shorter", shorter, 1)
+        self.shorter = None if shorter is None else check_int("shorter", shorter, 1, MAX_SIDE)
         self.size = None if size is None else check_size("size", size)
         self.antialias = bool(antialias)
+        self.shrink_only = bool(shrink_only)
+        if self.shrink_only and self.size is not None:
+            raise ValueError("shrink_only applies to Resize(shorter=...), not to an exact size")
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """Return the ``(height, width)`` an input of this size is resized to."""
         if self.size is not None:
             return self.size
+        if self.shrink_only and min(height, width) <= self.shorter:
+            return height, width
         return G.shorter_side_size(height, width, self.shorter)
 
     def apply(self, image: np.ndarray, params: None = None) -> np.ndarray:
         """Resize ``image``."""
         image = check_array_image(image)
-        return G.resize(image, self.output_size(*image.shape[:2]), self.antialias)
+        size = self.output_size(*image.shape[:2])
+        check_output_size("Resize", image.shape[:2], size)
+        return G.resize(image, size, self.antialias)
 
     def fused_resize_size(self, params, height: int, width: int) -> tuple[int, int]:
         """The output size: a resize fuses with a following crop."""
@@ -129,8 +158,8 @@ class RandomScale(Transform):
     geometric = True
 
     def __init__(self, min_size: int = 256, max_size: int = 480, antialias: bool = True) -> None:
-        self.min_size = check_int("min_size", min_size, 1)
-        self.max_size = check_int("max_size", max_size, 1)
+        self.min_size = check_int("min_size", min_size, 1, MAX_SIDE)
+        self.max_size = check_int("max_size", max_size, 1, MAX_SIDE)
         if self.max_size < self.min_size:
             raise ValueError(f"max_size must be >= min_size, got min_size={min_size}, max_size={max_size}")
         self.antialias = bool(antialias)
@@ -143,6 +172,7 @@ class RandomScale(Transform):
         """Resize so the shorter side is ``params.shorter``."""
         image = check_array_image(image)
         size = G.shorter_side_size(image.shape[0], image.shape[1], params.shorter)
+        check_output_size("RandomScale", image.shape[:2], size)
         return G.resize(image, size, self.antialias)
 
     def fused_resize_size(self, params: ScaleParams, height: int, width: int) -> tuple[int, int]:
@@ -165,13 +195,13 @@ class RandomScale(Transform):
 def _check_padding(padding) -> tuple[int, int, int, int]:
     """Return (left, top, right, bottom) from an int, (lr, tb) or (l, t, r, b), as torchvision."""
     if isinstance(padding, (list, tuple)):
-        values = [check_int(f"padding[{i}]", v, 0) for i, v in enumerate(padding)]
+        values = [check_int(f"padding[{i}]", v, 0, MAX_SIDE) for i, v in enumerate(padding)]
         if len(values) == 2:
             return values[0], values[1], values[0], values[1]
         if len(values) == 4:
             return tuple(values)
         raise ValueError(f"padding must be an int, (left/right, top/bottom) or (left, top, right, bottom), got {padding!r}")
-    p = check_int("padding", padding, 0)
+    p = check_int("padding", padding, 0, MAX_SIDE)
     return p, p, p, p
 
 
@@ -354,9 +384,9 @@ class RandomResizedCrop(Transform):
         self.scale = check_range("scale", scale, 0.0, 1.0)
         if self.scale[1] <= 0:
             raise ValueError(f"scale must have high > 0, got {scale!r}")
-        self.ratio = check_range("ratio", ratio, 0.0)
-        if self.ratio[0] <= 0:
-            raise ValueError(f"ratio must be > 0, got {ratio!r}")
+        self.ratio = check_range("ratio", ratio, 0.0, 1e3)
+        if self.ratio[0] < 1e-3:
+            raise ValueError(f"ratio must lie within [0.001, 1000] (width / height), got {ratio!r}")
         self.antialias = bool(antialias)
 
     def sample(self, rng: np.random.Generator, image) -> ResizedCropParams:
@@ -375,9 +405,9 @@ class RandomResizedCrop(Transform):
                 return ResizedCropParams(top, left, h, w)
         in_ratio = width / height
         if in_ratio < self.ratio[0]:
-            w, h = width, int(round(width / self.ratio[0]))
+            w, h = width, max(1, min(height, int(round(width / self.ratio[0]))))
         elif in_ratio > self.ratio[1]:
-            h, w = height, int(round(height * self.ratio[1]))
+            h, w = height, max(1, min(width, int(round(height * self.ratio[1]))))
         else:
             w, h = width, height
         return ResizedCropParams((height - h) // 2, (width - w) // 2, h, w)
@@ -472,3 +502,8 @@ class VerticalFlip(_FlipBase):
     """
 
     _dim = -2
+
+
+#: torchvision's names for the flips (the same classes; configs store the augkit names).
+RandomHorizontalFlip = HorizontalFlip
+RandomVerticalFlip = VerticalFlip

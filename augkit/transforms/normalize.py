@@ -9,11 +9,29 @@ import torch
 
 from augkit._image import channels as image_channels
 from augkit._image import check_any_image, spatial_size
-from augkit._validate import check_vector
+from augkit._validate import check_real, check_vector
 from augkit.functional import normalize as N
+from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
 NORMALIZE_MODES = ("mean_image", "per_channel_mean", "per_channel_std")
+
+
+def _is_float(image) -> bool:
+    return image.is_floating_point() if isinstance(image, torch.Tensor) else np.issubdtype(image.dtype, np.floating)
+
+
+def _check_units(name: str, values: np.ndarray, max_value: float) -> None:
+    """Refuse constants above white: 0-255 constants given for [0, 1] units, the usual slip."""
+    if np.any(np.abs(values) > max_value * (1 + 1e-6)):
+        hint = (
+            "; augkit's constants are in [0, 1] units (uint8 images are scaled by 1/255 first): divide them by 255,"
+            " or pass max_value=255.0 to give them in 0-255 units"
+            if max_value == 1.0
+            else ""
+        )
+        shown = values.tolist() if values.size <= 8 else f"values up to {float(np.abs(values).max()):g}"
+        raise ValueError(f"{name} must lie within [-{max_value:g}, {max_value:g}] (max_value={max_value:g}), got {shown}{hint}")
 
 
 def _load_mean_image(mean_image) -> np.ndarray:
@@ -45,6 +63,10 @@ class Normalize(Transform):
         std: Per-channel standard deviations (default: all ones, i.e. mean subtraction only).
         mean_image: An ``(H, W, C)`` mean image (array, or path to a ``.npy`` file) to
             subtract instead of per-channel means; images must then have that size.
+        max_value: The units of the constants and of float images: the value of white.
+            1.0 ([0, 1] units, the default: constants above 1 are refused, since they are
+            almost always 0-255 constants given by mistake) or 255.0 for 0-255 constants
+            and float images in 0-255. Integer images are scaled to these units first.
 
     Shape:
         HWC array -> float32 HWC array; ``[C, H, W]`` or ``[B, C, H, W]`` tensor -> float32 tensor.
@@ -58,19 +80,29 @@ class Normalize(Transform):
     stages = (SAMPLE_STAGE, BATCH_STAGE)
     normalizes = True
 
-    def __init__(self, mean=None, std=None, mean_image=None) -> None:
+    def __init__(self, mean=None, std=None, mean_image=None, max_value: float = 1.0) -> None:
+        self.max_value = check_real("max_value", max_value)
+        if not 1e-3 <= self.max_value <= 1e6:
+            raise ValueError(f"max_value must lie in [1e-3, 1e6] (1.0 for [0, 1] units, 255.0 for 0-255 units), got {self.max_value}")
         if mean_image is not None:
             if mean is not None or std is not None:
                 raise ValueError("Normalize takes either mean/std or mean_image, not both")
             self.mean_image = mean_image
             self._mean_image = _load_mean_image(mean_image)
+            _check_units("mean_image", self._mean_image, self.max_value)
             self.mean = self.std = None
+            self._unit_mean_image = (self._mean_image / self.max_value).astype(np.float32)
             return
         if mean is None:
             raise ValueError("Normalize needs mean= (with optional std=) or mean_image=")
         self.mean_image = None
         self._mean = check_vector("mean", mean)
         self._std = np.ones_like(self._mean) if std is None else check_vector("std", std, self._mean.size, positive=True)
+        _check_units("mean", self._mean, self.max_value)
+        if std is not None and (np.any(self._std < 1e-6 * self.max_value) or np.any(self._std > 1e3 * self.max_value)):
+            raise ValueError(
+                f"std must lie in [{1e-6 * self.max_value:g}, {1e3 * self.max_value:g}] (relative to max_value), got {list(std)}"
+            )
         self.mean = tuple(self._mean.tolist())
         self.std = None if std is None else tuple(self._std.tolist())
 
@@ -79,8 +111,9 @@ class Normalize(Transform):
         """Build the normalization of one classic recipe from dataset statistics.
 
         Args:
-            stats: An ``augkit.stats.Stats`` (or anything with ``mean``, ``std`` and, for
-                ``"mean_image"``, ``mean_image`` in [0, 1] units).
+            stats: An ``augkit.stats.Stats``, the path of a ``stats.json`` written by
+                ``augkit stats``, or anything with ``mean``, ``std`` and, for
+                ``"mean_image"``, ``mean_image`` in [0, 1] units.
             mode: ``"mean_image"`` (AlexNet), ``"per_channel_mean"`` (VGG) or
                 ``"per_channel_std"`` (ResNet).
 
@@ -89,6 +122,7 @@ class Normalize(Transform):
         """
         if mode not in NORMALIZE_MODES:
             raise ValueError(f"mode must be one of {NORMALIZE_MODES}, got {mode!r}")
+        stats = as_stats(stats)
         if mode == "mean_image":
             if getattr(stats, "mean_image", None) is None:
                 raise ValueError("mode='mean_image' needs stats computed with mean_image_size set")
@@ -98,12 +132,15 @@ class Normalize(Transform):
         return cls(mean=stats.mean, std=stats.std)
 
     def config_args(self) -> dict:
-        """Constructor arguments; ``std`` and ``mean_image`` only when given."""
+        """Constructor arguments; ``std``, ``mean_image`` and ``max_value`` only when given."""
         if self.mean_image is not None:
-            return {"mean_image": self.mean_image}
-        args = {"mean": self.mean}
-        if self.std is not None:
-            args["std"] = self.std
+            args = {"mean_image": self.mean_image}
+        else:
+            args = {"mean": self.mean}
+            if self.std is not None:
+                args["std"] = self.std
+        if self.max_value != 1.0:
+            args["max_value"] = self.max_value
         return args
 
     def _check_channels(self, image) -> None:
@@ -123,8 +160,13 @@ class Normalize(Transform):
                     f"Normalize(mean_image) expects images of size {expected}, got {spatial_size(image)};"
                     " resize or crop to the mean image's size first"
                 )
-            return N.subtract_mean_image(image, self._mean_image)
-        return N.normalize(image, self._mean, self._std)
+            if _is_float(image):
+                return N.subtract_mean_image(image, self._mean_image)
+            return N.subtract_mean_image(image, self._unit_mean_image) * self.max_value
+        if _is_float(image) or self.max_value == 1.0:
+            return N.normalize(image, self._mean, self._std)
+        # Integer pixels are read as [0, 1]; the constants are in max_value units.
+        return N.normalize(image, self._mean / self.max_value, self._std / self.max_value)
 
     def inverse(self, image):
         """Undo the normalization: return float32 values in [0, 1] units.
@@ -135,9 +177,10 @@ class Normalize(Transform):
         Returns:
             float32 array or tensor, ``x * std + mean`` (or ``x + mean_image``).
         """
+        scale = 1.0 / self.max_value
         if self.mean_image is not None:
-            mean = self._mean_image
+            mean = self._unit_mean_image
             if isinstance(image, np.ndarray):
-                return (image + mean).astype(np.float32)
-            return image + torch.from_numpy(np.ascontiguousarray(mean.transpose(2, 0, 1))).to(image.device)
-        return N.denormalize(image, self._mean, self._std)
+                return (image * np.float32(scale) + mean).astype(np.float32)
+            return image * scale + torch.from_numpy(np.ascontiguousarray(mean.transpose(2, 0, 1))).to(image.device)
+        return N.denormalize(image, self._mean * scale, self._std * scale)

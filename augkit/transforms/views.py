@@ -15,7 +15,7 @@ from augkit._validate import check_int, check_real, check_size
 from augkit.functional import geometry as G
 from augkit.functional import views as V
 from augkit.transforms.base import Transform
-from augkit.transforms.geometry import CenterCrop
+from augkit.transforms.geometry import CenterCrop, check_output_size
 
 
 def _check_flip(flip) -> str:
@@ -171,6 +171,8 @@ class MultiScaleTenCrop(Transform):
         height, width = image.shape[:2]
         out = np.empty((10 * len(self.scales), image.shape[2], *self.size), dtype=image.dtype)
         for k, scale in enumerate(self.scales):
-            resized = G.resize(image, G.shorter_side_size(height, width, scale))
+            size = G.shorter_side_size(height, width, scale)
+            check_output_size("MultiScaleTenCrop", (height, width), size)
+            resized = G.resize(image, size)
             self._ten_crop.write(out[10 * k : 10 * (k + 1)], resized)
         return torch.from_numpy(out)

@@ -8,6 +8,7 @@ from augkit._image import channels as image_channels
 from augkit._image import check_any_image
 from augkit._validate import check_real, check_vector
 from augkit.functional import whiten as W
+from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
 
@@ -70,13 +71,15 @@ class Whiten(Transform):
         """Build the whitening of a dataset from its ``augkit.stats.Stats``.
 
         Args:
-            stats: A ``Stats`` (or anything with ``mean`` and ``cov`` in [0, 1] units).
+            stats: A ``Stats``, the path of a ``stats.json``, or anything with ``mean`` and
+                ``cov`` in [0, 1] units.
             method: ``"zca"`` or ``"pca"``.
             eps: >= 0, added to each eigenvalue.
 
         Returns:
             A ``Whiten``.
         """
+        stats = as_stats(stats)
         return cls(mean=stats.mean, cov=stats.cov, method=method, eps=eps)
 
     @property
