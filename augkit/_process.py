@@ -41,5 +41,22 @@ def die_with_parent() -> bool:
 
 
 def init_worker(worker_id: int) -> None:
-    """A ``DataLoader`` ``worker_init_fn``: the worker dies with its parent."""
+    """augkit's ``DataLoader`` ``worker_init_fn``: one compute thread, and the worker dies with its parent.
+
+    Each worker uses one torch and one OpenCV thread (the workers are the parallelism; more
+    threads per worker oversubscribe the cores), and exits when the process that started it
+    does (``die_with_parent``).
+
+    Args:
+        worker_id: The worker's id (unused; ``DataLoader`` passes it).
+    """
     die_with_parent()
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        import cv2
+
+        cv2.setNumThreads(0)
+    except ImportError:  # pragma: no cover - OpenCV is a dependency
+        pass

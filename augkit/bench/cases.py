@@ -29,6 +29,7 @@ import torch
 
 import augkit
 from augkit import constants
+from augkit._process import init_worker
 from augkit.bench.harness import Impl, Loop, need
 from augkit.bench.report import CEILING
 
@@ -393,23 +394,13 @@ class _AlbuDecoded:
         return torch.from_numpy(self.pipeline(image=_cv2_rgb(data))["image"]).permute(2, 0, 1)
 
 
-def _worker_init(_: int) -> None:
-    torch.set_num_threads(1)
-    try:
-        import cv2
-
-        cv2.setNumThreads(0)
-    except ImportError:
-        pass
-
-
 def _make_loader(dataset, batch_size: int, workers: int, collate_fn=None):
     return torch.utils.data.DataLoader(
         dataset,
         batch_size=batch_size,
         num_workers=workers,
         persistent_workers=workers > 0,
-        worker_init_fn=_worker_init,
+        worker_init_fn=init_worker,
         collate_fn=collate_fn,
     )
 

@@ -4,6 +4,7 @@ Workers run the sample stage (``AugmentedDataset``) and ship compact uint8 batch
 (``Uint8Collate``); ``DeviceLoader`` moves them to the device and runs the batch stage.
 """
 
+from augkit._process import init_worker
 from augkit.data.collate import Uint8Collate, collate_keys, collate_targets
 from augkit.data.datasets import (
     AugmentedDataset,
@@ -31,4 +32,5 @@ __all__ = [
     "augmented_datasets",
     "collate_keys",
     "collate_targets",
+    "init_worker",
 ]

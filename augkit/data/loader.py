@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from augkit._validate import check_int
-from augkit.data.collate import _BufferPool, hwc_to_chw
+from augkit.data._buffers import BufferPool, hwc_to_chw
 from augkit.data.datasets import AugmentedDataset, SkippedItemWarning, datasets_under
 from augkit.pipeline import Pipeline, check_stage
 from augkit.rng import SampleStreams
@@ -125,7 +125,7 @@ class DeviceLoader:
         self._iterations = 0
         self._pinned = False
         self._stream = None
-        self._pool = _BufferPool(2)  # CPU layout conversion; reused only when unreferenced
+        self._pool = BufferPool(2)  # CPU layout conversion; reused only when unreferenced
         self._datasets = self._reach_datasets()
         for dataset in self._datasets:
             dataset.adopt_seed(self.seed)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from augkit._process import die_with_parent
+from augkit._process import init_worker
 from augkit._validate import check_int, check_size
 from augkit.errors import ImageDecodeError
 from augkit.io import MAX_PIXELS, check_max_pixels, decode, list_images
@@ -145,7 +145,7 @@ def _run_chunks(task: _ChunkTask, workers: int, progress: bool) -> tuple[Stats, 
     if workers == 0:
         partials = (task[i] for i in range(len(task)))
     else:
-        loader = torch.utils.data.DataLoader(task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=_init_worker)
+        loader = torch.utils.data.DataLoader(task, batch_size=None, shuffle=False, num_workers=workers, worker_init_fn=init_worker)
         partials = iter(loader)  # batch_size=None: items as they are
     result, failed = Stats(), list[tuple[str, str]]()
     try:
@@ -208,14 +208,3 @@ def _load(item, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             raise TypeError(f"tensor images must be CHW uint8, got shape {tuple(item.shape)} {item.dtype}")
         return np.ascontiguousarray(item.permute(1, 2, 0).numpy())
     return decode(item, max_pixels=max_pixels)
-
-
-def _init_worker(_worker_id: int) -> None:
-    die_with_parent()
-    torch.set_num_threads(1)
-    try:
-        import cv2
-
-        cv2.setNumThreads(0)
-    except ImportError:  # pragma: no cover
-        pass
