@@ -13,9 +13,8 @@ The arithmetic is torchvision v2's (``torchvision.transforms.v2.functional``):
 - ``autocontrast`` and ``rgb_to_grayscale`` repeat torchvision's float32 operations one by
   one (grayscale literally, with torch, so that its fused multiply-adds are the same), and
   end like it with a truncation to uint8: equal on uint8.
-- ``adjust_sharpness`` on uint8: the blurred image ``round(conv / 13)`` is computed from the
-  exact integer sum of the 3x3 neighbourhood (never a tie, so no rounding question), and the
-  blend ``x + (1 - factor) * (blurred - x)`` in float64, where it is exact, rounded once to
+- ``adjust_sharpness`` on uint8: the smoothed image ``round(conv)`` cannot depend on float
+  rounding (the exact weighted sum over 13 is never within 1/26 of a tie), and the blend ``x + (1 - factor) * (blurred - x)`` in float64, where it is exact, rounded once to
   float32 like torchvision's fused multiply-add, then truncated: equal on uint8.
 - ``gaussian_blur`` builds torchvision's 1-D kernels (``softmax(-(x / sigma) ** 2)`` over
   ``linspace(-lim, lim, k)``) and filters separably with reflect padding: within one level
@@ -50,9 +49,8 @@ _LEVELS = np.arange(256, dtype=np.float32)
 _F32 = np.float32
 #: torchvision's float -> uint8 scale (``to_dtype(scale=True)``: ``x * 255.999``, truncated).
 _TO_UINT8 = 255.0 + 1.0 - 1e-3
-#: ``round(s / 13)`` for every sum ``s`` of a uint8 3x3 neighbourhood weighted 1 (5 at the centre).
-_ROUND_13 = np.floor((np.arange(13 * 255 + 1) * 2 + 13) / 26).astype(np.uint8)
-_SHARPNESS_SUM = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32)
+#: torchvision's smoothing kernel of ``adjust_sharpness``, in float32.
+_SMOOTHING = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32) / np.float32(13.0)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -160,8 +158,32 @@ def _lut_hwc(image: np.ndarray, tables: np.ndarray) -> np.ndarray:
     return np.stack([cv2.LUT(np.ascontiguousarray(image[..., k]), tables[k]) for k in range(image.shape[-1])], axis=-1)
 
 
-def _empty_like_input(image):
-    return image.copy() if isinstance(image, np.ndarray) else image.clone()
+#: Rows per chunk on the CPU are chosen to keep a chunk's pixels within about this many bytes (cache).
+_CHUNK_BYTES = 1 << 20
+
+
+def _by_rows(fn, image: torch.Tensor, *rows: np.ndarray, channels: int | None = None) -> torch.Tensor:
+    """``fn(batch, *rows)`` on ``image`` as ``[N, C, H, W]`` with ``[N]`` per-image values.
+
+    On the CPU the rows go in chunks of about ``_CHUNK_BYTES``, each chunk's temporaries
+    staying in cache; on other devices, in one call. ``channels``: the output's channel
+    count when ``fn`` returns one channel to be repeated.
+    """
+    batch = _flat(image)
+    n = batch.shape[0]
+    step = max(1, _CHUNK_BYTES // max(batch[0].numel() * batch.element_size(), 1)) if n else 1
+    if batch.device.type != "cpu" or step >= n:
+        out = fn(batch, *rows)
+        if channels is not None and out.shape[1] != channels:
+            out = out.expand(-1, channels, -1, -1).contiguous()
+    else:
+        out = None
+        for start in range(0, n, step):
+            part = fn(batch[start : start + step], *(r[start : start + step] for r in rows))
+            if out is None:
+                out = _memory.empty((n, channels or part.shape[1], *part.shape[2:]), part.dtype)
+            out[start : start + step] = part
+    return out.view(tuple(image.shape[:-3]) + tuple(out.shape[-3:]))
 
 
 # --------------------------------------------------------------------------- invert, solarize, posterize
@@ -183,7 +205,15 @@ def invert(image):
     image = _checked(image, "invert")
     if isinstance(image, np.ndarray):
         return np.invert(image) if _is_uint8(image) else (1.0 - image).astype(image.dtype, copy=False)
-    return image.bitwise_not() if _is_uint8(image) else 1.0 - image
+    if _is_uint8(image):
+        return torch.bitwise_not(image, out=_memory.empty_like(image))
+    if image.numel() == 0:
+        return image.clone()
+    return _by_rows(_invert_rows, image)
+
+
+def _invert_rows(batch: torch.Tensor) -> torch.Tensor:
+    return torch.sub(torch.ones((), dtype=batch.dtype, device=batch.device), batch, out=_memory.empty_like(batch))
 
 
 def _solarize_table(threshold: float) -> np.ndarray:
@@ -221,18 +251,21 @@ def solarize(image, threshold, *, vectorized: bool | None = None):
         return image.clone()
     if _is_uint8(image) and _image_by_image(image, vectorized):
         return _lut_planes(image, np.stack([_solarize_table(t) for t in thresholds]))
-    batch = _flat(image)
-    if _is_uint8(image):
+    return _by_rows(_solarize_rows, image, thresholds)
+
+
+def _solarize_rows(batch: torch.Tensor, thresholds: np.ndarray) -> torch.Tensor:
+    if _is_uint8(batch):
         # x >= t  <=>  x >= ceil(float32(t)) for integers; rows above 255 keep every pixel.
         limits = np.ceil(thresholds.astype(np.float32).astype(np.float64))
-        keep = limits > 255
-        limit = _column(np.clip(limits, 0, 255).astype(np.uint8), batch)
-        selected = batch >= limit
-        if keep.any():
-            selected &= _column(~keep, batch, torch.bool)
-        return torch.where(selected, batch.bitwise_not(), batch).view(image.shape)
-    limit = _column(thresholds, batch)
-    return torch.where(batch >= limit, 1.0 - batch, batch).view(image.shape)
+        selected = batch >= _column(np.clip(limits, 0, 255).astype(np.uint8), batch)
+        if np.any(limits > 255):
+            selected &= _column(limits <= 255, batch, torch.bool)
+        inverted = batch.bitwise_not()
+    else:
+        selected = batch >= _column(thresholds, batch)
+        inverted = _invert_rows(batch)
+    return torch.where(selected, inverted, batch, out=inverted)
 
 
 def _check_bits(bits: np.ndarray) -> np.ndarray:
@@ -269,14 +302,19 @@ def posterize(image, bits):
         np.clip(out, 0, levels - 1, out=out)
         return (out * np.asarray(1.0 / levels, image.dtype)).astype(image.dtype, copy=False)
     counts = _check_bits(_per_image(bits, image, "bits"))
-    batch = _flat(image)
     if _is_uint8(image):
+        batch = _flat(image)
         masks = ((0xFF << (8 - counts)) & 0xFF).astype(np.uint8)
-        return batch.bitwise_and(_column(masks, batch)).view(image.shape)
+        return torch.bitwise_and(batch, _column(masks, batch), out=_memory.empty_like(batch)).view(image.shape)
+    if image.numel() == 0:
+        return image.clone()
+    return _by_rows(_posterize_rows, image, counts)
+
+
+def _posterize_rows(batch: torch.Tensor, counts: np.ndarray) -> torch.Tensor:
     levels = _column((1 << counts).astype(np.float64), batch)
-    out = batch.mul(levels).floor_()
-    out = torch.minimum(out.clamp_(min=0), levels - 1)
-    return out.mul_(1.0 / levels).view(image.shape)
+    out = torch.mul(batch, levels, out=_memory.empty_like(batch)).floor_().clamp_(min=0)
+    return torch.minimum(out, levels - 1, out=out).mul_(1.0 / levels)
 
 
 # --------------------------------------------------------------------------- equalize, autocontrast
@@ -345,14 +383,19 @@ def equalize(image, *, vectorized: bool | None = None):
         return _lut_hwc(image, _equalize_tables(_hist_hwc(image)))
     if image.numel() == 0:
         return image.clone()
+    if _image_by_image(image, vectorized, floats_too=True):
+        src, out, dst = _planes(image)
+        planes, results = src.reshape((-1,) + src.shape[-2:]), dst.reshape((-1,) + dst.shape[-2:])
+        levels = planes if _is_uint8(image) else np.stack([_to_uint8(plane) for plane in planes])
+        tables = _equalize_tables(np.stack([_hist_plane(plane) for plane in levels]))
+        if not _is_uint8(image):
+            tables = _from_uint8(tables, src.dtype)
+        for plane, table, result in zip(levels, tables, results):
+            cv2.LUT(plane, table, dst=result)
+        return out.view(image.shape)
     if not _is_uint8(image):
         scaled = image.mul(_TO_UINT8).clamp_(0, 255).to(torch.uint8)
-        return equalize(scaled, vectorized=vectorized).to(image.dtype).mul_(1.0 / 255.0)
-    if _image_by_image(image, vectorized):
-        src = _flat(image).contiguous().numpy()
-        hist = np.stack([_hist_plane(plane) for plane in src.reshape((-1,) + src.shape[-2:])])
-        tables = _equalize_tables(hist).reshape(src.shape[0], src.shape[1], 256)
-        return _lut_planes(image, tables)
+        return _equalize_vectorized(scaled).to(image.dtype).mul_(1.0 / 255.0)
     return _equalize_vectorized(image)
 
 
@@ -415,12 +458,14 @@ def autocontrast(image, *, vectorized: bool | None = None):
         low, high = image.amin(dim=(-2, -1)), image.amax(dim=(-2, -1))
         tables = _autocontrast_tables(_flat_numpy(low), _flat_numpy(high))
         return _lut_planes(image, tables)
-    bound = 255.0 if _is_uint8(image) else 1.0
-    work = image if image.is_floating_point() else image.to(torch.float32)
+    return _by_rows(_autocontrast_rows, image)
+
+
+def _autocontrast_rows(batch: torch.Tensor) -> torch.Tensor:
+    work = batch if batch.is_floating_point() else batch.to(torch.float32)
     low = work.amin(dim=(-2, -1), keepdim=True)
     high = work.amax(dim=(-2, -1), keepdim=True)
-    out = _stretch(work, low, high, bound)
-    return out.to(image.dtype)
+    return _stretch(work, low, high, 1.0 if batch.is_floating_point() else 255.0).to(batch.dtype)
 
 
 def _flat_numpy(values: torch.Tensor) -> np.ndarray:
@@ -438,7 +483,7 @@ def _stretch(work, low, high, bound: float):
     flat = high == low
     inv_scale = (high - low).mul_(1.0 / bound).masked_fill_(flat, 1.0)
     low = low.masked_fill(flat, 0.0)
-    return (work - low).div_(inv_scale).clamp_(0, bound)
+    return torch.sub(work, low, out=_memory.empty_like(work)).div_(inv_scale).clamp_(0, bound)
 
 
 # --------------------------------------------------------------------------- sharpness
@@ -453,8 +498,9 @@ def _sharpen_array(image: np.ndarray, factor: float) -> np.ndarray:
     inner = out[1:-1, 1:-1]
     alpha = _blend_weight(np.asarray([factor]), image.dtype == np.float64)[0]
     if _is_uint8(image):
-        sums = cv2.filter2D(image, cv2.CV_16S, _SHARPNESS_SUM, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1]
-        blurred = _ROUND_13[sums.reshape(inner.shape)]
+        # Rounded to uint8 by OpenCV: the exact sum / 13 is never within 1/26 of a tie, far
+        # beyond float32 errors, so this is torchvision's round(conv) exactly.
+        blurred = cv2.filter2D(image, -1, _SMOOTHING, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1].reshape(inner.shape)
         # x + alpha * (blurred - x) is exact in float64; one rounding to float32 is torchvision's fused add.
         value = blurred.astype(np.float64)
         value -= inner
@@ -464,8 +510,7 @@ def _sharpen_array(image: np.ndarray, factor: float) -> np.ndarray:
         np.clip(value, 0, 255, out=value)
         inner[...] = value
         return out
-    kernel = (_SHARPNESS_SUM / 13.0).astype(image.dtype)
-    blurred = cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1].reshape(inner.shape)
+    blurred = cv2.filter2D(image, -1, _SMOOTHING.astype(image.dtype), borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1].reshape(inner.shape)
     blurred -= inner
     blurred *= alpha
     blurred += inner
@@ -531,14 +576,14 @@ def _sharpen_vectorized(image: torch.Tensor, factors: np.ndarray) -> torch.Tenso
     n, c, h, w = batch.shape
     uint8 = _is_uint8(image)
     work = batch.to(torch.float32) if uint8 else batch
-    kernel = torch.from_numpy(_SHARPNESS_SUM if uint8 else _SHARPNESS_SUM / 13.0).to(device=image.device, dtype=work.dtype)
+    kernel = torch.from_numpy(_SMOOTHING).to(device=image.device, dtype=work.dtype)
     smoothed = F.conv2d(work.reshape(n * c, 1, h, w), kernel.view(1, 1, 3, 3)).view(n, c, h - 2, w - 2)
     inner = work[..., 1:-1, 1:-1]
     alpha = _column(_blend_weight(factors, work.dtype == torch.float64), batch, torch.float64 if uint8 else work.dtype)
     out = work.clone()
     if uint8:
         # The exact sums are never within 1/26 of a tie, so float32 rounding cannot move the rounding.
-        smoothed = smoothed.mul_(1.0 / 13.0).round_()
+        smoothed = smoothed.round_()
         blended = smoothed.double().sub_(inner).mul_(alpha).add_(inner).float()
     else:
         blended = smoothed.sub_(inner).mul_(alpha).add_(inner)
@@ -575,10 +620,9 @@ def rgb_to_grayscale(image, num_output_channels: int = 1):
         planes = torch.from_numpy(np.ascontiguousarray(np.moveaxis(image, -1, 0)))
         gray = _gray_planes(planes).numpy()[0][..., None]  # [1, H, W] -> HWC
         return np.repeat(gray, 3, axis=-1) if num_output_channels == 3 else gray
-    gray = _gray_planes(image)
-    if num_output_channels == 3:
-        return gray.expand(image.shape[:-3] + (3,) + image.shape[-2:]).contiguous()
-    return gray
+    if image.numel() == 0:
+        return image.new_empty(image.shape[:-3] + (num_output_channels,) + image.shape[-2:])
+    return _by_rows(_gray_planes, image, channels=num_output_channels)
 
 
 def _gray_planes(image: torch.Tensor) -> torch.Tensor:
