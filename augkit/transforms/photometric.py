@@ -151,8 +151,9 @@ class Equalize(_Photometric):
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
 
     Example:
-        >>> Equalize()(np.array([[[0], [0], [50], [60]]], np.uint8), rng=0)[..., 0].tolist()
-        [[0, 0, 128, 60]]
+        >>> image = np.repeat(np.array([0, 50, 60, 200], np.uint8), 200).reshape(1, -1, 1)
+        >>> np.unique(Equalize()(image, rng=0)).tolist()
+        [0, 100, 200, 255]
     """
 
     def __init__(self, p: float = 1.0, same_on_batch: bool = False) -> None:
@@ -180,7 +181,7 @@ class AutoContrast(_Photometric):
 
     Example:
         >>> AutoContrast()(np.array([[[50], [100], [150]]], np.uint8), rng=0)[..., 0].tolist()
-        [[0, 127, 255]]
+        [[0, 127, 254]]
     """
 
     def __init__(self, p: float = 1.0, same_on_batch: bool = False) -> None:
