@@ -143,3 +143,228 @@ def test_torchvision_erase_agrees_for_the_same_box():
     ours = E.erase(batch[0], top, left, bottom, right, 0.0)
     theirs = F.erase(batch[0], top, left, bottom - top, right - left, torch.tensor(0.0))
     assert torch.equal(ours, theirs)  # exact: both only write the fill
+
+
+# --------------------------------------------------------------------------- RandomErasing
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+
+def _stand_in(n: int, height: int, width: int) -> torch.Tensor:
+    return torch.zeros((), dtype=torch.float32).expand(n, 3, height, width)
+
+
+def _our_boxes(transform, n, height, width, seed=0):
+    params = transform.sample(np.random.default_rng(seed), _stand_in(n, height, width))
+    assert params.applied.all()
+    return params.params
+
+
+def test_random_erasing_boxes_follow_torchvision_distribution():
+    v2 = pytest.importorskip("torchvision.transforms.v2")
+    height, width, n = 60, 80, 3000
+    theirs = v2.RandomErasing(p=1.0)
+    image = torch.zeros(3, height, width)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        drawn = [theirs.make_params([image]) for _ in range(n)]
+    their_h = np.array([d["h"] for d in drawn if d["v"] is not None])
+    their_w = np.array([d["w"] for d in drawn if d["v"] is not None])
+    their_top = np.array([d["i"] for d in drawn if d["v"] is not None])
+    boxes = _our_boxes(augkit.RandomErasing(p=1.0), n, height, width)
+    found = boxes.height[:, 0] > 0
+    h, w, top = boxes.height[found, 0], boxes.width[found, 0], boxes.top[found, 0]
+    # Boxes that fit in none of the 10 tries: a binomial proportion, the same for both.
+    assert abs(found.mean() - len(their_h) / n) < 0.03
+    for ours, reference in (
+        (h * w / (height * width), their_h * their_w / (height * width)),  # area fraction
+        (np.log(h / w), np.log(their_h / their_w)),  # log aspect
+        (top, their_top),
+    ):
+        assert scipy_stats.ks_2samp(ours, reference).pvalue > 1e-3
+    assert ((top + h) <= height).all() and ((boxes.left[found, 0] + w) <= width).all()
+
+
+def test_random_erasing_counts_and_sizes_follow_timm(monkeypatch):
+    random_erasing = pytest.importorskip("timm.data.random_erasing")
+    import random
+
+    height, width, n = 48, 64, 1500
+    recorded: list[list[tuple[int, int]]] = []
+
+    def record(per_pixel, rand_color, patch_size, dtype=torch.float32, device="cpu"):
+        recorded[-1].append(tuple(patch_size[1:]))
+        return torch.zeros((patch_size[0], 1, 1), dtype=dtype)
+
+    monkeypatch.setattr(random_erasing, "_get_pixels", record)
+    timm_erasing = random_erasing.RandomErasing(probability=1.0, min_count=1, max_count=3, device="cpu")
+    state = random.getstate()
+    random.seed(0)
+    try:
+        for _ in range(n):
+            recorded.append([])
+            timm_erasing(torch.zeros(3, height, width))
+    finally:
+        random.setstate(state)
+    boxes = _our_boxes(augkit.RandomErasing.from_timm(1.0, min_count=1, max_count=3), n, height, width)
+    ours_per_image = (boxes.height > 0).sum(axis=1)
+    theirs_per_image = np.array([len(r) for r in recorded])
+    table = np.array([np.bincount(ours_per_image, minlength=4), np.bincount(theirs_per_image, minlength=4)])[:, 1:]
+    assert scipy_stats.chi2_contingency(table).pvalue > 1e-3
+    # Box area times the image's box count: the same law (areas are split among the boxes).
+    their_area = np.array([h * w * len(r) for r in recorded for h, w in r]) / (height * width)
+    present = boxes.height > 0
+    our_area = (boxes.height * boxes.width * ours_per_image[:, None])[present] / (height * width)
+    assert scipy_stats.ks_2samp(our_area, their_area).pvalue > 1e-3
+    their_aspect = np.array([np.log(h / w) for r in recorded for h, w in r if h and w])
+    assert scipy_stats.ks_2samp(np.log(boxes.height[present] / boxes.width[present]), their_aspect).pvalue > 1e-3
+
+
+def test_random_erasing_count_draws_uniformly_and_splits_the_area():
+    boxes = _our_boxes(augkit.RandomErasing(p=1.0, scale=(0.1, 0.1), ratio=(1.0, 1.0), count=2, max_count=4), 4000, 100, 100)
+    per_image = (boxes.height > 0).sum(axis=1)
+    assert set(np.unique(per_image)) == {2, 3, 4}
+    assert np.allclose(np.bincount(per_image)[2:] / 4000, 1 / 3, atol=0.03)
+    # Square boxes of area 0.1 * 100 * 100 / count: side round(sqrt(1000 / count)).
+    sides = boxes.height[np.arange(4000), 0]
+    assert np.array_equal(sides, np.round(np.sqrt(1000 / per_image)).astype(int))
+
+
+def test_random_erasing_no_fit_leaves_the_image():
+    # Every proposal is taller than the image: nothing erased, as torchvision and timm.
+    image = torch.rand(3, 4, 40)
+    out, params = augkit.RandomErasing(p=1.0, scale=(0.5, 0.5), ratio=(50.0, 60.0)).run(image, np.random.default_rng(0))
+    assert params.applied and params.params.height.tolist() == [0]
+    assert torch.equal(out, image)
+
+
+def _erased(before, after):
+    return (as_numpy(before) != as_numpy(after)).any(axis=0)
+
+
+def test_random_erasing_fills_per_mode():
+    image = torch.full((3, 40, 50), 9.0)
+    generator = np.random.default_rng(3)
+    const, params = augkit.RandomErasing(p=1.0, value=(0.1, 0.2, 0.3)).run(image, generator)
+    box = params.params
+    region = const[:, box.top[0] : box.top[0] + box.height[0], box.left[0] : box.left[0] + box.width[0]]
+    assert torch.allclose(region, torch.tensor([0.1, 0.2, 0.3]).view(3, 1, 1).expand_as(region))
+    assert _erased(image, const).sum() == box.height[0] * box.width[0]
+
+    before = torch.random.get_rng_state()
+    rand, params = augkit.RandomErasing(p=1.0, mode="rand").run(image, np.random.default_rng(4))
+    pixel, pixel_params = augkit.RandomErasing(p=1.0, mode="pixel").run(image, np.random.default_rng(4))
+    assert torch.equal(torch.random.get_rng_state(), before)  # the global torch RNG is never used
+    # The values come from a torch.Generator seeded with the drawn seed, box by box.
+    box = params.params
+    region = rand[:, box.top[0] : box.top[0] + box.height[0], box.left[0] : box.left[0] + box.width[0]]
+    expected = torch.randn(3, generator=torch.Generator().manual_seed(box.seed))
+    assert torch.equal(region, expected.view(3, 1, 1).expand_as(region))
+    box = pixel_params.params
+    region = pixel[:, box.top[0] : box.top[0] + box.height[0], box.left[0] : box.left[0] + box.width[0]]
+    assert torch.equal(region, torch.randn(region.shape, generator=torch.Generator().manual_seed(box.seed)))
+    assert region.flatten().unique().numel() == region.numel()
+
+
+def test_torchvision_value_random_is_pixel_mode():
+    image = torch.zeros(3, 30, 30)
+    a = augkit.RandomErasing(p=1.0, value="random")(image, rng=5)
+    b = augkit.RandomErasing(p=1.0, mode="pixel")(image, rng=5)
+    assert torch.equal(a, b) and (a != 0).any()
+
+
+def test_pixel_noise_is_standard_normal():
+    batch = torch.zeros(64, 3, 64, 64)
+    out = augkit.RandomErasing(p=1.0, mode="pixel", scale=(0.2, 0.3))(batch, rng=0)
+    values = out[out != 0]
+    assert values.numel() > 100_000
+    assert abs(values.mean().item()) < 0.02 and abs(values.std().item() - 1.0) < 0.02
+
+
+@pytest.mark.parametrize("mode", ["const", "rand", "pixel"])
+def test_random_erasing_batch_equals_samples_and_both_paths_agree(mode):
+    batch = torch.rand(12, 3, 30, 40, generator=torch.Generator().manual_seed(0))
+    erasing = augkit.RandomErasing(p=0.6, mode=mode, count=1, max_count=3)
+    out, params = erasing.run(batch, np.random.default_rng(1))
+    assert not torch.equal(out, batch)
+    for i in range(batch.shape[0]):
+        one = params_at(params, i)
+        assert torch.equal(erasing.apply(batch[i], one), out[i])
+        assert np.array_equal(erasing.apply(batch[i].permute(1, 2, 0).numpy(), one), out[i].permute(1, 2, 0).numpy())
+        if not one.applied:
+            assert torch.equal(out[i], batch[i])
+    boxes = params.params
+    fill = 0.5 if mode == "const" else 0.0
+    rows = np.flatnonzero(params.applied)
+    args = (boxes.top, boxes.left, boxes.height, boxes.width, fill)
+    masked = E.erase_boxes(batch[rows], *args, mode=mode, seed=boxes.seed, use_mask=True)
+    sliced = E.erase_boxes(batch[rows], *args, mode=mode, seed=boxes.seed, use_mask=False)
+    assert torch.equal(masked, sliced)
+
+
+def test_random_erasing_uint8_and_fill_checks():
+    image = np.zeros((20, 20, 3), np.uint8)
+    assert augkit.RandomErasing(p=1.0, value=(255, 0, 7))(image, rng=0).dtype == np.uint8
+    with pytest.raises(ValueError, match="writes normal values, for normalized float images; got a uint8 image"):
+        augkit.RandomErasing(p=1.0, mode="pixel")(image, rng=0)
+    with pytest.raises(ValueError, match=r"fill must be an integer in \[0, 255\]"):
+        augkit.RandomErasing(p=1.0, value=300)(image, rng=0)
+    with pytest.raises(ValueError, match=r"one value per channel \(3\), got 2 values"):
+        augkit.RandomErasing(p=1.0, value=(1, 2))(image, rng=0)
+
+
+def test_random_erasing_from_timm_and_config():
+    erasing = augkit.RandomErasing.from_timm(0.25, min_area=0.05, max_area=0.4, min_aspect=0.5, mode="pixel", max_count=2)
+    assert (erasing.p, erasing.scale, erasing.ratio, erasing.mode, erasing.count, erasing.max_count) == (
+        0.25,
+        (0.05, 0.4),
+        (0.5, 2.0),
+        "pixel",
+        1,
+        2,
+    )
+    rebuilt = augkit.from_config(erasing.to_config())
+    assert repr(rebuilt) == repr(erasing)
+    batch = torch.rand(4, 3, 16, 16)
+    assert torch.equal(rebuilt(batch, rng=3), erasing(batch, rng=3))
+    assert (
+        repr(augkit.RandomErasing())
+        == "RandomErasing(p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, mode='const', count=1, max_count=None)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"p": 2.0}, ValueError, "p must be a probability"),
+        ({"scale": (0.5, 0.1)}, ValueError, "scale must have low <= high"),
+        ({"scale": (0.1, 1.5)}, ValueError, r"scale must lie within \[0.0, 1.0\]"),
+        ({"ratio": (0.0, 1.0)}, ValueError, "ratio must be > 0"),
+        ({"ratio": 3}, TypeError, r"ratio must be a \(low, high\) pair"),
+        ({"value": "noise"}, ValueError, "value must be a number, a sequence of numbers"),
+        ({"value": None}, TypeError, "value must be a number"),
+        ({"mode": "gauss"}, ValueError, "mode must be one of"),
+        ({"mode": "pixel", "value": 1.0}, ValueError, "value is the fill of mode='const'"),
+        ({"count": 0}, ValueError, "count must be >= 1"),
+        ({"count": 3, "max_count": 2}, ValueError, "max_count must be >= 3"),
+    ],
+)
+def test_random_erasing_arguments_validated(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        augkit.RandomErasing(**kwargs)
+
+
+def test_random_erasing_runs_after_normalize():
+    normalize = augkit.Normalize(augkit.constants.IMAGENET_MEAN, augkit.constants.IMAGENET_STD)
+    pipeline = augkit.Compose([normalize, augkit.RandomErasing(p=1.0, mode="pixel")])
+    batch = torch.randint(0, 256, (4, 3, 24, 24), dtype=torch.uint8)
+    out = pipeline(batch, rng=0)
+    assert out.dtype == torch.float32 and not torch.equal(out, normalize(batch))
+
+
+def test_erasing_box_sizes_take_the_first_fit():
+    area = np.array([[5000.0, 30.0, 20.0], [5000.0, 5000.0, 5000.0]])
+    h, w = E.erasing_box_sizes(20, 30, area, np.zeros_like(area))
+    assert h.tolist() == [5, 0] and w.tolist() == [5, 0]  # round(sqrt(30)) = 5; no fit -> no box
+    h, w = E.erasing_box_sizes(20, 30, np.array([12.25]), np.array([0.0]))  # sqrt = 3.5: Python rounds to 4
+    assert (h.item(), w.item()) == (round(3.5), round(3.5))

@@ -96,7 +96,7 @@ def test_batch_equals_per_sample(name):
 
 
 #: Batch-stage transforms without random parameters (``sample`` returns None).
-DETERMINISTIC = {"Normalize", "Whiten"}
+DETERMINISTIC = {"Normalize", "Whiten", "Grayscale"}
 
 
 @pytest.mark.parametrize("name", sorted(DETERMINISTIC))

@@ -3,7 +3,7 @@
 from augkit.transforms.base import Transform, params_at, register, registered_transforms
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.containers import Compose, OneOf, RandomApply
-from augkit.transforms.erase import Cutout
+from augkit.transforms.erase import Cutout, RandomErasing
 from augkit.transforms.geometry import (
     CenterCrop,
     HorizontalFlip,
@@ -16,28 +16,49 @@ from augkit.transforms.geometry import (
     VerticalFlip,
 )
 from augkit.transforms.normalize import Normalize
+from augkit.transforms.photometric import (
+    AutoContrast,
+    Equalize,
+    GaussianBlur,
+    Grayscale,
+    Invert,
+    Posterize,
+    RandomGrayscale,
+    Sharpness,
+    Solarize,
+)
 from augkit.transforms.tensor import ToTensor
 from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 from augkit.transforms.whiten import Whiten
 
 __all__ = [
+    "AutoContrast",
     "CenterCrop",
     "ColorJitter",
     "Compose",
     "Cutout",
+    "Equalize",
     "FiveCrop",
+    "GaussianBlur",
+    "Grayscale",
     "HorizontalFlip",
+    "Invert",
     "MultiScaleTenCrop",
     "Normalize",
     "OneOf",
     "PCALighting",
+    "Posterize",
     "RandomApply",
     "RandomCrop",
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
+    "RandomErasing",
+    "RandomGrayscale",
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "Sharpness",
+    "Solarize",
     "TenCrop",
     "ToTensor",
     "Transform",

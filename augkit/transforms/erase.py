@@ -1,14 +1,16 @@
-"""Erasing transforms: Cutout."""
+"""Erasing transforms: Cutout and RandomErasing."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from augkit._image import batch_size, check_any_image, spatial_size
-from augkit._validate import check_probability, check_real, check_size
+from augkit._validate import check_int, check_probability, check_range, check_real, check_size
 from augkit.functional import erase as E
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
@@ -87,3 +89,192 @@ class Cutout(Transform):
         for column, values in zip(full, (params.top, params.left, params.bottom, params.right)):
             column[rows] = values
         return E.erase(image, *full, self.fill)
+
+
+@dataclass(frozen=True)
+class ErasingBoxes:
+    """RandomErasing's boxes: ``[K]`` int arrays for one image, ``[B, K]`` for a batch.
+
+    A box with ``height == 0`` erases nothing (no try fitted, or beyond the drawn count).
+    ``seed`` seeds the normal values of the random modes (an int, or ``[B]``), else None.
+    """
+
+    top: Any
+    left: Any
+    height: Any
+    width: Any
+    seed: Any = None
+
+
+def _check_value(value):
+    if isinstance(value, str):
+        if value != "random":
+            raise ValueError(f"value must be a number, a sequence of numbers (one per channel) or 'random', got {value!r}")
+        return value
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return check_real("value", value)
+    if isinstance(value, (list, tuple)) and value:
+        return tuple(check_real(f"value[{i}]", v) for i, v in enumerate(value))
+    raise TypeError(f"value must be a number, a sequence of numbers (one per channel) or 'random', got {value!r}")
+
+
+class RandomErasing(Transform):
+    """Erase random rectangles (torchvision v2's and timm's ``RandomErasing``), with probability ``p``.
+
+    Each box: area ``a ~ U[scale] * H * W / n`` (``n`` the image's box count), aspect
+    ``r = exp(U[log ratio])``, ``h = round(sqrt(a r))``, ``w = round(sqrt(a / r))``; up to 10
+    tries until ``h < H`` and ``w < W``, else that box is skipped; its corner is uniform
+    over the positions that keep it inside. With ``count=1`` this is torchvision v2's
+    ``RandomErasing``; ``count`` / ``max_count`` (``n ~ U{count..max_count}`` per image)
+    and ``mode`` are timm's. ``from_timm`` takes timm's argument names.
+
+    Fill (``mode``): ``"const"`` writes ``value`` (a number or one per channel, in the
+    image's units); ``"rand"`` one standard normal value per channel and box; ``"pixel"``
+    one per pixel (``value="random"`` is torchvision's name for it). Random values suit
+    normalized images: apply RandomErasing after ``Normalize`` (uint8 images take
+    ``"const"`` only). They are drawn from a ``torch.Generator`` seeded per image from the
+    ``rng`` passed in (never from global state; see ``augkit.functional.erase.erase_boxes``),
+    so a replay from the same parameters writes the same values, in either stage, on any
+    device.
+
+    Args:
+        p: Probability of erasing (drawn per sample in the batch stage).
+        scale: ``(min, max)`` fraction of the image area, within [0, 1].
+        ratio: ``(min, max)`` aspect ratio (height / width), > 0, drawn log-uniformly.
+        value: ``"const"`` fill: a number or a sequence (one per channel), or ``"random"``.
+        mode: ``"const"``, ``"rand"`` or ``"pixel"``.
+        count: Boxes per image (the least, when ``max_count`` is given).
+        max_count: The most boxes per image; None: exactly ``count``.
+        same_on_batch: In the batch stage, the same boxes (and decision) for the whole batch.
+
+    Shape:
+        HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> out = RandomErasing(p=1.0, value=7)(np.zeros((20, 20, 3), np.uint8), rng=0)
+        >>> sorted(np.unique(out).tolist())
+        [0, 7]
+
+    References:
+        Zhong et al., "Random Erasing Data Augmentation", AAAI 2020 (arXiv:1708.04896).
+    """
+
+    stages = (SAMPLE_STAGE, BATCH_STAGE)
+    random_apply = True
+    #: The proposals drawn per box (torchvision's and timm's 10 attempts).
+    tries = 10
+
+    def __init__(
+        self,
+        p: float = 0.5,
+        scale=(0.02, 0.33),
+        ratio=(0.3, 3.3),
+        value=0.0,
+        mode: str = "const",
+        count: int = 1,
+        max_count: int | None = None,
+        same_on_batch: bool = False,
+    ) -> None:
+        self.p = check_probability("p", p)
+        self.scale = check_range("scale", scale, 0.0, 1.0)
+        self.ratio = check_range("ratio", ratio, 0.0)
+        if self.ratio[0] <= 0:
+            raise ValueError(f"ratio must be > 0, got {ratio!r}")
+        self.value = _check_value(value)
+        if mode not in E.ERASE_MODES:
+            raise ValueError(f"mode must be one of {E.ERASE_MODES}, got {mode!r}")
+        if mode != "const" and self.value != 0.0:
+            raise ValueError(f"value is the fill of mode='const'; mode={mode!r} draws normal values (leave value at 0)")
+        self.mode = mode
+        self.count = check_int("count", count, 1)
+        self.max_count = None if max_count is None else check_int("max_count", max_count, self.count)
+        self.same_on_batch = bool(same_on_batch)
+
+    @classmethod
+    def from_timm(
+        cls,
+        probability: float = 0.5,
+        min_area: float = 0.02,
+        max_area: float = 1 / 3,
+        min_aspect: float = 0.3,
+        max_aspect: float | None = None,
+        mode: str = "const",
+        min_count: int = 1,
+        max_count: int | None = None,
+    ) -> RandomErasing:
+        """Build from timm's ``RandomErasing`` arguments (``timm.data.RandomErasing``).
+
+        timm's ``num_splits`` (leave the first split of an AugMix batch clean) and
+        ``device`` have no counterpart: the transform follows its input's device.
+
+        Args:
+            probability: Probability of erasing.
+            min_area: Least fraction of the image area (divided among the boxes).
+            max_area: Largest fraction.
+            min_aspect: Least aspect ratio.
+            max_aspect: Largest aspect ratio; None: ``1 / min_aspect``.
+            mode: ``"const"`` (zeros), ``"rand"`` or ``"pixel"``.
+            min_count: Least number of boxes per image.
+            max_count: Most boxes; None: ``min_count``.
+
+        Returns:
+            The equivalent ``RandomErasing``.
+
+        Example:
+            >>> RandomErasing.from_timm(0.25, mode="pixel", max_count=3)
+            RandomErasing(p=0.25, scale=(0.02, 0.3333333333333333), ratio=(0.3, 3.3333333333333335), value=0.0, mode='pixel', count=1, max_count=3)
+        """
+        mode = mode.lower() if mode else "const"
+        max_aspect = max_aspect or 1.0 / min_aspect
+        return cls(probability, (min_area, max_area), (min_aspect, max_aspect), 0.0, mode, min_count, max_count)
+
+    @property
+    def _fill_mode(self) -> str:
+        return "pixel" if self.value == "random" else self.mode
+
+    def sample(self, rng: np.random.Generator, image) -> ErasingBoxes:
+        """Draw each box's count, area, aspect (10 tries) and corner; the noise seed for random fills."""
+        height, width = spatial_size(image)
+        n = batch_size(image)
+        most = self.count if self.max_count is None else self.max_count
+
+        def draw(method, *args, tail=()):
+            values = getattr(rng, method)(*args, size=tail if n is None else (n, *tail))
+            return np.asarray(values).reshape((1 if n is None else n, *tail))
+
+        counts = draw("integers", self.count, most + 1) if most > self.count else np.full((1 if n is None else n,), self.count)
+        counts = counts.reshape(-1)
+        fraction = draw("uniform", self.scale[0], self.scale[1], tail=(most, self.tries))
+        log_aspect = draw("uniform", math.log(self.ratio[0]), math.log(self.ratio[1]), tail=(most, self.tries))
+        area = fraction * (height * width) / counts[:, None, None]
+        box_h, box_w = E.erasing_box_sizes(height, width, area, log_aspect)
+        used = np.arange(most)[None, :] < counts[:, None]
+        box_h, box_w = np.where(used, box_h, 0), np.where(used, box_w, 0)
+        rows_or_one = slice(None) if n is not None else 0
+        top = draw("integers", 0, (height - box_h + 1)[rows_or_one], tail=(most,))
+        left = draw("integers", 0, (width - box_w + 1)[rows_or_one], tail=(most,))
+        seed = draw("integers", 0, 2**62).reshape(-1) if self._fill_mode != "const" else None
+        if n is None:
+            return ErasingBoxes(top[0], left[0], box_h[0], box_w[0], None if seed is None else int(seed[0]))
+        return ErasingBoxes(top, left, box_h, box_w, seed)
+
+    def apply(self, image, params: ErasingBoxes):
+        """Erase the boxes of ``params``."""
+        image = check_any_image(image)
+        fill = 0.0 if self.value == "random" else self.value
+        return E.erase_boxes(image, params.top, params.left, params.height, params.width, fill, mode=self._fill_mode, seed=params.seed)
+
+    def apply_masked(self, images, applied, params: ErasingBoxes):
+        """Erase the selected rows' boxes in one call (the other rows get no box)."""
+        image = check_any_image(images)
+        rows = np.flatnonzero(applied)
+        most = np.asarray(params.top).shape[-1]
+        full = [np.zeros((len(applied), most), dtype=np.int64) for _ in range(4)]
+        for column, values in zip(full, (params.top, params.left, params.height, params.width)):
+            column[rows] = values
+        seed = None
+        if params.seed is not None:
+            seed = np.zeros(len(applied), dtype=np.int64)
+            seed[rows] = params.seed
+        fill = 0.0 if self.value == "random" else self.value
+        return E.erase_boxes(image, *full, fill, mode=self._fill_mode, seed=seed)
