@@ -24,6 +24,7 @@ from augkit.functional import erase as E
 from augkit.functional import geometry as G
 from augkit.functional import mix as M
 from augkit.functional import normalize as N
+from augkit.functional import photometric as P
 from augkit.functional import views as V
 from augkit.functional import whiten as W
 
@@ -92,6 +93,12 @@ def _views(image):
     return out
 
 
+def P_erase_boxes(images, boxes):
+    """One box per image (top, left, height, width), erased with a constant."""
+    top, left, height, width = (boxes[:, k] for k in range(4))
+    return E.erase_boxes(images, top, left, height + 1, width + 1, 0.5 if images.is_floating_point() else 9)
+
+
 def _crop_origins(rng, leading):
     """Per-sample window origins, some outside the image (padded with the fill)."""
     return rng.integers(-3, HEIGHT - 2, leading), rng.integers(-3, WIDTH - 3, leading)
@@ -137,6 +144,21 @@ KERNELS: dict[str, KernelCase] = {
         lambda x, p: M.mix_images(x, *p, vectorized=True), _mix_params(False), ("batch",), dtypes=(FLOAT32,), cuda_atol=1e-6
     ),
     "views.write_views": KernelCase(lambda x, p: _views(x), takes=("array",), shape=lambda shape: (10, shape[2], 6, 8)),
+    "photometric.invert": KernelCase(lambda x, p: P.invert(x)),
+    "photometric.solarize": KernelCase(
+        lambda x, p: P.solarize(x, p * (255 if _is_uint8(x) else 1)), lambda rng, leading: rng.uniform(0.2, 0.9, leading)
+    ),
+    "photometric.posterize": KernelCase(lambda x, p: P.posterize(x, p), lambda rng, leading: rng.integers(1, 9, leading)),
+    "photometric.equalize": KernelCase(lambda x, p: P.equalize(x), dtypes=(np.uint8,)),
+    "photometric.equalize[vectorized]": KernelCase(lambda x, p: P.equalize(x, vectorized=True), takes=("tensor",), dtypes=(np.uint8,)),
+    "photometric.autocontrast": KernelCase(lambda x, p: P.autocontrast(x)),
+    "photometric.autocontrast[vectorized]": KernelCase(lambda x, p: P.autocontrast(x, vectorized=True), takes=("tensor",)),
+    "photometric.adjust_sharpness": KernelCase(lambda x, p: P.adjust_sharpness(x, p), _factors(0.0, 3.0), atol=1e-6, cuda_atol=1.0),
+    "photometric.rgb_to_grayscale": KernelCase(lambda x, p: P.rgb_to_grayscale(x, 3), atol=0.0, cuda_atol=1e-6),
+    "photometric.gaussian_blur": KernelCase(lambda x, p: P.gaussian_blur(x, 5, p), _factors(0.5, 2.0), atol=1e-6, cuda_atol=1.0),
+    "erase.erase_boxes": KernelCase(
+        lambda x, p: P_erase_boxes(x, p), lambda rng, leading: rng.integers(0, 4, leading + (4,)), takes=("batch",)
+    ),
     "geometry.crop_batch": KernelCase(
         lambda x, p: G.crop_batch(x, *p, 6, 8, fill=3), _crop_origins, ("batch",), shape=lambda shape: (*shape[:-2], 6, 8)
     ),
@@ -158,6 +180,9 @@ HELPERS: dict[str, str] = {
     "views.mirror_window": "a window position: tests/test_tta.py",
     "whiten.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
     "normalize.peak_value": "the value of white per dtype: tests/test_decode_modes.py",
+    "photometric.check_kernel_size": "an argument check: tests/test_photometric.py",
+    "photometric.gaussian_kernels": "1-D kernels from sigmas: tests/test_photometric.py",
+    "erase.erasing_box_sizes": "box sizes from areas and aspects: tests/test_erase.py",
     "targets.mask_size": "a mask's size: tests/test_targets.py",
     "targets.nearest_indices": "torch's nearest source indices: tests/test_targets.py",
     "targets.flip_mask": "masks (no channel axis): tests/test_targets.py",

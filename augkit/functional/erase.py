@@ -225,6 +225,8 @@ def erase_boxes(image, top, left, height, width, fill=0.0, *, mode: str = "const
         raise ValueError(f"mode={mode!r} needs a noise seed")
     boxes = [np.asarray(v, dtype=np.int64) for v in (top, left, height, width)]
     batched = not is_array and image.ndim == 4
+    if batched and image.shape[0] == 0:
+        return image.clone()
     boxes = [b.reshape(image.shape[0], -1) if batched else b.reshape(1, -1) for b in boxes]
     seeds = np.asarray(seed if seed is not None else 0, dtype=np.int64).reshape(-1)
     if batched and seeds.size == 1:
