@@ -87,7 +87,7 @@ class MixingTransform(Transform):
     label_smoothing: float
     bce_target_thresh: float | None = None
 
-    def apply(self, batch: Batch, params: MixParams) -> Batch:
+    def apply(self, batch: Batch, params: MixParams) -> Batch:  # type: ignore[override]  # a Batch, not an image
         """Mix a ``Batch``'s images, masks and labels with the given parameters (deterministic).
 
         Args:
@@ -127,7 +127,7 @@ class MixingTransform(Transform):
             *(np.where(applied, v, zero) for v in (params.top, params.left, params.bottom, params.right)),
         )
 
-    def run(self, images, targets=None, rng=None) -> tuple[Any, MixParams]:
+    def run(self, images, targets=None, rng=None) -> tuple[Any, MixParams]:  # type: ignore[override]  # also (images, targets, rng)
         """Sample parameters and apply them.
 
         Called as ``run(batch, rng)`` it returns ``(batch, params)``; as
@@ -277,7 +277,7 @@ def _draw(rng, images, t: _MixBase) -> MixParams:
         if t.correct_lam or t.cutmix_minmax is not None:
             lam = np.where(cutmix, kept, lam)
         top, left, bottom, right = (np.where(cutmix, v, zeros) for v in (top, left, bottom, right))
-    fields = (lam, cutmix, top, left, bottom, right)
+    fields: tuple[np.ndarray, ...] = (lam, cutmix, top, left, bottom, right)
     if t.mode == "batch":
         fields = tuple(np.repeat(v, batch) for v in fields)
     elif t.mode == "pair":
@@ -529,5 +529,5 @@ class MixupOrCutMix(_MixBase):
 
 
 for _cls in (Mixup, CutMix, MixupOrCutMix):
-    _cls.__doc__ = _cls.__doc__.replace("{common}", _COMMON_ARGS)
+    _cls.__doc__ = (_cls.__doc__ or "").replace("{common}", _COMMON_ARGS)
 del _cls

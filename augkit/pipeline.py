@@ -209,7 +209,7 @@ def build_transform(config: Any, where: str = "config") -> Transform:
         elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
             args[key] = [build_transform(v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
     try:
-        return cls(**args)
+        return cls(**args)  # type: ignore[return-value]  # the registry holds Transform classes
     except (TypeError, ValueError) as error:
         raise type(error)(f"{where} ({name}): {error}") from error
 

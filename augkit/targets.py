@@ -29,6 +29,7 @@ BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 def _float_array(name: str, value, shape_tail: tuple[int, ...]) -> np.ndarray | torch.Tensor:
     """``value`` as a float32 array or tensor whose shape ends with ``shape_tail``."""
+    array: np.ndarray | torch.Tensor
     if isinstance(value, torch.Tensor):
         array = value if value.dtype == torch.float32 else value.to(torch.float32)
     else:

@@ -13,12 +13,12 @@ import torch
 try:
     import cv2
 except ImportError:  # pragma: no cover - opencv comes with albumentations
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]
 
 try:  # private, but stable for years; without it the pool never reuses (always correct)
     _storage_use_count = torch._C._storage_Use_Count
 except AttributeError:  # pragma: no cover
-    _storage_use_count = None
+    _storage_use_count = None  # type: ignore[assignment]
 
 
 def _use_count(tensor: torch.Tensor) -> int:

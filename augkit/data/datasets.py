@@ -351,10 +351,10 @@ class AugmentedDataset(Dataset):
         rgb = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
         if rgb and self.mode == "RGB":
             return image
-        options = {"max_pixels": self.max_pixels, "mode": self.mode}
         # A Compose decodes only the window its first transforms read.
-        windowed = isinstance(self.pipeline, Compose)
-        return open_image(image, check_whole_file=self.check_whole_file, **options) if windowed else decode(image, **options)
+        if isinstance(self.pipeline, Compose):
+            return open_image(image, max_pixels=self.max_pixels, mode=self.mode, check_whole_file=self.check_whole_file)
+        return decode(image, max_pixels=self.max_pixels, mode=self.mode)
 
     def _load_sample(self, sample: Sample) -> Sample:
         mask = sample.mask

@@ -124,7 +124,7 @@ class DeviceLoader:
         self.epoch = 0
         self._iterations = 0
         self._pinned = False
-        self._stream = None
+        self._stream: torch.cuda.Stream | None = None
         self._pool = BufferPool(2)  # CPU layout conversion; reused only when unreferenced
         self._datasets = self._reach_datasets()
         for dataset in self._datasets:

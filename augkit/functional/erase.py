@@ -292,7 +292,7 @@ def _erase_masked(images: torch.Tensor, boxes, fills, mode: str, seeds) -> torch
         for i in np.flatnonzero(present.any(axis=1)):
             keep = np.flatnonzero(present[i])
             sizes = [(int(height[i, k]), int(width[i, k])) for k in keep]
-            for k, block in zip(keep, _box_blocks(mode, int(seeds[i]), images.shape[1], sizes)):
+            for k, block in zip(keep.tolist(), _box_blocks(mode, int(seeds[i]), images.shape[1], sizes)):
                 blocks[k].append(block.reshape(-1))
     for k in range(top.shape[1]):
         mask = box_mask(
