@@ -365,7 +365,9 @@ def test_kinds_in_kinds_out_and_replay(make):
     assert repr(transform.sample(np.random.default_rng(3), data)) == repr(params)
 
 
-@pytest.mark.parametrize("make", [lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), lambda: augkit.Cutout(4), lambda: augkit.PCALighting(0.5)])
+@pytest.mark.parametrize(
+    "make", [lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), lambda: augkit.Cutout(4), lambda: augkit.PCALighting(0.5)]
+)
 def test_photometric_transforms_pass_targets_through(make):
     data = sample()
     out = make()(data, rng=1)
@@ -395,7 +397,8 @@ def test_batches_in_batches_out():
         assert torch.equal(images, out.images)
         for i in range(batch.size):
             one = transform.apply(
-                augkit.Sample(batch.images[i], mask=batch.masks[i], boxes=batch.boxes[i], keypoints=batch.keypoints[i]), params_at(params, i)
+                augkit.Sample(batch.images[i], mask=batch.masks[i], boxes=batch.boxes[i], keypoints=batch.keypoints[i]),
+                params_at(params, i),
             )
             assert torch.equal(one.image, out.images[i]) and torch.equal(one.mask, out.masks[i])
             assert torch.equal(one.boxes.xyxy, out.boxes[i].xyxy) and torch.equal(one.keypoints.xy, out.keypoints[i].xy)

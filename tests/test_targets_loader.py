@@ -216,7 +216,9 @@ def mixing_pipeline() -> augkit.Pipeline:
 
 def run_pipeline(pipeline: augkit.Pipeline, base: list, num_workers: int = 0) -> list[augkit.Batch]:
     dataset = AugmentedDataset(base, pipeline)
-    loader = DataLoader(dataset, batch_size=4, num_workers=num_workers, collate_fn=Uint8Collate(), timeout=DATALOADER_TIMEOUT if num_workers else 0)
+    loader = DataLoader(
+        dataset, batch_size=4, num_workers=num_workers, collate_fn=Uint8Collate(), timeout=DATALOADER_TIMEOUT if num_workers else 0
+    )
     return sum(epochs(DeviceLoader(loader, "cpu", pipeline, seed=SEED)), [])
 
 
@@ -243,7 +245,9 @@ def test_cutmix_pastes_the_mask_region_with_the_image_region():
     loader = DeviceLoader(DataLoader(dataset, batch_size=4, collate_fn=Uint8Collate()), "cpu", stage, seed=SEED)
     pasted = 0
     for batch in loader:
-        sources = {key: dataset.pipeline(base[key], rng=augkit.derive_generator(dataset.seed, loader.epoch, key)) for key in batch.keys.tolist()}
+        sources = {
+            key: dataset.pipeline(base[key], rng=augkit.derive_generator(dataset.seed, loader.epoch, key)) for key in batch.keys.tolist()
+        }
         keys = batch.keys.tolist()
         for i, key in enumerate(keys):
             partner = sources[keys[len(keys) - 1 - i]]
@@ -258,7 +262,9 @@ def test_cutmix_pastes_the_mask_region_with_the_image_region():
 
 
 def test_mixup_refuses_masks_with_a_clear_error():
-    dataset = AugmentedDataset([s.replace(boxes=None, keypoints=None) for s in BASE[:4]], augkit.Compose([augkit.CenterCrop(56), augkit.ToTensor()]))
+    dataset = AugmentedDataset(
+        [s.replace(boxes=None, keypoints=None) for s in BASE[:4]], augkit.Compose([augkit.CenterCrop(56), augkit.ToTensor()])
+    )
     stage = [augkit.Normalize((0.5,) * 3), augkit.Mixup(1.0, num_classes=5)]
     loader = DeviceLoader(DataLoader(dataset, batch_size=4, collate_fn=Uint8Collate()), "cpu", stage, seed=SEED)
     with pytest.raises(augkit.UnsupportedTargetError, match="Mixup.*masks"), warnings.catch_warnings():

@@ -99,7 +99,9 @@ def test_mask_labels_are_never_invented(size, data, pipeline, seed, stacked):
 def test_boxes_stay_inside_the_image_with_their_labels(size, data, pipeline, seed):
     xyxy = data.draw(boxes_in(*size))
     points, visible = data.draw(keypoints_in(*size))
-    sample = augkit.Sample(image_of(size), boxes=augkit.Boxes(xyxy, labels=np.arange(len(xyxy))), keypoints=augkit.Keypoints(points, visible))
+    sample = augkit.Sample(
+        image_of(size), boxes=augkit.Boxes(xyxy, labels=np.arange(len(xyxy))), keypoints=augkit.Keypoints(points, visible)
+    )
     out = pipeline(sample, rng=seed)
     height, width = out.image.shape[:2]
     x1, y1, x2, y2 = out.boxes.xyxy.T
@@ -119,7 +121,9 @@ def test_flipping_twice_is_the_identity_on_every_target(size, data, horizontal):
     xyxy = data.draw(boxes_in(*size))
     points, visible = data.draw(keypoints_in(*size))
     flip = augkit.HorizontalFlip(p=1.0) if horizontal else augkit.VerticalFlip(p=1.0)
-    sample = augkit.Sample(image_of(size), mask=mask, boxes=augkit.Boxes(xyxy, np.arange(len(xyxy))), keypoints=augkit.Keypoints(points, visible))
+    sample = augkit.Sample(
+        image_of(size), mask=mask, boxes=augkit.Boxes(xyxy, np.arange(len(xyxy))), keypoints=augkit.Keypoints(points, visible)
+    )
     twice = flip(flip(sample))
     np.testing.assert_array_equal(twice.image, sample.image)
     np.testing.assert_array_equal(twice.mask, mask)
@@ -168,7 +172,9 @@ def probe() -> augkit.Sample:
         mask[top:bottom, left:right] = label
         boxes.append([left, top, right, bottom])
         centres.append([(left + right - 1) / 2, (top + bottom - 1) / 2])
-    return augkit.Sample(image, mask=mask, boxes=augkit.Boxes(np.array(boxes, np.float32), list(REGIONS)), keypoints=np.array(centres, np.float32))
+    return augkit.Sample(
+        image, mask=mask, boxes=augkit.Boxes(np.array(boxes, np.float32), list(REGIONS)), keypoints=np.array(centres, np.float32)
+    )
 
 
 def probe_batch(kind: str) -> augkit.Batch:
@@ -221,7 +227,9 @@ def check_mask_follows_image(row: augkit.Sample) -> None:
             continue
         median = np.median(pixels, axis=0)
         near = np.abs(pixels - median).max(axis=1) <= 0.05 * spread
-        assert near.mean() >= 0.8, f"label {label}: only {near.mean():.0%} of its pixels have its colour: the mask does not follow the image"
+        assert near.mean() >= 0.8, (
+            f"label {label}: only {near.mean():.0%} of its pixels have its colour: the mask does not follow the image"
+        )
         medians[label] = median
     for a in medians:
         for b in medians:
@@ -262,11 +270,17 @@ def run_row(name: str, kind: str, seed: int):
     """Run table row ``name`` on the probe carrying only target ``kind``; return the output or the refusal."""
     row = TABLE[name]
     transform = row.make()
-    data = probe_batch(kind) if isinstance(row.make_input(), augkit.Batch) else probe().replace(**{k: None for k in ("mask", "boxes", "keypoints") if k != kind})
+    data = (
+        probe_batch(kind)
+        if isinstance(row.make_input(), augkit.Batch)
+        else probe().replace(**{k: None for k in ("mask", "boxes", "keypoints") if k != kind})
+    )
     try:
         return transform(data, rng=seed)
     except augkit.UnsupportedTargetError as error:
-        assert type(transform).__name__ in str(error) and (kind.rstrip("s") in str(error)), f"the refusal must name the transform and target: {error}"
+        assert type(transform).__name__ in str(error) and (kind.rstrip("s") in str(error)), (
+            f"the refusal must name the transform and target: {error}"
+        )
         return error
 
 

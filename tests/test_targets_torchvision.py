@@ -273,7 +273,7 @@ def five_windows(height: int, width: int, size) -> list:
     """torchvision's ``five_crop`` as ops (TL, TR, BL, BR, center) on any tv_tensor."""
     h, w = size
     corners = [(0, 0), (0, width - w), (height - h, 0), (height - h, width - w)]
-    return [lambda x, t=t, l=l: F.crop(x, t, l, h, w) for t, l in corners] + [lambda x: F.center_crop(x, [h, w])]
+    return [lambda x, top=top, left=left: F.crop(x, top, left, h, w) for top, left in corners] + [lambda x: F.center_crop(x, [h, w])]
 
 
 def view_ops(views, height: int, width: int) -> list[list]:
@@ -342,7 +342,9 @@ def test_torchvision_wrapper_moves_targets_as_torchvision(photo_sample):
         targets = to_tv(photo_sample)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(params.seed)
-            image, mask, boxes, points = wrapped(tv_tensors.Image(torch.from_numpy(photo_sample.image.copy()).permute(2, 0, 1)), *targets[:3])
+            image, mask, boxes, points = wrapped(
+                tv_tensors.Image(torch.from_numpy(photo_sample.image.copy()).permute(2, 0, 1)), *targets[:3]
+            )
         height, width = mask.shape[-2:]
         inside = (points[..., 0] >= 0) & (points[..., 0] < width) & (points[..., 1] >= 0) & (points[..., 1] < height)
         differences(out, (mask, boxes, points, targets[3] & inside.as_subclass(torch.Tensor)))

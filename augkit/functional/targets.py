@@ -203,7 +203,9 @@ def resize_keypoints(keypoints: Keypoints, size_in: tuple[int, int], size_out: t
     return _with_visibility(keypoints, scaled, size_out)
 
 
-def filter_boxes(boxes: Boxes, min_visibility: float = 0.0, min_area: float = 0.0, min_width: float = 0.0, min_height: float = 0.0) -> Boxes:
+def filter_boxes(
+    boxes: Boxes, min_visibility: float = 0.0, min_area: float = 0.0, min_width: float = 0.0, min_height: float = 0.0
+) -> Boxes:
     """Keep the boxes (and their labels) that are large and visible enough; drop boxes with no area.
 
     A box is kept when its area is positive and at least ``min_area``, its width and height
