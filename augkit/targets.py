@@ -410,12 +410,14 @@ class Batch:
         )
 
     def pin_memory(self) -> Batch:
-        """Page-locked copies of the tensors (``DataLoader(pin_memory=True)`` calls this)."""
+        """Page-locked copies of the tensors, boxes' and keypoints' included (``DataLoader(pin_memory=True)`` calls this)."""
 
         def pin(value):
             return value.pin_memory() if isinstance(value, torch.Tensor) else value
 
-        return Batch(pin(self.images), pin(self.labels), pin(self.masks), self.boxes, self.keypoints, self.keys)
+        boxes = None if self.boxes is None else [Boxes(pin(b.xyxy), pin(b.labels), pin(b.reference_area)) for b in self.boxes]
+        keypoints = None if self.keypoints is None else [Keypoints(pin(k.xy), pin(k.visible)) for k in self.keypoints]
+        return Batch(pin(self.images), pin(self.labels), pin(self.masks), boxes, keypoints, self.keys)
 
     def select(self, rows) -> Batch:
         """The sub-batch of the given rows (a ``[R]`` index array)."""

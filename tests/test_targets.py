@@ -308,6 +308,7 @@ def test_batch_to_moves_every_tensor():
 def test_batch_pin_memory_and_to_cuda():
     batch = make_batch().pin_memory()
     assert batch.images.is_pinned() and batch.masks.is_pinned() and batch.labels.is_pinned()
+    assert batch.boxes[0].xyxy.is_pinned() and batch.boxes[0].labels.is_pinned() and batch.keypoints[0].xy.is_pinned()
     moved = batch.to("cuda", non_blocking=True)
     assert moved.images.is_cuda and moved.masks.is_cuda and moved.boxes[0].xyxy.is_cuda and moved.keypoints[0].xy.is_cuda
     flipped = augkit.HorizontalFlip(p=1.0)(moved, rng=0)
