@@ -326,8 +326,8 @@ class TorchVision(Transform):
         if sample.keypoints is not None:
             xy = out["keypoints"].as_subclass(torch.Tensor)
             inside = ((xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)).numpy()
-            visible = np.asarray(_as_kind(torch.as_tensor(sample.keypoints.visibility()).cpu(), np.empty(0))) & inside
-            changes["keypoints"] = Keypoints(_as_kind(xy, sample.keypoints.xy), _as_kind(torch.from_numpy(visible), sample.keypoints.xy))
+            visible = np.asarray(torch.as_tensor(sample.keypoints.visibility()).cpu()) & inside
+            changes["keypoints"] = Keypoints(_as_kind(xy, sample.keypoints.xy), visible)  # visibility takes the kind of xy
         return sample.replace(**changes)
 
     def to_config(self) -> dict[str, Any]:
