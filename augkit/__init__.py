@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Albumentations": "augkit.interop",
     "Batch": "augkit.targets",
+    "BoxFilter": "augkit.transforms",
     "Boxes": "augkit.targets",
     "Keypoints": "augkit.targets",
     "Sample": "augkit.targets",
@@ -83,6 +84,7 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
     from augkit.targets import Batch, Boxes, Keypoints, Sample
     from augkit.transforms import (
         AutoContrast,
+        BoxFilter,
         CenterCrop,
         ColorJitter,
         Compose,

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from augkit._validate import check_int, check_probability, check_range, check_real
+from augkit.errors import UnsupportedTargetError
 from augkit.functional import mix as M
 from augkit.rng import batch_generator
 from augkit.targets import Batch
@@ -103,12 +104,14 @@ class MixingTransform(Transform):
             raise ValueError(f"{type(self).__name__} mixes targets, but the batch has none")
         targets = self._check_targets(batch.labels, images.shape[0])
         if batch.boxes is not None or batch.keypoints is not None:
-            raise TypeError(f"{type(self).__name__} cannot mix boxes or keypoints (detection and pose batches)")
+            raise UnsupportedTargetError(f"{type(self).__name__} cannot mix boxes or keypoints (detection and pose batches)")
         mixed = M.mix_images(images, params.lam, params.cutmix, params.top, params.left, params.bottom, params.right)
         masks = batch.masks
         if masks is not None:
             if not np.all(np.asarray(params.cutmix) | (np.asarray(params.lam) == 1.0)):
-                raise TypeError(f"{type(self).__name__} blends pixels and cannot blend masks; CutMix pastes them")
+                raise UnsupportedTargetError(
+                    f"{type(self).__name__} blends pixels and cannot blend masks (segmentation batches); CutMix pastes them"
+                )
             flat = masks[:, None] if masks.ndim == 3 else masks
             pasted = M.mix_images(flat, params.lam, params.cutmix, params.top, params.left, params.bottom, params.right)
             masks = pasted[:, 0] if masks.ndim == 3 else pasted

@@ -6,8 +6,13 @@
 foreign transforms keeps augkit's guarantee: item ``i`` of epoch ``e`` is a pure function
 of ``(seed, e, i)`` for any ``num_workers``, and logged parameters replay exactly.
 
-Targets: images only (HWC arrays in, HWC arrays out). Masks, bounding boxes and keypoints
-are not passed through yet.
+Targets (a ``Sample``'s mask, boxes and keypoints): ``TorchVision`` passes them to the wrapped
+transform as ``tv_tensors`` (``Mask``, ``BoundingBoxes``, ``KeyPoints``), so they move with the
+image exactly as torchvision moves them (then boxes left with no area are dropped with their
+labels, and keypoints outside the image marked invisible, as augkit's own transforms do).
+``Albumentations`` leaves targets untouched when every wrapped transform is image-only
+(``A.ImageOnlyTransform``), passes masks as ``mask=`` otherwise, and refuses boxes and
+keypoints there with ``augkit.UnsupportedTargetError``.
 
 Neither library is imported when ``augkit`` is, nor required: albumentations (the
 ``augkit[interop]`` extra) is imported on first use of ``Albumentations``, torchvision only
@@ -25,7 +30,10 @@ import numpy as np
 import torch
 
 from augkit._image import check_array_image
-from augkit.transforms.base import SAMPLE_STAGE, Transform, to_plain
+from augkit.errors import UnsupportedTargetError
+from augkit.targets import Boxes, Keypoints, Sample
+from augkit.transforms.base import SAMPLE_STAGE, Transform, _decoded, to_plain
+from augkit.transforms.tensor import mask_to_tensor
 
 #: Seeds are drawn from ``[0, SEED_BOUND)``.
 SEED_BOUND = 2**32
@@ -53,6 +61,26 @@ def _check_params(params) -> int:
 
 def _draw_seed(rng: np.random.Generator) -> SeedParams:
     return SeedParams(int(rng.integers(SEED_BOUND)))
+
+
+def _leaves(transform) -> list:
+    """The leaf transforms of an albumentations transform or composition."""
+    children = getattr(transform, "transforms", None)
+    if children is None:
+        return [transform]
+    return [leaf for child in children for leaf in _leaves(child)]
+
+
+def _mask_back(mask: torch.Tensor, like):
+    """A mask tensor as the kind of ``like``: ``[M, H, W]`` back to an ``[H, W, M]`` array for arrays."""
+    if isinstance(like, torch.Tensor):
+        return mask
+    array = mask.numpy()
+    return np.ascontiguousarray(array.transpose(1, 2, 0) if array.ndim == 3 else array)
+
+
+def _as_kind(values: torch.Tensor, like):
+    return values if isinstance(like, torch.Tensor) else values.numpy()
 
 
 class _Locked:
@@ -146,6 +174,33 @@ class Albumentations(_Locked, Transform):
             out = self.transform(image=image)["image"]
         return out
 
+    def _apply_sample(self, sample: Sample, params: SeedParams) -> Sample:
+        import albumentations as A
+
+        image = _decoded(sample.image)
+        if all(isinstance(t, A.ImageOnlyTransform) for t in _leaves(self.transform)):
+            return sample.replace(image=self.apply(image, params))  # pixels only: targets stay
+        self._refuse_points(sample)
+        if sample.mask is None:
+            return sample.replace(image=self.apply(image, params))
+        image = np.ascontiguousarray(_check_image(image))
+        seed = _check_params(params)
+        mask = sample.mask.numpy() if isinstance(sample.mask, torch.Tensor) else np.asarray(sample.mask)
+        with self._lock:
+            self.transform.set_random_seed(seed)
+            out = self.transform(image=image, mask=mask)
+        moved = torch.from_numpy(np.ascontiguousarray(out["mask"])) if isinstance(sample.mask, torch.Tensor) else out["mask"]
+        return sample.replace(image=out["image"], mask=moved)
+
+    def _refuse_points(self, sample: Sample) -> None:
+        for name in ("boxes", "keypoints"):
+            if getattr(sample, name) is not None:
+                raise UnsupportedTargetError(
+                    f"Albumentations({type(self.transform).__name__}) may move pixels and augkit does not pass {name} to"
+                    f" albumentations: it cannot be used on samples that carry {name} (use augkit's own transforms, or"
+                    " TorchVision, for them)"
+                )
+
     def to_config(self) -> dict[str, Any]:
         """Return ``{"name": "Albumentations", "transform": A.to_dict(transform)}``.
 
@@ -236,6 +291,44 @@ class TorchVision(Transform):
                 f" got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}"
             )
         return np.ascontiguousarray(out.as_subclass(torch.Tensor).detach().cpu().numpy().transpose(1, 2, 0))
+
+    def _apply_sample(self, sample: Sample, params: SeedParams) -> Sample:
+        if not sample.has_spatial_targets():
+            return sample.replace(image=self.apply(_decoded(sample.image), params))
+        from torchvision import tv_tensors
+
+        image = _check_image(_decoded(sample.image))
+        seed = _check_params(params)
+        size = image.shape[:2]
+        inputs: dict[str, Any] = {"image": tv_tensors.Image(torch.from_numpy(image.transpose(2, 0, 1).copy()))}
+        if sample.mask is not None:
+            inputs["mask"] = tv_tensors.Mask(mask_to_tensor(sample.mask).clone())
+        if sample.boxes is not None:
+            xyxy = torch.as_tensor(sample.boxes.xyxy).cpu()
+            inputs["boxes"] = tv_tensors.BoundingBoxes(xyxy, format="XYXY", canvas_size=size)
+        if sample.keypoints is not None:
+            inputs["keypoints"] = tv_tensors.KeyPoints(torch.as_tensor(sample.keypoints.xy).cpu(), canvas_size=size)
+        with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(seed)
+            out = self.transform(inputs)
+        pixels = out["image"].as_subclass(torch.Tensor)
+        if pixels.ndim != 3:
+            raise TypeError(f"{self.transform!r} must return a [C, H, W] image, got {tuple(pixels.shape)}")
+        changes: dict[str, Any] = {"image": np.ascontiguousarray(pixels.detach().numpy().transpose(1, 2, 0))}
+        height, width = pixels.shape[-2:]
+        if sample.mask is not None:
+            changes["mask"] = _mask_back(out["mask"].as_subclass(torch.Tensor), sample.mask)
+        if sample.boxes is not None:
+            boxes = out["boxes"].as_subclass(torch.Tensor)
+            kept = ((boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])).numpy()
+            moved = Boxes(_as_kind(boxes, sample.boxes.xyxy), sample.boxes.labels)  # areas before clipping unknown
+            changes["boxes"] = moved.replace(moved.xyxy, kept)
+        if sample.keypoints is not None:
+            xy = out["keypoints"].as_subclass(torch.Tensor)
+            inside = ((xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)).numpy()
+            visible = np.asarray(torch.as_tensor(sample.keypoints.visibility()).cpu()) & inside
+            changes["keypoints"] = Keypoints(_as_kind(xy, sample.keypoints.xy), visible)  # visibility takes the kind of xy
+        return sample.replace(**changes)
 
     def to_config(self) -> dict[str, Any]:
         """Always raises: torchvision transforms cannot be serialized.

@@ -59,9 +59,17 @@ def _leading(name: str, value, shape: tuple[int, ...], dtype=None):
 class Boxes:
     """Bounding boxes of one image: ``[N, 4]`` float32 ``(x1, y1, x2, y2)`` pixels, optional ``[N]`` labels.
 
+    **Reference areas.** ``augkit.BoxFilter`` judges how much of a box a crop left visible
+    against the box's area before it was cut. That area travels with the boxes in
+    ``reference_area``: None until a crop or resize first moves the boxes (then each box's
+    area just before clipping), then scaled by resizes (areas in the current image's
+    pixels) and kept by crops and flips. A box's visibility is ``area() / reference_area``
+    (1 while None).
+
     Args:
         xyxy: The corners, a numpy array or a tensor (converted to float32).
         labels: One label per box (any array of length N), or None.
+        reference_area: ``[N]`` float32 areas before clipping (see above), or None.
 
     Example:
         >>> boxes = Boxes.from_format([[10, 20, 30, 40]], "xywh", labels=[3])
@@ -71,6 +79,7 @@ class Boxes:
 
     xyxy: Any
     labels: Any = None
+    reference_area: Any = None
 
     def __post_init__(self) -> None:
         xyxy = _float_array("boxes", self.xyxy, (4,))
@@ -78,9 +87,28 @@ class Boxes:
             raise ValueError(f"boxes must have shape [N, 4], got {tuple(xyxy.shape)}")
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "labels", _leading("box labels", self.labels, (xyxy.shape[0],)))
+        if self.reference_area is not None:
+            reference = _like(_float_array("box reference areas", self.reference_area, ()), xyxy)
+            if tuple(reference.shape) != (xyxy.shape[0],):
+                raise ValueError(f"box reference areas must have shape ({xyxy.shape[0]},), got {tuple(reference.shape)}")
+            object.__setattr__(self, "reference_area", reference)
 
     def __len__(self) -> int:
         return int(self.xyxy.shape[0])
+
+    def area(self):
+        """The boxes' areas, ``(x2 - x1) * (y2 - y1)``, a float32 ``[N]`` array or tensor."""
+        return (self.xyxy[:, 2] - self.xyxy[:, 0]) * (self.xyxy[:, 3] - self.xyxy[:, 1])
+
+    def visibility(self):
+        """The fraction of each box left by clipping: ``area() / reference_area`` (all 1 while None)."""
+        area = self.area()
+        if self.reference_area is None:
+            return area * 0 + 1
+        reference = self.reference_area
+        positive = reference > 0
+        ratio = area / (reference + ~positive)
+        return ratio * positive
 
     @classmethod
     def from_format(cls, values, format: str = "xyxy", *, normalized: bool = False, image_size=None, labels=None) -> Boxes:
@@ -130,17 +158,28 @@ class Boxes:
             boxes = boxes / np.array([width, height, width, height], dtype=np.float64)
         return boxes.astype(np.float32)
 
-    def replace(self, xyxy, keep=None) -> Boxes:
-        """New boxes with corners ``xyxy``; ``keep`` (a bool mask or indices) selects boxes and labels together."""
+    def replace(self, xyxy, keep=None, reference_area=None) -> Boxes:
+        """New boxes with corners ``xyxy``; ``keep`` (a bool mask or indices) selects boxes, labels and reference areas together.
+
+        Args:
+            xyxy: ``[N, 4]`` new corners (before ``keep`` selects from them).
+            keep: A bool mask or indices of the boxes to keep, or None (all).
+            reference_area: New ``[N]`` reference areas (before ``keep``), or None to keep these boxes'.
+
+        Returns:
+            New ``Boxes``; these are unchanged.
+        """
         labels = self.labels
+        reference = self.reference_area if reference_area is None else reference_area
         if keep is not None:
             xyxy = xyxy[keep]
-            labels = None if labels is None else labels[keep]
-        return Boxes(xyxy, labels)
+            labels = None if labels is None else labels[_index_like(keep, labels)]
+            reference = None if reference is None else reference[_index_like(keep, reference)]
+        return Boxes(xyxy, labels, reference)
 
     def to(self, device) -> Boxes:
         """The boxes as tensors on ``device`` (labels too, when they are numeric)."""
-        return Boxes(_to_tensor(self.xyxy, device), _to_tensor(self.labels, device))
+        return Boxes(_to_tensor(self.xyxy, device), _to_tensor(self.labels, device), _to_tensor(self.reference_area, device))
 
 
 @dataclass(frozen=True)
@@ -167,7 +206,8 @@ class Keypoints:
         if xy.ndim not in (2, 3):
             raise ValueError(f"keypoints must have shape [N, 2] or [N, K, 2], got {tuple(xy.shape)}")
         object.__setattr__(self, "xy", xy)
-        object.__setattr__(self, "visible", _leading("keypoint visibility", self.visible, tuple(xy.shape[:-1]), dtype=bool))
+        visible = _leading("keypoint visibility", self.visible, tuple(xy.shape[:-1]), dtype=bool)
+        object.__setattr__(self, "visible", None if visible is None else _like(visible, xy))
 
     def __len__(self) -> int:
         return int(self.xy.shape[0])
@@ -183,6 +223,26 @@ class Keypoints:
     def to(self, device) -> Keypoints:
         """The keypoints as tensors on ``device``."""
         return Keypoints(_to_tensor(self.xy, device), _to_tensor(self.visible, device))
+
+
+def _like(value, reference):
+    """``value`` as the same kind (numpy array or tensor, and device) as ``reference``."""
+    if isinstance(reference, torch.Tensor):
+        if isinstance(value, torch.Tensor):
+            return value.to(reference.device)
+        return torch.from_numpy(np.ascontiguousarray(value)).to(reference.device)
+    return value.cpu().numpy() if isinstance(value, torch.Tensor) else value
+
+
+def _index_like(index, values):
+    """A row selection (bool mask or indices) usable on ``values`` (a numpy array or a tensor)."""
+    if isinstance(values, torch.Tensor) and not isinstance(index, torch.Tensor):
+        return torch.as_tensor(np.asarray(index), device=values.device)
+    if not isinstance(values, torch.Tensor) and isinstance(index, torch.Tensor):
+        return index.cpu().numpy()
+    if isinstance(values, torch.Tensor):
+        return index.to(values.device)
+    return index
 
 
 def _to_tensor(value, device):
@@ -351,12 +411,14 @@ class Batch:
         )
 
     def pin_memory(self) -> Batch:
-        """Page-locked copies of the tensors (``DataLoader(pin_memory=True)`` calls this)."""
+        """Page-locked copies of the tensors, boxes' and keypoints' included (``DataLoader(pin_memory=True)`` calls this)."""
 
         def pin(value):
             return value.pin_memory() if isinstance(value, torch.Tensor) else value
 
-        return Batch(pin(self.images), pin(self.labels), pin(self.masks), self.boxes, self.keypoints, self.keys)
+        boxes = None if self.boxes is None else [Boxes(pin(b.xyxy), pin(b.labels), pin(b.reference_area)) for b in self.boxes]
+        keypoints = None if self.keypoints is None else [Keypoints(pin(k.xy), pin(k.visible)) for k in self.keypoints]
+        return Batch(pin(self.images), pin(self.labels), pin(self.masks), boxes, keypoints, self.keys)
 
     def select(self, rows) -> Batch:
         """The sub-batch of the given rows (a ``[R]`` index array)."""

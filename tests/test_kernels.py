@@ -195,6 +195,7 @@ HELPERS: dict[str, str] = {
     "targets.flip_keypoints": "keypoints, not images: tests/test_targets.py",
     "targets.crop_keypoints": "keypoints, not images: tests/test_targets.py",
     "targets.resize_keypoints": "keypoints, not images: tests/test_targets.py",
+    "targets.filter_boxes": "boxes, not images: tests/test_targets.py, tests/test_box_filter.py",
 }
 
 

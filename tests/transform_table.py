@@ -104,6 +104,7 @@ TABLE: dict[str, Row] = {
         lambda: augkit.MultiScaleTenCrop(scales=(32, 20, 48), size=24), out_dtype=torch.uint8, out_shape=(30, 3, 24, 24)
     ),
     "Cutout": Row(lambda: augkit.Cutout(16, p=0.5, fill=128), make_identity=lambda: augkit.Cutout(16, p=0.0)),
+    "BoxFilter": Row(lambda: augkit.BoxFilter(min_visibility=0.3, min_area=4.0), make_identity=augkit.BoxFilter),
     "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
     "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
     "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
@@ -148,6 +149,7 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "OneOf": (lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)]), bchw, 0.0),
     "Compose": (lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.Normalize(MEAN, STD)]), bchw, 1e-5),
     "Cutout": (lambda: augkit.Cutout(16, p=0.5, fill=128), bchw, 0.0),
+    "BoxFilter": (lambda: augkit.BoxFilter(min_visibility=0.3, min_area=4.0), bchw, 0.0),
     "Whiten": (lambda: augkit.Whiten(MEAN, COV, method="pca"), bchw, 1e-5),
     "ColorJitter": (lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), bchw, 1.0),
     "PCALighting": (lambda: augkit.PCALighting(alphastd=0.5), bchw, 1.0),

@@ -5,7 +5,9 @@ Semantics are torchvision v2's ``tv_tensors`` kernels:
 * masks are resampled with nearest neighbour (torch's ``"nearest"``: source index
   ``min(floor(i * in / out), in - 1)`` in float32), so label values are never invented;
 * boxes (``[N, 4]`` xyxy, continuous pixel coordinates) move as their corners and are clamped
-  to the output canvas; a horizontal flip maps ``x`` to ``W - x``;
+  to the output canvas; a horizontal flip maps ``x`` to ``W - x``; kernels that clamp record
+  each box's area before clamping in ``Boxes.reference_area`` (when not set yet) for
+  ``augkit.BoxFilter``;
 * keypoints (``[..., 2]`` ``(x, y)``) move like pixel indices: a horizontal flip maps ``x`` to
   ``W - 1 - x``; they are never clamped. augkit marks those outside the canvas invisible.
 
@@ -109,6 +111,15 @@ def _visible(xyxy):
     return (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
 
 
+def _area(xyxy):
+    return (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
+
+
+def _reference_before_clamp(boxes: Boxes, xyxy):
+    """The reference areas of boxes about to be clamped: kept when known, else their area now (unclamped)."""
+    return boxes.reference_area if boxes.reference_area is not None else _area(xyxy)
+
+
 def flip_boxes(boxes: Boxes, size: tuple[int, int], horizontal: bool = True) -> Boxes:
     """Mirror boxes on a ``size = (height, width)`` canvas: ``x -> W - x`` (or ``y -> H - y``)."""
     xyxy = boxes.xyxy
@@ -129,12 +140,17 @@ def crop_boxes(boxes: Boxes, top: int, left: int, height: int, width: int) -> Bo
     xyxy = boxes.xyxy
     offset = [left, top, left, top]
     shift = torch.tensor(offset, dtype=xyxy.dtype, device=xyxy.device) if _is_tensor(xyxy) else np.array(offset, np.float32)
-    moved = _clamp_boxes(xyxy - shift, height, width)
-    return boxes.replace(moved, _visible(moved))
+    unclamped = xyxy - shift
+    moved = _clamp_boxes(unclamped, height, width)
+    return boxes.replace(moved, _visible(moved), _reference_before_clamp(boxes, unclamped))
 
 
 def resize_boxes(boxes: Boxes, size_in: tuple[int, int], size_out: tuple[int, int]) -> Boxes:
-    """Scale boxes from a ``size_in`` canvas to ``size_out`` and clamp them to it."""
+    """Scale boxes from a ``size_in`` canvas to ``size_out`` and clamp them to it.
+
+    Reference areas (``Boxes.reference_area``) are scaled by the same factors (set to the
+    scaled areas, before clamping, when None).
+    """
     if tuple(size_in) == tuple(size_out):
         return boxes
     ratios = [size_out[1] / size_in[1], size_out[0] / size_in[0]] * 2
@@ -143,7 +159,8 @@ def resize_boxes(boxes: Boxes, size_in: tuple[int, int], size_out: tuple[int, in
         scaled = xyxy.mul(torch.tensor(ratios, device=xyxy.device)).to(xyxy.dtype)
     else:
         scaled = (xyxy.astype(np.float32) * np.array(ratios, np.float32)).astype(np.float32)
-    return boxes.replace(_clamp_boxes(scaled, *size_out))
+    reference = _area(scaled) if boxes.reference_area is None else boxes.reference_area * (ratios[0] * ratios[1])
+    return boxes.replace(_clamp_boxes(scaled, *size_out), reference_area=reference)
 
 
 def _with_visibility(keypoints: Keypoints, xy, size: tuple[int, int]) -> Keypoints:
@@ -154,11 +171,15 @@ def _with_visibility(keypoints: Keypoints, xy, size: tuple[int, int]) -> Keypoin
 
 
 def flip_keypoints(keypoints: Keypoints, size: tuple[int, int], horizontal: bool = True) -> Keypoints:
-    """Mirror keypoints: ``x -> W - 1 - x`` (or ``y -> H - 1 - y``), as pixel indices."""
+    """Mirror keypoints: ``x -> W - 1 - x`` (or ``y -> H - 1 - y``), as pixel indices.
+
+    As after every kernel, those outside the canvas are invisible: a flip maps ``[0, W - 1]``
+    onto itself, so only a keypoint in the last pixel's right half (``W - 1 < x < W``) leaves it.
+    """
     xy = keypoints.xy.clone() if _is_tensor(keypoints.xy) else keypoints.xy.copy()
     axis, length = (0, size[1]) if horizontal else (1, size[0])
     xy[..., axis] = (length - 1) - keypoints.xy[..., axis]
-    return Keypoints(xy, keypoints.visible)
+    return _with_visibility(keypoints, xy, size)
 
 
 def crop_keypoints(keypoints: Keypoints, top: int, left: int, height: int, width: int) -> Keypoints:
@@ -180,3 +201,40 @@ def resize_keypoints(keypoints: Keypoints, size_in: tuple[int, int], size_out: t
     else:
         scaled = (xy * np.array(ratios, np.float32)).astype(np.float32)
     return _with_visibility(keypoints, scaled, size_out)
+
+
+def filter_boxes(
+    boxes: Boxes, min_visibility: float = 0.0, min_area: float = 0.0, min_width: float = 0.0, min_height: float = 0.0
+) -> Boxes:
+    """Keep the boxes (and their labels) that are large and visible enough; drop boxes with no area.
+
+    A box is kept when its area is positive and at least ``min_area``, its width and height
+    at least ``min_width`` and ``min_height`` (pixels of the current image), and its
+    visibility (``Boxes.visibility()``: its area over its area before clipping) at least
+    ``min_visibility``: albumentations' ``filter_bboxes`` and torchvision's
+    ``SanitizeBoundingBoxes`` (``min_size`` is ``min_width = min_height``) criteria.
+
+    Args:
+        boxes: The boxes.
+        min_visibility: Smallest fraction of a box's area that must be left, in [0, 1].
+        min_area: Smallest area in pixels.
+        min_width: Smallest width in pixels.
+        min_height: Smallest height in pixels.
+
+    Returns:
+        The kept boxes, in order, with their labels and reference areas.
+
+    Example:
+        >>> cropped = crop_boxes(Boxes([[0, 0, 10, 10], [8, 0, 18, 10]], labels=[1, 2]), 0, 0, 10, 10)
+        >>> cropped.visibility().tolist()
+        [1.0, 0.20000000298023224]
+        >>> filter_boxes(cropped, min_visibility=0.5).labels.tolist()
+        [1]
+    """
+    xyxy = boxes.xyxy
+    width, height = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
+    area = width * height
+    keep = (width > 0) & (height > 0) & (area >= min_area) & (width >= min_width) & (height >= min_height)
+    if min_visibility > 0:
+        keep = keep & (boxes.visibility() >= min_visibility)
+    return boxes.replace(xyxy, keep)

@@ -1,6 +1,7 @@
 """Transform classes: each draws parameters with ``sample`` and calls a kernel in ``apply``."""
 
 from augkit.transforms.base import Transform, params_at, register, registered_transforms
+from augkit.transforms.box_filter import BoxFilter
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.containers import Compose, OneOf, RandomApply
 from augkit.transforms.erase import Cutout, RandomErasing
@@ -33,6 +34,7 @@ from augkit.transforms.whiten import Whiten
 
 __all__ = [
     "AutoContrast",
+    "BoxFilter",
     "CenterCrop",
     "ColorJitter",
     "Compose",

@@ -435,7 +435,10 @@ class Transform(Configurable):
         if self.mixes_targets:
             return type(self)._own_apply(self, batch, params)
         moved = self.apply_targets(batch, params, spatial_size(batch.images))
-        return moved.replace(images=self._apply_image(batch.images, params))
+        images = self._apply_image(batch.images, params)
+        if moved.masks is not None and batch.size == 0:
+            moved = moved.replace(masks=moved.masks.new_empty((0, *moved.masks.shape[1:-2], *images.shape[-2:])))
+        return moved.replace(images=images)
 
     def apply_targets(self, x: Sample | Batch, params, size: tuple[int, int]) -> Sample | Batch:
         """Move the targets of ``x`` (its image is left as is) with ``params``.
@@ -475,9 +478,13 @@ class Transform(Configurable):
             params = params.params
         changes: dict[str, Any] = {}
         if batch.masks is not None:
-            masks = batch.masks.clone()
-            for j, row in enumerate(rows):
-                masks[row] = self.apply_mask(batch.masks[row], params_at(params, j))
+            moved = [self.apply_mask(batch.masks[row], params_at(params, j)) for j, row in enumerate(rows)]
+            if moved and len(rows) == batch.size:
+                masks = torch.stack(moved)  # every row moved: the masks may change size (a crop)
+            else:
+                masks = batch.masks.clone()
+                for mask, row in zip(moved, rows):
+                    masks[row] = mask
             changes["masks"] = masks
         for name, method in (("boxes", self.apply_boxes), ("keypoints", self.apply_keypoints)):
             items = getattr(batch, name)

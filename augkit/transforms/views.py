@@ -3,19 +3,76 @@
 Each takes an HWC array and returns one ``[V, C, h, w]`` tensor holding every view (the
 image's dtype, uint8 usually), ready to be fed through a model in chunks by
 ``augkit.tta.predict``. They are deterministic: ``sample`` returns None.
+
+On an ``augkit.Sample`` they return an ``augkit.Batch`` of the V views, each with its own
+targets: ``masks`` ``[V, h, w]`` (``[V, M, h, w]``), one ``Boxes`` and one ``Keypoints`` per
+view (moved as the crop, flip and resize that made the view move them, so a box outside a
+view is dropped from it and keypoints outside are invisible), the label repeated per view
+(``[V]`` int64 for an int) and the key repeated.
 """
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 import numpy as np
 import torch
 
-from augkit._image import check_array_image
+from augkit._image import check_array_image, spatial_size
 from augkit._validate import check_int, check_real, check_size
 from augkit.functional import geometry as G
 from augkit.functional import views as V
-from augkit.transforms.base import Transform
-from augkit.transforms.geometry import CenterCrop, check_output_size
+from augkit.targets import Batch, Sample
+from augkit.transforms.base import Transform, _decoded
+from augkit.transforms.geometry import (
+    CenterCrop,
+    CropParams,
+    FlipParams,
+    HorizontalFlip,
+    Resize,
+    VerticalFlip,
+    _check_mask_fill,
+    check_output_size,
+)
+from augkit.transforms.tensor import mask_to_tensor
+
+
+def _repeat(value: Any, count: int):
+    """A per-sample value (label or key) repeated for ``count`` views, collated like ``Uint8Collate`` does."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return torch.full((count,), int(value), dtype=torch.int64)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return torch.full((count,), float(value), dtype=torch.float32)
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        tensor = torch.as_tensor(value)
+        return tensor.unsqueeze(0).repeat(count, *([1] * tensor.ndim))
+    return [value] * count
+
+
+def views_batch(sample: Sample, images: torch.Tensor, views: list[Sample]) -> Batch:
+    """Gather the views of one sample into a ``Batch``.
+
+    Args:
+        sample: The sample the views were made from (its label and key are repeated).
+        images: ``[V, C, h, w]`` view images.
+        views: V samples holding each view's moved targets.
+
+    Returns:
+        A ``Batch`` of V rows.
+    """
+    count = len(views)
+    masks = None if sample.mask is None else torch.stack([mask_to_tensor(v.mask) for v in views])
+    return Batch(
+        images,
+        _repeat(sample.label, count),
+        masks,
+        None if sample.boxes is None else [v.boxes for v in views],
+        None if sample.keypoints is None else [v.keypoints for v in views],
+        _repeat(sample.key, count),
+    )
 
 
 def _check_flip(flip) -> str:
@@ -38,9 +95,11 @@ class FiveCrop(Transform):
     Args:
         size: View ``(height, width)`` or an int for a square.
         fill: Value of padded pixels (only used for images smaller than ``size``).
+        mask_fill: Value of padded mask pixels.
 
     Shape:
-        ``(H, W, C)`` array -> ``[5, C, height, width]`` tensor, dtype kept, contiguous.
+        ``(H, W, C)`` array -> ``[5, C, height, width]`` tensor, dtype kept, contiguous; a
+        ``Sample`` -> a ``Batch`` of 5 views with their targets (see the module docstring).
 
     Example:
         >>> import numpy as np
@@ -50,9 +109,10 @@ class FiveCrop(Transform):
 
     num_views = 5
 
-    def __init__(self, size: int | tuple[int, int], fill: float = 0) -> None:
+    def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 0) -> None:
         self.size = check_size("size", size)
         self.fill = check_real("fill", fill)
+        self.mask_fill = _check_mask_fill(mask_fill)
 
     def _flip(self) -> str | None:
         return None
@@ -86,6 +146,35 @@ class FiveCrop(Transform):
         self.write(out, image)
         return torch.from_numpy(out)
 
+    def target_views(self, targets: Sample, size: tuple[int, int]) -> list[Sample]:
+        """Move a sample's targets into each view, as the views' pixels are made.
+
+        Args:
+            targets: A ``Sample`` (its image is not read).
+            size: The image's ``(height, width)``.
+
+        Returns:
+            One ``Sample`` per view, in the views' order, holding the moved targets.
+        """
+        height, width = size
+        padded = (max(height, self.size[0]), max(width, self.size[1]))
+        if padded != (height, width):
+            pad = CenterCrop(padded, mask_fill=self.mask_fill)
+            targets = pad.apply_targets(targets, pad.window(height, width), size)
+        center = CenterCrop(self.size).window(*padded)
+        windows = V.five_crop_windows(*padded, self.size, (center.top, center.left))
+        crop = CenterCrop(self.size, mask_fill=self.mask_fill)
+        sources = [targets]
+        flip = self._flip()
+        if flip is not None:
+            flipper = HorizontalFlip(p=1.0) if flip == "horizontal" else VerticalFlip(p=1.0)
+            sources.append(flipper.apply_targets(targets, FlipParams(True), padded))
+        return [crop.apply_targets(source, CropParams(top, left, *self.size), padded) for source in sources for top, left in windows]
+
+    def _apply_sample(self, sample: Sample, params) -> Batch:
+        image = check_array_image(_decoded(sample.image))
+        return views_batch(sample, self.apply(image), self.target_views(sample, spatial_size(image)))
+
 
 class TenCrop(FiveCrop):
     """The five crops of ``FiveCrop``, then the same five of the flipped image: ``[10, C, h, w]``.
@@ -99,9 +188,11 @@ class TenCrop(FiveCrop):
         size: View ``(height, width)`` or an int for a square.
         flip: True or ``"horizontal"`` (left-right mirror), or ``"vertical"`` (top-bottom).
         fill: Value of padded pixels (only used for images smaller than ``size``).
+        mask_fill: Value of padded mask pixels.
 
     Shape:
-        ``(H, W, C)`` array -> ``[10, C, height, width]`` tensor, dtype kept, contiguous.
+        ``(H, W, C)`` array -> ``[10, C, height, width]`` tensor, dtype kept, contiguous; a
+        ``Sample`` -> a ``Batch`` of 10 views with their targets.
 
     Example:
         >>> import numpy as np
@@ -116,8 +207,8 @@ class TenCrop(FiveCrop):
 
     num_views = 10
 
-    def __init__(self, size: int | tuple[int, int], flip: bool | str = True, fill: float = 0) -> None:
-        super().__init__(size, fill)
+    def __init__(self, size: int | tuple[int, int], flip: bool | str = True, fill: float = 0, mask_fill: int = 0) -> None:
+        super().__init__(size, fill, mask_fill)
         self.flip = _check_flip(flip)
 
     def _flip(self) -> str | None:
@@ -138,9 +229,11 @@ class MultiScaleTenCrop(Transform):
         size: View ``(height, width)`` or an int for a square.
         flip: True or ``"horizontal"``, or ``"vertical"``.
         fill: Value of padded pixels (only for resized images smaller than ``size``).
+        mask_fill: Value of padded mask pixels.
 
     Shape:
-        ``(H, W, C)`` array -> ``[len(scales) * 10, C, height, width]`` tensor, dtype kept.
+        ``(H, W, C)`` array -> ``[len(scales) * 10, C, height, width]`` tensor, dtype kept;
+        a ``Sample`` -> a ``Batch`` of ``len(scales) * 10`` views with their targets.
 
     Example:
         >>> import numpy as np
@@ -153,17 +246,23 @@ class MultiScaleTenCrop(Transform):
     """
 
     def __init__(
-        self, scales=(224, 256, 384, 480, 640), size: int | tuple[int, int] = 224, flip: bool | str = True, fill: float = 0
+        self,
+        scales=(224, 256, 384, 480, 640),
+        size: int | tuple[int, int] = 224,
+        flip: bool | str = True,
+        fill: float = 0,
+        mask_fill: int = 0,
     ) -> None:
         if isinstance(scales, (int, np.integer)) and not isinstance(scales, bool):
             scales = (scales,)
         if not isinstance(scales, (list, tuple)) or len(scales) == 0:
             raise ValueError(f"scales must be a non-empty sequence of ints, got {scales!r}")
         self.scales = tuple(check_int(f"scales[{i}]", s, 1) for i, s in enumerate(scales))
-        self._ten_crop = TenCrop(size, flip, fill)
+        self._ten_crop = TenCrop(size, flip, fill, mask_fill)
         self.size = self._ten_crop.size
         self.flip = self._ten_crop.flip
         self.fill = self._ten_crop.fill
+        self.mask_fill = self._ten_crop.mask_fill
 
     def apply(self, image: np.ndarray, params=None) -> torch.Tensor:
         """Return the ``len(scales) * 10`` views of ``image`` as one tensor."""
@@ -176,3 +275,23 @@ class MultiScaleTenCrop(Transform):
             resized = G.resize(image, size)
             self._ten_crop.write(out[10 * k : 10 * (k + 1)], resized)
         return torch.from_numpy(out)
+
+    def target_views(self, targets: Sample, size: tuple[int, int]) -> list[Sample]:
+        """Move a sample's targets into each view: resized as ``Resize(shorter=s)``, then as ``TenCrop``.
+
+        Args:
+            targets: A ``Sample`` (its image is not read).
+            size: The image's ``(height, width)``.
+
+        Returns:
+            ``len(scales) * 10`` samples holding the moved targets, in the views' order.
+        """
+        views: list[Sample] = []
+        for scale in self.scales:
+            resize = Resize(shorter=scale)
+            views += self._ten_crop.target_views(resize.apply_targets(targets, None, size), resize.output_size(*size))
+        return views
+
+    def _apply_sample(self, sample: Sample, params) -> Batch:
+        image = check_array_image(_decoded(sample.image))
+        return views_batch(sample, self.apply(image), self.target_views(sample, spatial_size(image)))
