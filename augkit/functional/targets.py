@@ -1,4 +1,4 @@
-"""Geometry kernels for targets: masks, boxes and keypoints under flips, crops and resizes.
+"""Geometry kernels for targets: masks, boxes and keypoints under flips, crops, resizes and warps.
 
 Semantics are torchvision v2's ``tv_tensors`` kernels:
 
@@ -7,7 +7,11 @@ Semantics are torchvision v2's ``tv_tensors`` kernels:
 * boxes (``[N, 4]`` xyxy, continuous pixel coordinates) move as their corners and are clamped
   to the output canvas; a horizontal flip maps ``x`` to ``W - x``;
 * keypoints (``[..., 2]`` ``(x, y)``) move like pixel indices: a horizontal flip maps ``x`` to
-  ``W - 1 - x``; they are never clamped. augkit marks those outside the canvas invisible.
+  ``W - 1 - x``; they are never clamped. augkit marks those outside the canvas invisible;
+* under affine and perspective warps, masks are warped with nearest neighbour (exactly the
+  pixels torchvision's ``affine_mask`` / ``rotate_mask`` / ``perspective_mask`` pick), boxes
+  become the enclosing box of their four moved corners, clamped (empty ones dropped), and
+  keypoints move as points.
 
 Masks are numpy ``[H, W]`` / ``[H, W, M]`` arrays or ``[..., H, W]`` tensors; boxes and
 keypoints are numpy arrays or tensors. Every kernel returns a new object of the input's kind.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from augkit.functional import affine as A
 from augkit.targets import Boxes, Keypoints
 
 
@@ -179,3 +184,122 @@ def resize_keypoints(keypoints: Keypoints, size_in: tuple[int, int], size_out: t
     else:
         scaled = (xy * np.array(ratios, np.float32)).astype(np.float32)
     return _with_visibility(keypoints, scaled, size_out)
+
+
+# ---------------------------------------------------------------------------------------- warps
+
+
+def affine_mask(mask, angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0), center=None, fill: int = 0):
+    """Warp a mask like ``augkit.functional.affine.affine`` with nearest neighbour (values copied, never blended)."""
+    return A.affine(mask, angle, translate, scale, shear, "nearest", fill, center)
+
+
+def rotate_mask(mask, angle, expand: bool = False, center=None, fill: int = 0):
+    """Rotate a mask like ``augkit.functional.affine.rotate`` with nearest neighbour."""
+    return A.rotate(mask, angle, "nearest", expand, center, fill)
+
+
+def perspective_mask(mask, coefficients, fill: int = 0):
+    """Warp a mask like ``augkit.functional.affine.perspective`` with nearest neighbour."""
+    return A.perspective(mask, coefficients, "nearest", fill)
+
+
+def target_affine_matrix(size: tuple[int, int], angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0), center=None) -> np.ndarray:
+    """The ``2 x 3`` input-to-output matrix that moves points under ``F.affine`` (torchvision's target kernels).
+
+    Args:
+        size: The image's ``(height, width)``.
+        angle, translate, scale, shear: As ``augkit.functional.affine.affine`` (one sample).
+        center: ``(x, y)`` of the rotation, or None for ``(W / 2, H / 2)``.
+
+    Returns:
+        A ``[2, 3]`` float64 matrix.
+    """
+    height, width = size
+    if center is None:
+        center = (width * 0.5, height * 0.5)
+    return A.affine_matrix(center, angle, translate, scale, shear, inverted=False)
+
+
+def _points_as_numpy(xy) -> np.ndarray:
+    return xy.detach().cpu().numpy().astype(np.float64) if _is_tensor(xy) else np.asarray(xy, dtype=np.float64)
+
+
+def _like(values: np.ndarray, reference):
+    """float64 results back to float32, as a tensor on ``reference``'s device when it is one."""
+    out = values.astype(np.float32)
+    return torch.from_numpy(out).to(reference.device) if _is_tensor(reference) else out
+
+
+def _map_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    m = np.asarray(matrix, dtype=np.float64)
+    return points @ m[:, :2].T + m[:, 2]
+
+
+def _map_perspective(points: np.ndarray, coefficients) -> np.ndarray:
+    c = A.inverse_perspective(coefficients)
+    x, y = points[..., 0], points[..., 1]
+    denom = c[6] * x + c[7] * y + 1.0
+    return np.stack([(c[0] * x + c[1] * y + c[2]) / denom, (c[3] * x + c[4] * y + c[5]) / denom], axis=-1)
+
+
+def _corner_boxes(boxes: Boxes, mapping, size: tuple[int, int]) -> Boxes:
+    """Boxes enclosing the mapped corners of ``boxes``, clamped to ``size``; empty ones dropped."""
+    xyxy = _points_as_numpy(boxes.xyxy)
+    corners = xyxy[:, [[0, 1], [2, 1], [2, 3], [0, 3]]]  # [N, 4, 2]
+    moved = mapping(corners.reshape(-1, 2)).reshape(-1, 4, 2)
+    enclosing = np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1)
+    clamped = _clamp_boxes(_like(enclosing, boxes.xyxy), *size)
+    return boxes.replace(clamped, _visible(clamped))
+
+
+def _moved_keypoints(keypoints: Keypoints, mapping, size: tuple[int, int]) -> Keypoints:
+    xy = _points_as_numpy(keypoints.xy)
+    moved = mapping(xy.reshape(-1, 2)).reshape(xy.shape)
+    return _with_visibility(keypoints, _like(moved, keypoints.xy), size)
+
+
+def affine_boxes(boxes: Boxes, matrix, size: tuple[int, int], offset: tuple[float, float] = (0.0, 0.0)) -> Boxes:
+    """Move boxes by an input-to-output affine ``matrix``: the enclosing box of the 4 moved corners.
+
+    torchvision's ``affine_bounding_boxes``: boxes are clamped to the output ``size`` and, as
+    everywhere in augkit, those left with no area are dropped (with their labels).
+
+    Args:
+        boxes: The boxes.
+        matrix: ``[2, 3]`` input-to-output matrix (``target_affine_matrix``).
+        size: Output ``(height, width)``.
+        offset: Subtracted from moved points (``rotate(expand=True)`` moves the canvas).
+
+    Returns:
+        The moved boxes.
+
+    Example:
+        >>> shift = np.array([[1.0, 0.0, 5.0], [0.0, 1.0, 0.0]])
+        >>> affine_boxes(Boxes([[0, 0, 4, 4], [8, 0, 10, 2]]), shift, (10, 10)).xyxy.tolist()
+        [[5.0, 0.0, 9.0, 4.0]]
+    """
+    return _corner_boxes(boxes, lambda p: _map_affine(p, matrix) - np.asarray(offset, dtype=np.float64), size)
+
+
+def affine_keypoints(keypoints: Keypoints, matrix, size: tuple[int, int], offset: tuple[float, float] = (0.0, 0.0)) -> Keypoints:
+    """Move keypoints by an input-to-output affine ``matrix``; those leaving ``size`` become invisible."""
+    return _moved_keypoints(keypoints, lambda p: _map_affine(p, matrix) - np.asarray(offset, dtype=np.float64), size)
+
+
+def perspective_boxes(boxes: Boxes, coefficients, size: tuple[int, int]) -> Boxes:
+    """Move boxes by a perspective warp given by its output-to-input ``coefficients`` (torchvision's semantics)."""
+    return _corner_boxes(boxes, lambda p: _map_perspective(p, coefficients), size)
+
+
+def perspective_keypoints(keypoints: Keypoints, coefficients, size: tuple[int, int]) -> Keypoints:
+    """Move keypoints by a perspective warp; those leaving ``size`` become invisible."""
+    return _moved_keypoints(keypoints, lambda p: _map_perspective(p, coefficients), size)
+
+
+def rotation_offset(matrix, size: tuple[int, int]) -> tuple[float, float]:
+    """Where ``rotate(expand=True)`` puts the canvas origin: the least moved corner of the input, per axis."""
+    height, width = size
+    corners = np.array([[0.0, 0.0], [0.0, height], [width, height], [width, 0.0]])
+    low = _map_affine(corners, matrix).min(axis=0)
+    return float(low[0]), float(low[1])

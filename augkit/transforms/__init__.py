@@ -1,5 +1,6 @@
 """Transform classes: each draws parameters with ``sample`` and calls a kernel in ``apply``."""
 
+from augkit.transforms.affine import Affine, Perspective, Rotate, ShearX, ShearY, TranslateX, TranslateY
 from augkit.transforms.base import Transform, params_at, register, registered_transforms
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.containers import Compose, OneOf, RandomApply
@@ -19,6 +20,7 @@ from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 from augkit.transforms.whiten import Whiten
 
 __all__ = [
+    "Affine",
     "CenterCrop",
     "ColorJitter",
     "Compose",
@@ -29,14 +31,20 @@ __all__ = [
     "Normalize",
     "OneOf",
     "PCALighting",
+    "Perspective",
     "RandomApply",
     "RandomCrop",
     "RandomResizedCrop",
     "RandomScale",
     "Resize",
+    "Rotate",
+    "ShearX",
+    "ShearY",
     "TenCrop",
     "ToTensor",
     "Transform",
+    "TranslateX",
+    "TranslateY",
     "VerticalFlip",
     "Whiten",
     "params_at",
