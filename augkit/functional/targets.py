@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from augkit.functional import affine as A
+from augkit.functional.geometry import nearest_indices, padded_indices
 from augkit.targets import Boxes, Keypoints
 
 
@@ -49,10 +50,21 @@ def flip_mask(mask, horizontal: bool = True):
     return np.ascontiguousarray(np.flip(mask, axis))
 
 
-def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0):
-    """The ``height x width`` window of a mask at ``(top, left)``; outside the mask is ``fill``."""
+def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0, padding_mode: str = "constant"):
+    """The ``height x width`` window of a mask at ``(top, left)``; outside the mask is ``fill``.
+
+    With ``padding_mode`` ``"edge"``, ``"reflect"`` or ``"symmetric"`` the outside is taken
+    from the mask as for the image (torchvision pads masks with the image's mode).
+    """
     rows, cols = _mask_axes(mask)
     h, w = mask_size(mask)
+    if padding_mode != "constant":
+        row_index, col_index = padded_indices(top, height, h, padding_mode), padded_indices(left, width, w, padding_mode)
+        if _is_tensor(mask):
+            r = torch.from_numpy(row_index).to(mask.device)
+            c = torch.from_numpy(col_index).to(mask.device)
+            return mask.index_select(-2, r).index_select(-1, c)
+        return np.ascontiguousarray(mask[row_index][:, col_index])
     if _is_tensor(mask):
         out = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
     else:
@@ -67,15 +79,6 @@ def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0)
         else:
             out[src_top - top : src_bottom - top, src_left - left : src_right - left] = mask[src_top:src_bottom, src_left:src_right]
     return out
-
-
-def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
-    """Source index of each output index under torch's ``"nearest"`` resampling."""
-    if n_out == n_in:
-        return np.arange(n_out)
-    scale = np.float32(n_in) / np.float32(n_out)
-    index = np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64)
-    return np.minimum(index, n_in - 1)
 
 
 def resize_mask(mask, size: tuple[int, int]):
