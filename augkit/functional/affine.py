@@ -96,7 +96,7 @@ def perspective_coefficients(startpoints, endpoints) -> np.ndarray:
 
     Example:
         >>> square = [[0, 0], [9, 0], [9, 9], [0, 9]]
-        >>> perspective_coefficients(square, square).round(6).tolist()
+        >>> (perspective_coefficients(square, square).round(6) + 0.0).tolist()
         [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
     """
     start = np.asarray(startpoints, dtype=np.float64)
@@ -108,10 +108,11 @@ def perspective_coefficients(startpoints, endpoints) -> np.ndarray:
     one, zero = np.ones_like(x), np.zeros_like(x)
     rows_u = np.stack([x, y, one, zero, zero, zero, -u * x, -u * y], axis=-1)
     rows_v = np.stack([zero, zero, zero, x, y, one, -v * x, -v * y], axis=-1)
-    a = np.stack([rows_u, rows_v], axis=-2).reshape(*lead, 8, 8)
-    b = np.stack([u, v], axis=-1).reshape(*lead, 8)
-    solution = np.linalg.solve(a, b[..., None])[..., 0]
-    return solution.astype(np.float32).astype(np.float64)
+    a = torch.from_numpy(np.stack([rows_u, rows_v], axis=-2).reshape(-1, 8, 8))
+    b = torch.from_numpy(np.stack([u, v], axis=-1).reshape(-1, 8, 1))
+    # torchvision's least squares (LAPACK gels, float64), so the float32 coefficients are the same bits
+    solution = torch.linalg.lstsq(a, b, driver="gels").solution[..., 0].to(torch.float32)
+    return solution.double().numpy().reshape(*lead, 8)
 
 
 def perspective_startpoints(height: int, width: int) -> np.ndarray:
