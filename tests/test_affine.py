@@ -28,7 +28,7 @@ POINT_TOLERANCE = 1e-3
 
 
 def to_chw(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(np.array(image)).permute(2, 0, 1).contiguous()
 
 
 def max_diff(ours, theirs) -> float:
