@@ -54,8 +54,8 @@ def affine_matrix(center, angle, translate, scale, shear, inverted: bool = True)
         ``[..., 2, 3]`` float64 matrices.
 
     Example:
-        >>> affine_matrix((0, 0), 0.0, (3, 4), 1.0, (0, 0)).tolist()
-        [[1.0, -0.0, -3.0], [-0.0, 1.0, -4.0]]
+        >>> (affine_matrix((0, 0), 0.0, (3, 4), 1.0, (0, 0)) + 0.0).tolist()
+        [[1.0, 0.0, -3.0], [0.0, 1.0, -4.0]]
     """
     cx, cy = (np.asarray(c, dtype=np.float64) for c in center)
     tx, ty = (np.asarray(t, dtype=np.float64) for t in translate)
@@ -94,6 +94,9 @@ def perspective_coefficients(startpoints, endpoints) -> np.ndarray:
     Returns:
         ``[..., 8]`` float64 array holding float32 values.
 
+    Raises:
+        ValueError: The corners are degenerate (no perspective maps one set to the other).
+
     Example:
         >>> square = [[0, 0], [9, 0], [9, 9], [0, 9]]
         >>> (perspective_coefficients(square, square).round(6) + 0.0).tolist()
@@ -111,7 +114,10 @@ def perspective_coefficients(startpoints, endpoints) -> np.ndarray:
     a = torch.from_numpy(np.stack([rows_u, rows_v], axis=-2).reshape(-1, 8, 8))
     b = torch.from_numpy(np.stack([u, v], axis=-1).reshape(-1, 8, 1))
     # torchvision's least squares (LAPACK gels, float64), so the float32 coefficients are the same bits
-    solution = torch.linalg.lstsq(a, b, driver="gels").solution[..., 0].to(torch.float32)
+    try:
+        solution = torch.linalg.lstsq(a, b, driver="gels").solution[..., 0].to(torch.float32)
+    except torch.linalg.LinAlgError as error:
+        raise ValueError(f"no perspective maps {end.tolist()} to {start.tolist()}: the corners are degenerate") from error
     return solution.double().numpy().reshape(*lead, 8)
 
 

@@ -535,7 +535,14 @@ class Perspective(_WarpBase):
         return PerspectiveParams(endpoints)
 
     def coefficients(self, params: PerspectiveParams, size: tuple[int, int]) -> np.ndarray:
-        """The output-to-input coefficients (``[8]``, or ``[B, 8]``) for an image of ``size``."""
+        """The output-to-input coefficients (``[8]``, or ``[B, 8]``) for an image of ``size``.
+
+        An image less than 2 pixels high or wide has no perspective (its corners coincide):
+        it is left as it is.
+        """
+        if min(size) < 2:
+            identity = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+            return np.broadcast_to(identity, (*np.shape(params.endpoints)[:-2], 8)).copy()
         return A.perspective_coefficients(A.perspective_startpoints(*size), params.endpoints)
 
     def apply(self, image, params: PerspectiveParams):
