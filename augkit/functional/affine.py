@@ -205,13 +205,11 @@ def perspective_grid(coefficients: torch.Tensor, size: tuple[int, int]) -> torch
     oh, ow = size
     dtype, device = coefficients.dtype, coefficients.device
     c = coefficients
-    ones = torch.ones_like(c[:, 0])
     theta1 = torch.stack([c[:, 0:3], c[:, 3:6]], dim=1)  # [B, 2, 3]
-    row2 = torch.stack([c[:, 6], c[:, 7], ones], dim=1)
-    theta2 = torch.stack([row2, row2], dim=1)
+    denominator = torch.stack([c[:, 6], c[:, 7], torch.ones_like(c[:, 0])], dim=1)[:, :, None]  # both of torchvision's equal rows
     base = _base_grid(oh, ow, 0.5, 0.5, dtype, device)
     rescaled1 = theta1.transpose(1, 2).div(torch.tensor([0.5 * ow, 0.5 * oh], dtype=dtype, device=device))
-    grid = torch.matmul(base, rescaled1).div_(torch.matmul(base, theta2.transpose(1, 2))).sub_(1.0)
+    grid = torch.matmul(base, rescaled1).div_(torch.matmul(base, denominator)).sub_(1.0)
     return grid.view(-1, oh, ow, 2)
 
 
@@ -279,30 +277,60 @@ def _bilinear(images: torch.Tensor, grid: torch.Tensor, fill: list[float] | None
     return out if floating else _to_dtype(out, images.dtype)
 
 
-def warp(images: torch.Tensor, grid: torch.Tensor, interpolation: str = "nearest", fill: Fill = None) -> torch.Tensor:
+def warp(images: torch.Tensor, grid, interpolation: str = "nearest", fill: Fill = None, out_size=None) -> torch.Tensor:
     """Resample a ``[B, C, H, W]`` batch at ``grid`` (``[B, oh, ow, 2]``, normalized, ``align_corners=False``).
+
+    On the CPU the batch is resampled in cache-sized groups of samples (up to ~30% faster
+    than the whole batch at once on ``[64, 3, 224, 224]`` uint8, bilinear); a GPU takes it
+    whole. ``grid`` may be a function ``(start, stop) -> grid of those samples`` (with
+    ``out_size``), so the grids are built group by group too.
 
     Args:
         images: ``[B, C, H, W]`` tensor; any dtype for ``"nearest"``, uint8 / integer or
             float for ``"bilinear"`` (integers are resampled in float32 and rounded).
-        grid: Sampling positions in the grid's dtype (float32 for integer images).
+        grid: Sampling positions in the grid's dtype (float32 for integer images), or a
+            function building them for a range of samples.
         interpolation: ``"nearest"`` or ``"bilinear"``.
         fill: Value(s) of pixels from outside the input (see the module docstring).
+        out_size: ``(oh, ow)``, needed when ``grid`` is a function.
 
     Returns:
         ``[B, C, oh, ow]`` tensor of the input's dtype.
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
-    batch, channels, height, width = images.shape
-    out_size = tuple(grid.shape[1:3])
+    grid_of = grid if callable(grid) else (lambda start, stop: grid[start:stop])
+    out_size = tuple(out_size if callable(grid) else grid.shape[1:3])
+    batch, channels = images.shape[:2]
     values = _fill_values(fill, channels)
     if batch == 0 or images.numel() == 0:
         return images.new_empty((batch, channels, *out_size))
-    if interpolation == "nearest":
-        return _gather(images, _source_index(grid, height, width), values, out_size)
-    if images.dtype == torch.bool:
+    if interpolation == "bilinear" and images.dtype == torch.bool:
         raise TypeError("bilinear interpolation needs numeric pixels, got a bool tensor (use 'nearest')")
+    rows = _chunk_rows(images, out_size)
+    if rows >= batch:
+        return _warp_rows(images, grid_of(0, batch), interpolation, values, out_size)
+    out = images.new_empty((batch, channels, *out_size))
+    for start in range(0, batch, rows):
+        stop = min(start + rows, batch)
+        out[start:stop] = _warp_rows(images[start:stop], grid_of(start, stop), interpolation, values, out_size)
+    return out
+
+
+#: Float values of one group of samples warped at a time on the CPU (about 10 MB of float32).
+_CPU_GROUP_VALUES = 2_500_000
+
+
+def _chunk_rows(images: torch.Tensor, out_size: tuple[int, int]) -> int:
+    if images.device.type != "cpu":
+        return images.shape[0]
+    per_sample = images.shape[1] * max(out_size[0] * out_size[1], images.shape[2] * images.shape[3])
+    return max(1, _CPU_GROUP_VALUES // max(per_sample, 1))
+
+
+def _warp_rows(images: torch.Tensor, grid: torch.Tensor, interpolation: str, values, out_size) -> torch.Tensor:
+    if interpolation == "nearest":
+        return _gather(images, _source_index(grid, *images.shape[2:]), values, out_size)
     return _bilinear(images, grid, values)
 
 
@@ -397,8 +425,9 @@ def affine(
     if np.any(params[3] <= 0):
         raise ValueError(f"scale must be > 0, got {params[3].tolist()}")
     matrices = affine_matrix((cx, cy), params[0], params[1:3], params[3], params[4:6])
-    grid = affine_grid(_theta(matrices, batch), (height, width), (height, width))
-    return _from_batch(warp(batch, grid, interpolation, fill), kind)
+    theta = _theta(matrices, batch)
+    grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), (height, width))  # noqa: E731
+    return _from_batch(warp(batch, grids, interpolation, fill, (height, width)), kind)
 
 
 def rotated_size(angle: float, height: int, width: int) -> tuple[int, int]:
@@ -479,8 +508,9 @@ def rotate(
     matrices = affine_matrix((cx, cy), -angles, (0.0, 0.0), 1.0, (0.0, 0.0))
     warped_rows = np.flatnonzero(turns < 0)
     if warped_rows.size == b:
-        grid = affine_grid(_theta(matrices, batch), (height, width), out_size)
-        return _from_batch(warp(batch, grid, interpolation, fill), kind)
+        theta = _theta(matrices, batch)
+        grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), out_size)  # noqa: E731
+        return _from_batch(warp(batch, grids, interpolation, fill, out_size), kind)
     out = torch.empty_like(batch)
     for k in range(4):  # at most four groups of exact quarter turns, each one kernel
         rows = np.flatnonzero(turns == k)
@@ -488,8 +518,9 @@ def rotate(
             index = torch.from_numpy(rows).to(batch.device)
             out[index] = _quarter_turns(batch.index_select(0, index), k)
     index = torch.from_numpy(warped_rows).to(batch.device)
-    grid = affine_grid(_theta(matrices[warped_rows], batch), (height, width), out_size)
-    out[index] = warp(batch.index_select(0, index), grid, interpolation, fill)
+    theta = _theta(matrices[warped_rows], batch)
+    grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), out_size)  # noqa: E731
+    out[index] = warp(batch.index_select(0, index), grids, interpolation, fill, out_size)
     return _from_batch(out, kind)
 
 
@@ -519,8 +550,8 @@ def perspective(image, coefficients, interpolation: str = "bilinear", fill: Fill
     if coeffs.shape != (b, 8):
         raise ValueError(f"coefficients must have shape [8] or [{b}, 8], got {coeffs.shape}")
     tensor = torch.tensor(coeffs, dtype=_grid_dtype(batch.dtype)).to(batch.device)
-    grid = perspective_grid(tensor, (height, width))
-    return _from_batch(warp(batch, grid, interpolation, fill), kind)
+    grids = lambda start, stop: perspective_grid(tensor[start:stop], (height, width))  # noqa: E731
+    return _from_batch(warp(batch, grids, interpolation, fill, (height, width)), kind)
 
 
 def check_interpolation(name: str, value: str, allowed: Sequence[str] = INTERPOLATIONS) -> str:
