@@ -351,6 +351,30 @@ def _as_batch(image) -> tuple[torch.Tensor, str]:
     raise ValueError(f"expected an HWC array or a [C, H, W] / [B, C, H, W] tensor, got shape {tuple(image.shape)}")
 
 
+def _resample(image, batch: torch.Tensor, kind: str, grids, interpolation: str, fill: Fill, out_size):
+    """``warp`` of the batch view, returned as the input's kind; nearest on an array is gathered by numpy."""
+    if interpolation == "nearest" and kind in ("hwc", "hw") and image.size:
+        return _gather_array(image, grids(0, 1), fill, out_size)
+    return _from_batch(warp(batch, grids, interpolation, fill, out_size), kind)
+
+
+def _gather_array(image: np.ndarray, grid: torch.Tensor, fill: Fill, out_size: tuple[int, int]) -> np.ndarray:
+    """Nearest warp of an HW / HWC array: its pixels at ``grid_sample``'s indices (no channels-first copies)."""
+    height, width = image.shape[:2]
+    pixels = image.reshape(height * width, -1)
+    values = np.asarray(_fill_values(fill, pixels.shape[1]) or [0.0], dtype=np.float64)
+    if image.dtype == bool:
+        fill_row = values >= 0.5
+    elif np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        fill_row = np.clip(np.rint(values), info.min, info.max).astype(image.dtype)
+    else:
+        fill_row = values.astype(image.dtype)
+    table = np.concatenate([np.broadcast_to(fill_row, (1, pixels.shape[1])), pixels])  # row 0: the fill
+    index = _source_index(grid, height, width)[0].numpy()
+    return np.take(table, index, axis=0).reshape(*out_size, *image.shape[2:])  # take: ~5x faster than table[index]
+
+
 def _from_batch(out: torch.Tensor, kind: str):
     if kind == "hwc":
         return out[0].permute(1, 2, 0).contiguous().numpy()
@@ -427,7 +451,7 @@ def affine(
     matrices = affine_matrix((cx, cy), params[0], params[1:3], params[3], params[4:6])
     theta = _theta(matrices, batch)
     grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), (height, width))  # noqa: E731
-    return _from_batch(warp(batch, grids, interpolation, fill, (height, width)), kind)
+    return _resample(image, batch, kind, grids, interpolation, fill, (height, width))
 
 
 def rotated_size(angle: float, height: int, width: int) -> tuple[int, int]:
@@ -510,7 +534,7 @@ def rotate(
     if warped_rows.size == b:
         theta = _theta(matrices, batch)
         grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), out_size)  # noqa: E731
-        return _from_batch(warp(batch, grids, interpolation, fill, out_size), kind)
+        return _resample(image, batch, kind, grids, interpolation, fill, out_size)
     out = torch.empty_like(batch)
     for k in range(4):  # at most four groups of exact quarter turns, each one kernel
         rows = np.flatnonzero(turns == k)
@@ -551,7 +575,7 @@ def perspective(image, coefficients, interpolation: str = "bilinear", fill: Fill
         raise ValueError(f"coefficients must have shape [8] or [{b}, 8], got {coeffs.shape}")
     tensor = torch.tensor(coeffs, dtype=_grid_dtype(batch.dtype)).to(batch.device)
     grids = lambda start, stop: perspective_grid(tensor[start:stop], (height, width))  # noqa: E731
-    return _from_batch(warp(batch, grids, interpolation, fill, (height, width)), kind)
+    return _resample(image, batch, kind, grids, interpolation, fill, (height, width))
 
 
 def check_interpolation(name: str, value: str, allowed: Sequence[str] = INTERPOLATIONS) -> str:
