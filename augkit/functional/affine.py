@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from augkit._image import array_to_tensor
+from augkit.functional.geometry import read_only_tensor
 
 #: The interpolations the warps support.
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -341,7 +341,7 @@ def _as_batch(image) -> tuple[torch.Tensor, str]:
     """A ``[B, C, H, W]`` tensor view of an HWC array, a ``[C, H, W]`` or a ``[B, C, H, W]`` tensor, and its kind."""
     if isinstance(image, np.ndarray):
         hwc = image[:, :, None] if image.ndim == 2 else image
-        return array_to_tensor(hwc).permute(2, 0, 1).unsqueeze(0), "hw" if image.ndim == 2 else "hwc"
+        return read_only_tensor(hwc).permute(2, 0, 1).unsqueeze(0), "hw" if image.ndim == 2 else "hwc"
     if image.ndim == 2:
         return image[None, None], "tensor_hw"
     if image.ndim == 3:

@@ -6,13 +6,13 @@ Arrays are HWC (sample stage); tensors are ``[..., C, H, W]`` (either stage).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import array_to_tensor
 
 try:
     import cv2
@@ -383,12 +383,26 @@ def _interpolate_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, 
     Writing into a channels-last output is about 3x faster than letting torch return a
     contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
     """
-    tensor = array_to_tensor(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
+    tensor = read_only_tensor(image).permute(2, 0, 1).unsqueeze(0)
     buffer = np.empty((size[0], size[1], image.shape[2]), image.dtype)
     out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
     kernel = getattr(torch.ops.aten, _KERNELS[mode, bool(antialias)])
     kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
     return buffer
+
+
+def read_only_tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing a (contiguous copy of an) array's memory, for kernels that only read it.
+
+    Unlike ``augkit._image.array_to_tensor`` it does not copy read-only arrays (decoded PNGs
+    are): torch warns about those only because the tensor could be written to.
+    """
+    array = np.ascontiguousarray(array)
+    if array.flags.writeable:
+        return torch.from_numpy(array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
 
 
 def _scale_factor(n_in: int, n_out: int) -> float:
