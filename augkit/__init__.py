@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 # Public names are imported on first use (PEP 562), so ``import augkit`` and the ``augkit``
 # command's ``--help`` / ``--version`` stay fast: torch is imported only when needed.
 _EXPORTS = {
+    "Affine": "augkit.transforms",
     "Albumentations": "augkit.interop",
     "Batch": "augkit.targets",
     "BoxFilter": "augkit.transforms",
@@ -39,6 +40,7 @@ _EXPORTS = {
     "Normalize": "augkit.transforms",
     "OneOf": "augkit.transforms",
     "PCALighting": "augkit.transforms",
+    "Perspective": "augkit.transforms",
     "Pipeline": "augkit.pipeline",
     "Posterize": "augkit.transforms",
     "RandomApply": "augkit.transforms",
@@ -52,9 +54,14 @@ _EXPORTS = {
     "Resize": "augkit.transforms",
     "Sharpness": "augkit.transforms",
     "Solarize": "augkit.transforms",
+    "Rotate": "augkit.transforms",
+    "ShearX": "augkit.transforms",
+    "ShearY": "augkit.transforms",
     "TenCrop": "augkit.transforms",
     "ToTensor": "augkit.transforms",
     "TorchVision": "augkit.interop",
+    "TranslateX": "augkit.transforms",
+    "TranslateY": "augkit.transforms",
     "Transform": "augkit.transforms",
     "VerticalFlip": "augkit.transforms",
     "Whiten": "augkit.transforms",
@@ -83,6 +90,7 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
     from augkit.rng import derive_generator
     from augkit.targets import Batch, Boxes, Keypoints, Sample
     from augkit.transforms import (
+        Affine,
         AutoContrast,
         BoxFilter,
         CenterCrop,
@@ -99,6 +107,7 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
         Normalize,
         OneOf,
         PCALighting,
+        Perspective,
         Posterize,
         RandomApply,
         RandomCrop,
@@ -109,11 +118,16 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
         RandomScale,
         RandomVerticalFlip,
         Resize,
+        Rotate,
         Sharpness,
+        ShearX,
+        ShearY,
         Solarize,
         TenCrop,
         ToTensor,
         Transform,
+        TranslateX,
+        TranslateY,
         VerticalFlip,
         Whiten,
         register,

@@ -132,6 +132,16 @@ TABLE: dict[str, Row] = {
         lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.5)),
         make_identity=lambda: augkit.Albumentations(_albumentations().GaussianBlur(p=0.0)),
     ),
+    "Rotate": Row(lambda: augkit.Rotate(30, interpolation="bilinear"), out_shape=(60, 80, 3), make_identity=lambda: augkit.Rotate(0)),
+    "Affine": Row(
+        lambda: augkit.Affine(20, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=(-10, 10, -5, 5), fill=(10, 20, 30)),
+        out_shape=(60, 80, 3),
+    ),
+    "ShearX": Row(lambda: augkit.ShearX(20, interpolation="bilinear"), out_shape=(60, 80, 3), make_identity=lambda: augkit.ShearX(0)),
+    "ShearY": Row(lambda: augkit.ShearY((-15, 25), center=(0, 0)), out_shape=(60, 80, 3), make_identity=lambda: augkit.ShearY(0)),
+    "TranslateX": Row(lambda: augkit.TranslateX(0.3), out_shape=(60, 80, 3), make_identity=lambda: augkit.TranslateX(pixels=0)),
+    "TranslateY": Row(lambda: augkit.TranslateY(pixels=(-5, 12)), out_shape=(60, 80, 3), make_identity=lambda: augkit.TranslateY(0)),
+    "Perspective": Row(lambda: augkit.Perspective(0.5, p=0.5), out_shape=(60, 80, 3), make_identity=lambda: augkit.Perspective(0.5, p=0.0)),
     "TorchVision": Row(
         lambda: augkit.TorchVision(_torchvision_v2().RandomResizedCrop(32)),
         out_shape=(32, 32, 3),
@@ -165,4 +175,11 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "RandomGrayscale": (lambda: augkit.RandomGrayscale(p=0.5), bchw, 0.0),
     "GaussianBlur": (lambda: augkit.GaussianBlur(7, sigma=(0.1, 2.0)), bchw, 0.0),
     "RandomErasing": (lambda: augkit.RandomErasing(p=0.7, mode="pixel", count=1, max_count=2), lambda: bchw().float() / 255, 0.0),
+    "Rotate": (lambda: augkit.Rotate(45, interpolation="bilinear", fill=7), bchw, 0.0),
+    "Affine": (lambda: augkit.Affine(20, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=10), bchw, 0.0),
+    "ShearX": (lambda: augkit.ShearX(20, interpolation="bilinear"), bchw, 0.0),
+    "ShearY": (lambda: augkit.ShearY(20), bchw, 0.0),
+    "TranslateX": (lambda: augkit.TranslateX(0.3, interpolation="bilinear"), bchw, 0.0),
+    "TranslateY": (lambda: augkit.TranslateY(pixels=10), bchw, 0.0),
+    "Perspective": (lambda: augkit.Perspective(0.5, p=0.5), bchw, 0.0),
 }

@@ -6,13 +6,14 @@ Arrays are HWC (sample stage); tensors are ``[..., C, H, W]`` (either stage).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from augkit import _memory
-from augkit._image import Image, array_to_tensor, flatten_leading, per_sample
+from augkit._image import Image, flatten_leading, per_sample
 
 try:
     import cv2
@@ -27,19 +28,72 @@ except ImportError:  # pragma: no cover - built wherever a C compiler is availab
 _CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
 
-def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: float = 0) -> np.ndarray:
+#: How crops fill pixels outside the image (torchvision's ``padding_mode`` names).
+PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
+
+#: Interpolations of the resizing kernels.
+RESIZE_INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+
+
+def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
+    """Source index of each output index under torch's ``"nearest"`` resampling (``floor(i * in / out)`` in float32)."""
+    if n_out == n_in:
+        return np.arange(n_out)
+    scale = np.float32(n_in) / np.float32(n_out)
+    index = np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64)
+    return np.minimum(index, n_in - 1)
+
+
+def padded_indices(start: int, length: int, size: int, mode: str) -> np.ndarray:
+    """Source index of each of ``length`` positions from ``start`` along an axis of ``size``, padded by ``mode``.
+
+    ``"edge"`` repeats the border pixel, ``"reflect"`` mirrors without repeating it
+    (``c b | a b c | b a``), ``"symmetric"`` mirrors with it (``b a | a b c | c b``), as
+    torch's and torchvision's pads; the mirror repeats periodically for pads wider than the axis.
+
+    Args:
+        start: First position (may be negative).
+        length: Number of positions.
+        size: Length of the axis, > 0.
+        mode: ``"edge"``, ``"reflect"`` or ``"symmetric"``.
+
+    Returns:
+        ``[length]`` int64 indices in ``[0, size)``.
+
+    Example:
+        >>> padded_indices(-2, 7, 3, "reflect").tolist()
+        [2, 1, 0, 1, 2, 1, 0]
+    """
+    index = np.arange(start, start + length, dtype=np.int64)
+    if mode == "edge" or (mode == "reflect" and size == 1):
+        return np.clip(index, 0, size - 1)
+    if mode == "reflect":
+        period = 2 * (size - 1)
+        index = np.mod(index, period)
+        return np.where(index >= size, period - index, index)
+    if mode == "symmetric":
+        period = 2 * size
+        index = np.mod(index, period)
+        return np.where(index >= size, period - 1 - index, index)
+    raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
+
+
+def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: float = 0, padding_mode: str = "constant") -> np.ndarray:
     """Return the ``height x width`` window at ``(top, left)`` of an HWC array.
 
     The window may extend past the image (``top`` or ``left`` negative, or beyond the far
-    edge): pixels outside are ``fill``. A window inside the image is a view, not a copy.
+    edge): pixels outside are ``fill`` (``padding_mode="constant"``) or taken from the image
+    as torchvision's ``pad`` does for ``"edge"``, ``"reflect"`` and ``"symmetric"``. A window
+    inside the image is a view, not a copy.
 
     Args:
-        image: HWC array.
+        image: HWC array (or an ``[H, W]`` / ``[H, W, M]`` mask).
         top: Row of the window's top edge (may be negative).
         left: Column of the window's left edge (may be negative).
         height: Window height, > 0.
         width: Window width, > 0.
-        fill: Value of pixels outside the image.
+        fill: Value of pixels outside the image (constant padding).
+        padding_mode: ``"constant"``, ``"edge"``, ``"reflect"`` or ``"symmetric"``.
 
     Returns:
         The ``(height, width, C)`` window, same dtype.
@@ -51,6 +105,9 @@ def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: 
     h, w = image.shape[:2]
     if 0 <= top and 0 <= left and top + height <= h and left + width <= w:
         return image[top : top + height, left : left + width]
+    if padding_mode != "constant":
+        rows, cols = padded_indices(top, height, h, padding_mode), padded_indices(left, width, w, padding_mode)
+        return np.ascontiguousarray(image[rows][:, cols])
     out = np.full((height, width) + image.shape[2:], fill, dtype=image.dtype)
     src_top, src_left = max(top, 0), max(left, 0)
     src_bottom, src_right = min(top + height, h), min(left + width, w)
@@ -59,36 +116,54 @@ def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: 
     return out
 
 
-def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> np.ndarray:
-    """Resize an HWC array with bilinear interpolation, antialiased when shrinking.
+def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True, interpolation: str = "bilinear") -> np.ndarray:
+    """Resize an HWC array, antialiased when shrinking (bilinear and bicubic).
 
-    On uint8 the result equals torch's bilinear kernel, i.e. torchvision v2
+    Bilinear on uint8 equals torch's bilinear kernel, i.e. torchvision v2
     ``Resize(antialias=True)``: computed by augkit's C kernel (``augkit._resize``, about 1.4x
     faster) for 1 to 4 channels when it is built, else by torch on channels-last memory.
-    Any channel count works. uint16 (and other integer) images are resampled in float64 by
-    the same kernel and rounded to the nearest value.
+    Bicubic runs torch's kernel the same way, equal to torchvision v2
+    ``Resize(interpolation=BICUBIC)`` on uint8 and float32. Nearest picks torch's
+    ``"nearest"`` source pixels (torchvision's ``NEAREST``), for any dtype. Any channel count
+    works. uint16 (and other integer) images are resampled in float64 by the same kernels and
+    rounded to the nearest value (bicubic clamped to the dtype's range).
 
     Args:
         image: HWC array, uint8, uint16 or float.
         size: Output ``(height, width)``.
-        antialias: Low-pass filter when shrinking (True matches torchvision and PIL).
+        antialias: Low-pass filter when shrinking (True matches torchvision and PIL);
+            nearest ignores it, as torchvision does.
+        interpolation: ``"bilinear"``, ``"bicubic"`` or ``"nearest"``.
 
     Returns:
         The resized HWC array, same dtype; the input itself when the size is unchanged.
     """
     height, width = size
+    if interpolation not in RESIZE_INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {RESIZE_INTERPOLATIONS}, got {interpolation!r}")
     if image.shape[:2] == (height, width):
         return image
+    if interpolation == "nearest":
+        rows, cols = nearest_indices(image.shape[0], height), nearest_indices(image.shape[1], width)
+        return np.ascontiguousarray(image[rows][:, cols])
     dtype = image.dtype
+    if interpolation == "bicubic":
+        return _resize_torch(image, (height, width), antialias, "bicubic")
     if image.ndim == 3 and image.size and _native_takes(dtype, image.shape[2]):
         out = np.empty((height, width, image.shape[2]), np.uint8)
         _native.resize_window(_rows_of_pixels(image), out, 0, 0, image.shape[0], image.shape[1], height, width, 0, 0, antialias)
         return out
+    return _resize_torch(image, (height, width), antialias, "bilinear")
+
+
+def _resize_torch(image: np.ndarray, size: tuple[int, int], antialias: bool, mode: str) -> np.ndarray:
+    """Resize with torch's bilinear or bicubic kernel (uint8 and float32 natively, others via float)."""
+    dtype = image.dtype
     integer = np.issubdtype(dtype, np.integer)
     if dtype != np.uint8 and dtype != np.float32:
         # uint16 and other integers resample in float64 (exact for 16-bit samples), then round.
         image = image.astype(np.float64 if integer else np.float32)
-    out = _bilinear_hwc(image, (height, width), antialias)
+    out = _interpolate_hwc(image, size, antialias, mode)
     if out.dtype == dtype:
         return out
     if integer:
@@ -296,23 +371,50 @@ def _axis_span(n_in: int, n_out: int, first: int, count: int, antialias: bool) -
 
 
 def _bilinear_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, scales=(None, None)) -> np.ndarray:
-    """Run torch's bilinear kernel on an HWC array into a new HWC (channels-last) array.
+    """Run torch's bilinear kernel on an HWC array into a new HWC (channels-last) array."""
+    return _interpolate_hwc(image, size, antialias, "bilinear", scales)
+
+
+_KERNELS = {
+    ("bilinear", True): "_upsample_bilinear2d_aa",
+    ("bilinear", False): "upsample_bilinear2d",
+    ("bicubic", True): "_upsample_bicubic2d_aa",
+    ("bicubic", False): "upsample_bicubic2d",
+}
+
+
+def _interpolate_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, mode: str, scales=(None, None)) -> np.ndarray:
+    """Run torch's bilinear or bicubic kernel on an HWC array into a new HWC (channels-last) array.
 
     Writing into a channels-last output is about 3x faster than letting torch return a
     contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
     """
-    kernel = torch.ops.aten._upsample_bilinear2d_aa if antialias else torch.ops.aten.upsample_bilinear2d
+    kernel = getattr(torch.ops.aten, _KERNELS[mode, bool(antialias)])
     if size[1] == 1 and image.dtype != np.uint8:
         # torch's channels-last float kernel gets an output width of 1 wrong (by up to 0.96 with
         # antialias); its planar kernel is right.
-        planes = array_to_tensor(np.ascontiguousarray(image.transpose(2, 0, 1))).unsqueeze(0)
+        planes = read_only_tensor(np.ascontiguousarray(image.transpose(2, 0, 1))).unsqueeze(0)
         out = kernel(planes, list(size), False, scales[0], scales[1])
         return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
-    tensor = array_to_tensor(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
+    tensor = read_only_tensor(image).permute(2, 0, 1).unsqueeze(0)
     buffer = np.empty((size[0], size[1], image.shape[2]), image.dtype)
     out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
     kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
     return buffer
+
+
+def read_only_tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing a (contiguous copy of an) array's memory, for kernels that only read it.
+
+    Unlike ``augkit._image.array_to_tensor`` it does not copy read-only arrays (decoded PNGs
+    are): torch warns about those only because the tensor could be written to.
+    """
+    array = np.ascontiguousarray(array)
+    if array.flags.writeable:
+        return torch.from_numpy(array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
 
 
 def _scale_factor(n_in: int, n_out: int) -> float:
@@ -410,10 +512,11 @@ def flip_where(batch: torch.Tensor, mask, dim: int) -> torch.Tensor:
     return flat.index_copy(0, index, flat.index_select(0, index).flip(dim)).reshape(batch.shape)
 
 
-def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: float = 0) -> torch.Tensor:
+def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: float = 0, padding_mode: str = "constant") -> torch.Tensor:
     """Crop a ``height x width`` window per sample from a ``[B, C, H, W]`` batch.
 
-    Windows may extend past the images; pixels outside are ``fill``.
+    Windows may extend past the images; pixels outside are ``fill``, or for ``padding_mode``
+    ``"edge"``, ``"reflect"`` and ``"symmetric"`` taken from the image (see ``crop``).
 
     Args:
         images: ``[B, C, H, W]`` tensor.
@@ -421,7 +524,8 @@ def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: f
         left: ``[B]`` window left columns, or one int for all.
         height: Window height, > 0.
         width: Window width, > 0.
-        fill: Value of pixels outside the images.
+        fill: Value of pixels outside the images (constant padding).
+        padding_mode: ``"constant"``, ``"edge"``, ``"reflect"`` or ``"symmetric"``.
 
     Returns:
         A new ``[B, C, height, width]`` tensor of the input's dtype.
@@ -436,6 +540,15 @@ def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: f
     left = np.broadcast_to(np.asarray(left, dtype=np.int64), (batch,))
     if batch == 0:
         return images.new_empty((0, images.shape[1], height, width))
+    device = images.device
+    index = torch.arange(batch, device=device)[:, None, None]
+    if padding_mode != "constant":
+        rows = padded_indices(int(top.min()), int(top.max()) - int(top.min()) + height, h, padding_mode)
+        cols = padded_indices(int(left.min()), int(left.max()) - int(left.min()) + width, w, padding_mode)
+        row_at = torch.from_numpy(rows[(top - top.min())[:, None] + np.arange(height)]).to(device)
+        col_at = torch.from_numpy(cols[(left - left.min())[:, None] + np.arange(width)]).to(device)
+        out = images.permute(0, 2, 3, 1)[index, row_at[:, :, None], col_at[:, None, :]]
+        return out.permute(0, 3, 1, 2).contiguous()
     pad_top = max(0, -int(top.min()))
     pad_left = max(0, -int(left.min()))
     pad_bottom = max(0, int((top + height).max()) - h)
@@ -444,9 +557,7 @@ def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: f
         padded = images.new_full((batch, images.shape[1], h + pad_top + pad_bottom, w + pad_left + pad_right), fill)
         padded[:, :, pad_top : pad_top + h, pad_left : pad_left + w] = images
         images = padded
-    device = images.device
     rows = torch.from_numpy(top + pad_top).to(device)[:, None] + torch.arange(height, device=device)[None, :]
     cols = torch.from_numpy(left + pad_left).to(device)[:, None] + torch.arange(width, device=device)[None, :]
-    index = torch.arange(batch, device=device)[:, None, None]
     out = images.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]]  # [B, h, w, C]
     return out.permute(0, 3, 1, 2).contiguous()

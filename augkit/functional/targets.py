@@ -1,4 +1,4 @@
-"""Geometry kernels for targets: masks, boxes and keypoints under flips, crops and resizes.
+"""Geometry kernels for targets: masks, boxes and keypoints under flips, crops, resizes and warps.
 
 Semantics are torchvision v2's ``tv_tensors`` kernels:
 
@@ -9,7 +9,11 @@ Semantics are torchvision v2's ``tv_tensors`` kernels:
   each box's area before clamping in ``Boxes.reference_area`` (when not set yet) for
   ``augkit.BoxFilter``;
 * keypoints (``[..., 2]`` ``(x, y)``) move like pixel indices: a horizontal flip maps ``x`` to
-  ``W - 1 - x``; they are never clamped. augkit marks those outside the canvas invisible.
+  ``W - 1 - x``; they are never clamped. augkit marks those outside the canvas invisible;
+* under affine and perspective warps, masks are warped with nearest neighbour (exactly the
+  pixels torchvision's ``affine_mask`` / ``rotate_mask`` / ``perspective_mask`` pick), boxes
+  become the enclosing box of their four moved corners, clamped (empty ones dropped), and
+  keypoints move as points.
 
 Masks are numpy ``[H, W]`` / ``[H, W, M]`` arrays or ``[..., H, W]`` tensors; boxes and
 keypoints are numpy arrays or tensors. Every kernel returns a new object of the input's kind.
@@ -20,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from augkit.functional import affine as A
+from augkit.functional.geometry import nearest_indices, padded_indices
 from augkit.targets import Boxes, Keypoints
 
 
@@ -46,10 +52,21 @@ def flip_mask(mask, horizontal: bool = True):
     return np.ascontiguousarray(np.flip(mask, axis))
 
 
-def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0):
-    """The ``height x width`` window of a mask at ``(top, left)``; outside the mask is ``fill``."""
+def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0, padding_mode: str = "constant"):
+    """The ``height x width`` window of a mask at ``(top, left)``; outside the mask is ``fill``.
+
+    With ``padding_mode`` ``"edge"``, ``"reflect"`` or ``"symmetric"`` the outside is taken
+    from the mask as for the image (torchvision pads masks with the image's mode).
+    """
     rows, cols = _mask_axes(mask)
     h, w = mask_size(mask)
+    if padding_mode != "constant":
+        row_index, col_index = padded_indices(top, height, h, padding_mode), padded_indices(left, width, w, padding_mode)
+        if _is_tensor(mask):
+            r = torch.from_numpy(row_index).to(mask.device)
+            c = torch.from_numpy(col_index).to(mask.device)
+            return mask.index_select(-2, r).index_select(-1, c)
+        return np.ascontiguousarray(mask[row_index][:, col_index])
     out: np.ndarray | torch.Tensor
     if _is_tensor(mask):
         out = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
@@ -65,15 +82,6 @@ def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0)
         else:
             out[src_top - top : src_bottom - top, src_left - left : src_right - left] = mask[src_top:src_bottom, src_left:src_right]
     return out
-
-
-def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
-    """Source index of each output index under torch's ``"nearest"`` resampling."""
-    if n_out == n_in:
-        return np.arange(n_out)
-    scale = np.float32(n_in) / np.float32(n_out)
-    index = np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64)
-    return np.minimum(index, n_in - 1)
 
 
 def resize_mask(mask, size: tuple[int, int]):
@@ -238,3 +246,126 @@ def filter_boxes(
     if min_visibility > 0:
         keep = keep & (boxes.visibility() >= min_visibility)
     return boxes.replace(xyxy, keep)
+
+
+# ---------------------------------------------------------------------------------------- warps
+
+
+def affine_mask(mask, angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0), center=None, fill: int = 0):
+    """Warp a mask like ``augkit.functional.affine.affine`` with nearest neighbour (values copied, never blended)."""
+    return A.affine(mask, angle, translate, scale, shear, "nearest", fill, center)
+
+
+def rotate_mask(mask, angle, expand: bool = False, center=None, fill: int = 0):
+    """Rotate a mask like ``augkit.functional.affine.rotate`` with nearest neighbour."""
+    return A.rotate(mask, angle, "nearest", expand, center, fill)
+
+
+def perspective_mask(mask, coefficients, fill: int = 0):
+    """Warp a mask like ``augkit.functional.affine.perspective`` with nearest neighbour."""
+    return A.perspective(mask, coefficients, "nearest", fill)
+
+
+def target_affine_matrix(size: tuple[int, int], angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0), center=None) -> np.ndarray:
+    """The ``2 x 3`` input-to-output matrix that moves points under ``F.affine`` (torchvision's target kernels).
+
+    Args:
+        size: The image's ``(height, width)``.
+        angle, translate, scale, shear: As ``augkit.functional.affine.affine`` (one sample).
+        center: ``(x, y)`` of the rotation, or None for ``(W / 2, H / 2)``.
+
+    Returns:
+        A ``[2, 3]`` float64 matrix.
+    """
+    height, width = size
+    if center is None:
+        center = (width * 0.5, height * 0.5)
+    return A.affine_matrix(center, angle, translate, scale, shear, inverted=False)
+
+
+def _points_as_numpy(xy) -> np.ndarray:
+    return xy.detach().cpu().numpy().astype(np.float64) if _is_tensor(xy) else np.asarray(xy, dtype=np.float64)
+
+
+def _like(values: np.ndarray, reference):
+    """float64 results back to float32, as a tensor on ``reference``'s device when it is one."""
+    out = values.astype(np.float32)
+    return torch.from_numpy(out).to(reference.device) if _is_tensor(reference) else out
+
+
+def _map_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    m = np.asarray(matrix, dtype=np.float64)
+    return points @ m[:, :2].T + m[:, 2]
+
+
+def _map_perspective(points: np.ndarray, coefficients) -> np.ndarray:
+    c = A.inverse_perspective(coefficients)
+    x, y = points[..., 0], points[..., 1]
+    denom = c[6] * x + c[7] * y + 1.0
+    return np.stack([(c[0] * x + c[1] * y + c[2]) / denom, (c[3] * x + c[4] * y + c[5]) / denom], axis=-1)
+
+
+def _corner_boxes(boxes: Boxes, mapping, size: tuple[int, int]) -> Boxes:
+    """Boxes enclosing the mapped corners of ``boxes``, clamped to ``size``; empty ones dropped."""
+    xyxy = _points_as_numpy(boxes.xyxy)
+    corners = xyxy[:, [[0, 1], [2, 1], [2, 3], [0, 3]]]  # [N, 4, 2]
+    moved = mapping(corners.reshape(-1, 2)).reshape(-1, 4, 2)
+    enclosing = _like(np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1), boxes.xyxy)
+    clamped = _clamp_boxes(enclosing, *size)
+    # Visibility stays relative to the box before any clipping: scaled by how the warp grew the box.
+    before = _area(boxes.xyxy)
+    grown = _area(enclosing) / (before + (before == 0))
+    reference = _area(enclosing) if boxes.reference_area is None else boxes.reference_area * grown
+    return boxes.replace(clamped, _visible(clamped), reference_area=reference)
+
+
+def _moved_keypoints(keypoints: Keypoints, mapping, size: tuple[int, int]) -> Keypoints:
+    xy = _points_as_numpy(keypoints.xy)
+    moved = mapping(xy.reshape(-1, 2)).reshape(xy.shape)
+    return _with_visibility(keypoints, _like(moved, keypoints.xy), size)
+
+
+def affine_boxes(boxes: Boxes, matrix, size: tuple[int, int], offset: tuple[float, float] = (0.0, 0.0)) -> Boxes:
+    """Move boxes by an input-to-output affine ``matrix``: the enclosing box of the 4 moved corners.
+
+    torchvision's ``affine_bounding_boxes``: boxes are clamped to the output ``size`` and, as
+    everywhere in augkit, those left with no area are dropped (with their labels).
+
+    Args:
+        boxes: The boxes.
+        matrix: ``[2, 3]`` input-to-output matrix (``target_affine_matrix``).
+        size: Output ``(height, width)``.
+        offset: Subtracted from moved points (``rotate(expand=True)`` moves the canvas).
+
+    Returns:
+        The moved boxes.
+
+    Example:
+        >>> shift = np.array([[1.0, 0.0, 5.0], [0.0, 1.0, 0.0]])
+        >>> affine_boxes(Boxes([[0, 0, 4, 4], [8, 0, 10, 2]]), shift, (10, 10)).xyxy.tolist()
+        [[5.0, 0.0, 9.0, 4.0]]
+    """
+    return _corner_boxes(boxes, lambda p: _map_affine(p, matrix) - np.asarray(offset, dtype=np.float64), size)
+
+
+def affine_keypoints(keypoints: Keypoints, matrix, size: tuple[int, int], offset: tuple[float, float] = (0.0, 0.0)) -> Keypoints:
+    """Move keypoints by an input-to-output affine ``matrix``; those leaving ``size`` become invisible."""
+    return _moved_keypoints(keypoints, lambda p: _map_affine(p, matrix) - np.asarray(offset, dtype=np.float64), size)
+
+
+def perspective_boxes(boxes: Boxes, coefficients, size: tuple[int, int]) -> Boxes:
+    """Move boxes by a perspective warp given by its output-to-input ``coefficients`` (torchvision's semantics)."""
+    return _corner_boxes(boxes, lambda p: _map_perspective(p, coefficients), size)
+
+
+def perspective_keypoints(keypoints: Keypoints, coefficients, size: tuple[int, int]) -> Keypoints:
+    """Move keypoints by a perspective warp; those leaving ``size`` become invisible."""
+    return _moved_keypoints(keypoints, lambda p: _map_perspective(p, coefficients), size)
+
+
+def rotation_offset(matrix, size: tuple[int, int]) -> tuple[float, float]:
+    """Where ``rotate(expand=True)`` puts the canvas origin: the least moved corner of the input, per axis."""
+    height, width = size
+    corners = np.array([[0.0, 0.0], [0.0, height], [width, height], [width, 0.0]])
+    low = _map_affine(corners, matrix).min(axis=0)
+    return float(low[0]), float(low[1])

@@ -1,5 +1,6 @@
 """Transform classes: each draws parameters with ``sample`` and calls a kernel in ``apply``."""
 
+from augkit.transforms.affine import Affine, Perspective, Rotate, ShearX, ShearY, TranslateX, TranslateY
 from augkit.transforms.base import Transform, params_at, register, registered_transforms
 from augkit.transforms.box_filter import BoxFilter
 from augkit.transforms.color import ColorJitter, PCALighting
@@ -35,6 +36,7 @@ from augkit.transforms.whiten import Whiten
 __all__ = [
     "AutoContrast",
     "BoxFilter",
+    "Affine",
     "CenterCrop",
     "ColorJitter",
     "Compose",
@@ -50,6 +52,7 @@ __all__ = [
     "OneOf",
     "PCALighting",
     "Posterize",
+    "Perspective",
     "RandomApply",
     "RandomCrop",
     "RandomHorizontalFlip",
@@ -61,9 +64,14 @@ __all__ = [
     "Resize",
     "Sharpness",
     "Solarize",
+    "Rotate",
+    "ShearX",
+    "ShearY",
     "TenCrop",
     "ToTensor",
     "Transform",
+    "TranslateX",
+    "TranslateY",
     "VerticalFlip",
     "Whiten",
     "params_at",

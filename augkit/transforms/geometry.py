@@ -6,10 +6,15 @@ neighbour), boxes and keypoints with the image, as torchvision v2's ``tv_tensors
 All of them take any channel count and uint8, uint16 or float pixels (``augkit.decode(...,
 mode="unchanged")`` keeps 16-bit files at 16 bits); resizing rounds integer results. Padding
 ``fill`` values are in the image's own units.
+
+Resizes take ``interpolation="bilinear"`` (antialiased, the default), ``"bicubic"``
+(antialiased), ``"nearest"``, or timm's ``"random"`` (bilinear or bicubic, drawn per image and
+recorded in the parameters). Crops that pad take torchvision's ``padding_mode``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -36,9 +41,42 @@ class CropParams:
 
 @dataclass(frozen=True)
 class ScaleParams:
-    """The drawn length of the shorter side."""
+    """The drawn length of the shorter side (and the drawn interpolation for ``"random"``)."""
 
     shorter: int
+    interpolation: str | None = None
+
+
+@dataclass(frozen=True)
+class ResizeParams:
+    """The interpolation drawn by ``Resize(interpolation="random")``."""
+
+    interpolation: str
+
+
+#: Interpolations of the resizing transforms: torch's kernels, and timm's per-image choice.
+INTERPOLATIONS = ("bilinear", "bicubic", "nearest", "random")
+#: What ``"random"`` chooses from, uniformly (timm's ``RandomResizedCropAndInterpolation``).
+RANDOM_INTERPOLATIONS = ("bilinear", "bicubic")
+
+
+def _check_interpolation(interpolation) -> str:
+    if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+    return interpolation
+
+
+def _draw_interpolation(transform, rng) -> str | None:
+    """For ``interpolation="random"``: bilinear or bicubic, uniformly; else None (the transform's own)."""
+    if transform.interpolation != "random":
+        return None
+    return RANDOM_INTERPOLATIONS[int(rng.integers(0, len(RANDOM_INTERPOLATIONS)))]
+
+
+def _interpolation_of(transform, params) -> str:
+    """The interpolation ``params`` resize with (the drawn one for ``"random"``)."""
+    drawn = getattr(params, "interpolation", None)
+    return drawn if drawn is not None else transform.interpolation
 
 
 class FlipParams(Applied):
@@ -70,15 +108,22 @@ def check_output_size(name: str, size_in, size_out) -> None:
 class Resize(Transform):
     """Resize to a given shorter side (aspect kept) or to an exact ``(height, width)``.
 
-    Bilinear, antialiased when shrinking; equals torchvision v2 ``Resize(antialias=True)``
-    on uint8 up to rounding. With ``shorter``, the longer side becomes
+    Bilinear by default, antialiased when shrinking; equals torchvision v2
+    ``Resize(antialias=True)`` on uint8 up to rounding (bicubic: equal to
+    ``Resize(interpolation=BICUBIC)``). With ``shorter``, the longer side becomes
     ``int(shorter * long / short)`` (truncated, as torchvision).
 
     Args:
         shorter: Target length of the shorter side.
         size: Target ``(height, width)``. Give exactly one of the two (an int ``size`` is
-            refused: torchvision reads it as the shorter side; write ``shorter=`` for that).
+            refused: torchvision reads it as the shorter side; write ``shorter=`` for that),
+            or neither with ``max_size``.
         antialias: Low-pass filter when shrinking.
+        interpolation: ``"bilinear"``, ``"bicubic"``, ``"nearest"``, or ``"random"``
+            (bilinear or bicubic per image, as timm).
+        max_size: With ``shorter``: the longest the longer side may become (then both sides
+            are scaled down to it, as torchvision's ``max_size``; must exceed ``shorter``).
+            Alone: the length of the longer side.
         shrink_only: With ``shorter``, leave images whose shorter side is already at most
             ``shorter`` as they are (only larger images are brought down).
 
@@ -92,10 +137,18 @@ class Resize(Transform):
     geometric = True
 
     def __init__(
-        self, shorter: int | None = None, size: tuple[int, int] | None = None, antialias: bool = True, shrink_only: bool = False
+        self,
+        shorter: int | None = None,
+        size: tuple[int, int] | None = None,
+        antialias: bool = True,
+        interpolation: str = "bilinear",
+        max_size: int | None = None,
+        shrink_only: bool = False,
     ) -> None:
-        if (shorter is None) == (size is None):
-            raise ValueError("Resize needs exactly one of shorter= or size=")
+        if shorter is not None and size is not None or (shorter is None and size is None and max_size is None):
+            raise ValueError("Resize needs exactly one of shorter= or size= (or max_size= alone)")
+        if size is not None and max_size is not None:
+            raise ValueError("Resize(max_size=) caps a resize by the shorter side: use it with shorter=, or alone")
         if size is not None and not isinstance(size, (list, tuple)):
             raise TypeError(
                 f"Resize(size={size!r}): an int size is ambiguous (torchvision's Resize({size}) resizes the shorter"
@@ -104,9 +157,13 @@ class Resize(Transform):
         self.shorter = None if shorter is None else check_int("shorter", shorter, 1, MAX_SIDE)
         self.size = None if size is None else check_size("size", size)
         self.antialias = bool(antialias)
+        self.interpolation = _check_interpolation(interpolation)
+        self.max_size = None if max_size is None else check_int("max_size", max_size, 1, MAX_SIDE)
+        if self.max_size is not None and self.shorter is not None and self.max_size <= self.shorter:
+            raise ValueError(f"max_size must be greater than shorter, got shorter={shorter}, max_size={max_size}")
         self.shrink_only = bool(shrink_only)
-        if self.shrink_only and self.size is not None:
-            raise ValueError("shrink_only applies to Resize(shorter=...), not to an exact size")
+        if self.shrink_only and self.shorter is None:
+            raise ValueError("shrink_only applies to Resize(shorter=...)")
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """Return the ``(height, width)`` an input of this size is resized to."""
@@ -114,18 +171,36 @@ class Resize(Transform):
             return self.size
         if self.shrink_only and min(height, width) <= self.shorter:
             return height, width
-        return G.shorter_side_size(height, width, self.shorter)
+        short, long = min(height, width), max(height, width)
+        if self.shorter is None:
+            new_short, new_long = int(self.max_size * short / long), self.max_size
+        else:
+            new_short, new_long = self.shorter, int(self.shorter * long / short)
+            if self.max_size is not None and new_long > self.max_size:
+                new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
+        return (new_short, new_long) if height <= width else (new_long, new_short)
 
-    def apply(self, image: np.ndarray, params: None = None) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, image) -> ResizeParams | None:
+        """Draw the interpolation for ``"random"`` (nothing else is random)."""
+        drawn = _draw_interpolation(self, rng)
+        return None if drawn is None else ResizeParams(drawn)
+
+    def apply(self, image: np.ndarray, params: ResizeParams | None = None) -> np.ndarray:
         """Resize ``image``."""
         image = check_array_image(image)
         size = self.output_size(*image.shape[:2])
         check_output_size("Resize", image.shape[:2], size)
-        return G.resize(image, size, self.antialias)
+        return G.resize(image, size, self.antialias, self._mode(params))
 
-    def fused_resize_size(self, params, height: int, width: int) -> tuple[int, int]:
-        """The output size: a resize fuses with a following crop."""
-        return self.output_size(height, width)
+    def _mode(self, params) -> str:
+        mode = _interpolation_of(self, params)
+        if mode == "random":
+            raise ValueError("Resize(interpolation='random') needs the parameters its sample() draws")
+        return mode
+
+    def fused_resize_size(self, params, height: int, width: int) -> tuple[int, int] | None:
+        """The output size when it resizes bilinearly (a resize that fuses with a following crop), else None."""
+        return self.output_size(height, width) if _interpolation_of(self, params) == "bilinear" else None
 
     def apply_mask(self, mask, params=None):
         """Resize a mask (nearest neighbour)."""
@@ -150,6 +225,8 @@ class RandomScale(Transform):
         min_size: Smallest shorter side (inclusive).
         max_size: Largest shorter side (inclusive).
         antialias: Low-pass filter when shrinking.
+        interpolation: ``"bilinear"``, ``"bicubic"``, ``"nearest"``, or ``"random"``
+            (bilinear or bicubic per image, drawn after L).
 
     Shape:
         ``(H, W, C) -> (H', W', C)`` with ``min(H', W') = L``, aspect kept.
@@ -157,26 +234,30 @@ class RandomScale(Transform):
 
     geometric = True
 
-    def __init__(self, min_size: int = 256, max_size: int = 480, antialias: bool = True) -> None:
+    def __init__(self, min_size: int = 256, max_size: int = 480, antialias: bool = True, interpolation: str = "bilinear") -> None:
         self.min_size = check_int("min_size", min_size, 1, MAX_SIDE)
         self.max_size = check_int("max_size", max_size, 1, MAX_SIDE)
         if self.max_size < self.min_size:
             raise ValueError(f"max_size must be >= min_size, got min_size={min_size}, max_size={max_size}")
         self.antialias = bool(antialias)
+        self.interpolation = _check_interpolation(interpolation)
 
     def sample(self, rng: np.random.Generator, image) -> ScaleParams:
-        """Draw L ~ U{min_size..max_size}."""
-        return ScaleParams(int(rng.integers(self.min_size, self.max_size + 1)))
+        """Draw L ~ U{min_size..max_size} (then the interpolation for ``"random"``)."""
+        shorter = int(rng.integers(self.min_size, self.max_size + 1))
+        return ScaleParams(shorter, _draw_interpolation(self, rng))
 
     def apply(self, image: np.ndarray, params: ScaleParams) -> np.ndarray:
         """Resize so the shorter side is ``params.shorter``."""
         image = check_array_image(image)
         size = G.shorter_side_size(image.shape[0], image.shape[1], params.shorter)
         check_output_size("RandomScale", image.shape[:2], size)
-        return G.resize(image, size, self.antialias)
+        return G.resize(image, size, self.antialias, _interpolation_of(self, params))
 
-    def fused_resize_size(self, params: ScaleParams, height: int, width: int) -> tuple[int, int]:
-        """The output size: a resize fuses with a following crop."""
+    def fused_resize_size(self, params: ScaleParams, height: int, width: int) -> tuple[int, int] | None:
+        """The output size when it resizes bilinearly (a resize that fuses with a following crop), else None."""
+        if _interpolation_of(self, params) != "bilinear":
+            return None
         return G.shorter_side_size(height, width, params.shorter)
 
     def apply_mask(self, mask, params: ScaleParams):
@@ -217,6 +298,12 @@ def _check_mask_fill(mask_fill) -> int:
     return check_int("mask_fill", mask_fill, 0)
 
 
+def _check_padding_mode(padding_mode) -> str:
+    if not isinstance(padding_mode, str) or padding_mode not in G.PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {G.PADDING_MODES}, got {padding_mode!r}")
+    return padding_mode
+
+
 class _CropBase(Transform):
     """Shared ``apply`` of crop transforms: take ``params`` window, fill outside the image.
 
@@ -227,23 +314,27 @@ class _CropBase(Transform):
     stages = (SAMPLE_STAGE, BATCH_STAGE)
     geometric = True
     mask_fill: int = 0
+    padding_mode: str = "constant"
 
     def apply(self, image, params: CropParams):
         """Take the window ``params`` describes."""
         image = check_any_image(image, allow_uint16=True)
+        window = params.top, params.left, params.height, params.width
         if isinstance(image, torch.Tensor):
             batch = image if image.ndim == 4 else image[None]
-            out = G.crop_batch(batch, params.top, params.left, params.height, params.width, self.fill)
+            out = G.crop_batch(batch, *window, self.fill, self.padding_mode)
             return out if image.ndim == 4 else out[0]
-        return G.crop(image, params.top, params.left, params.height, params.width, self.fill)
+        return G.crop(image, *window, self.fill, self.padding_mode)
 
-    def crop_window(self, params: CropParams) -> tuple[int, int, int, int]:
-        """The window (a pure crop)."""
+    def crop_window(self, params: CropParams) -> tuple[int, int, int, int] | None:
+        """The window (a pure crop: filled with ``fill`` outside the image); None for other padding modes."""
+        if self.padding_mode != "constant":
+            return None
         return params.top, params.left, params.height, params.width
 
     def apply_mask(self, mask, params: CropParams):
-        """Crop a mask; pixels outside it get ``mask_fill``."""
-        return T.crop_mask(mask, params.top, params.left, params.height, params.width, self.mask_fill)
+        """Crop a mask; pixels outside it get ``mask_fill`` (or the padding mode's pixels)."""
+        return T.crop_mask(mask, params.top, params.left, params.height, params.width, self.mask_fill, self.padding_mode)
 
     def apply_boxes(self, boxes, params: CropParams, size):
         """Move boxes into the window, clamp them, drop those left with no area."""
@@ -270,6 +361,10 @@ class RandomCrop(_CropBase):
         pad_if_needed: Pad images smaller than ``size``; when False they raise ValueError.
         mask_fill: Value of padded mask pixels (e.g. 255, an "ignore" label).
         same_on_batch: In the batch stage, one window for the whole batch.
+        padding_mode: How padded pixels are made (torchvision's names): ``"constant"``
+            (``fill``), ``"edge"`` (the border pixel repeated), ``"reflect"`` (mirrored
+            without the border pixel) or ``"symmetric"`` (mirrored with it). Masks are
+            padded the same way (with ``mask_fill`` for ``"constant"``).
 
     Shape:
         ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
@@ -284,6 +379,7 @@ class RandomCrop(_CropBase):
         pad_if_needed: bool = True,
         mask_fill: int = 0,
         same_on_batch: bool = False,
+        padding_mode: str = "constant",
     ) -> None:
         self.size = check_size("size", size)
         self.padding = _check_padding(padding)
@@ -291,6 +387,7 @@ class RandomCrop(_CropBase):
         self.pad_if_needed = bool(pad_if_needed)
         self.mask_fill = _check_mask_fill(mask_fill)
         self.same_on_batch = bool(same_on_batch)
+        self.padding_mode = _check_padding_mode(padding_mode)
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Draw the window's position in the padded image (one per sample for a batch)."""
@@ -324,16 +421,19 @@ class CenterCrop(_CropBase):
         size: Output ``(height, width)`` or an int for a square.
         fill: Value of padded pixels.
         mask_fill: Value of padded mask pixels.
+        padding_mode: ``"constant"`` (``fill``), ``"edge"``, ``"reflect"`` or
+            ``"symmetric"``, as ``RandomCrop``'s.
 
     Shape:
         ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
         dtype kept.
     """
 
-    def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 0) -> None:
+    def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 0, padding_mode: str = "constant") -> None:
         self.size = check_size("size", size)
         self.fill = _check_fill(fill)
         self.mask_fill = _check_mask_fill(mask_fill)
+        self.padding_mode = _check_padding_mode(padding_mode)
 
     def window(self, height: int, width: int) -> CropParams:
         """Return the central window for an input of this size."""
@@ -350,12 +450,13 @@ class CenterCrop(_CropBase):
 
 @dataclass(frozen=True)
 class ResizedCropParams:
-    """The window taken from the input, resized afterwards to the transform's size."""
+    """The window taken from the input, resized afterwards to the transform's size (and the drawn interpolation)."""
 
     top: int
     left: int
     height: int
     width: int
+    interpolation: str | None = None
 
 
 class RandomResizedCrop(Transform):
@@ -369,6 +470,9 @@ class RandomResizedCrop(Transform):
         scale: ``(low, high)`` range of the crop's area as a fraction of the image's.
         ratio: ``(low, high)`` range of the crop's aspect ratio (width / height).
         antialias: Low-pass filter when shrinking.
+        interpolation: ``"bilinear"``, ``"bicubic"``, ``"nearest"``, or ``"random"``
+            (bilinear or bicubic per image, drawn after the window, as timm's
+            ``RandomResizedCropAndInterpolation``).
 
     Shape:
         ``(H, W, C) -> (height, width, C)``, dtype kept.
@@ -379,7 +483,7 @@ class RandomResizedCrop(Transform):
 
     geometric = True
 
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), antialias: bool = True) -> None:
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), antialias: bool = True, interpolation: str = "bilinear") -> None:
         self.size = check_size("size", size)
         self.scale = check_range("scale", scale, 0.0, 1.0)
         if self.scale[1] <= 0:
@@ -388,9 +492,15 @@ class RandomResizedCrop(Transform):
         if self.ratio[0] < 1e-3:
             raise ValueError(f"ratio must lie within [0.001, 1000] (width / height), got {ratio!r}")
         self.antialias = bool(antialias)
+        self.interpolation = _check_interpolation(interpolation)
 
     def sample(self, rng: np.random.Generator, image) -> ResizedCropParams:
-        """Draw the window as torchvision v2 ``RandomResizedCrop.make_params`` does."""
+        """Draw the window as torchvision v2 ``RandomResizedCrop.make_params`` does (then the interpolation for ``"random"``)."""
+        window = self._window(rng, image)
+        drawn = _draw_interpolation(self, rng)
+        return window if drawn is None else dataclasses.replace(window, interpolation=drawn)
+
+    def _window(self, rng: np.random.Generator, image) -> ResizedCropParams:
         height, width = spatial_size(check_array_image(image))
         area = height * width
         log_low, log_high = math.log(self.ratio[0]), math.log(self.ratio[1])
@@ -416,7 +526,7 @@ class RandomResizedCrop(Transform):
         """Crop the window, then resize it to ``size``."""
         image = check_array_image(image)
         window = G.crop(image, params.top, params.left, params.height, params.width)
-        return G.resize(window, self.size, self.antialias)
+        return G.resize(window, self.size, self.antialias, _interpolation_of(self, params))
 
     def input_window(self, params: ResizedCropParams) -> tuple[int, int, int, int]:
         """The box it reads (only that part of an undecoded JPEG is decoded)."""
