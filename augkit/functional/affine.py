@@ -525,7 +525,9 @@ def rotate(
     if expand and b > 1 and np.unique(angles).size > 1:
         raise ValueError("rotate(expand=True) changes the size with the angle: give one angle for the whole batch")
     turns = _rot90_kind(angles, height == width, expand) if center is None else np.full(b, -1)
-    if np.all(turns == turns[0]) and turns.size and turns[0] >= 0:
+    if b == 0:
+        return _from_batch(batch.clone(), kind)
+    if np.all(turns == turns[0]) and turns[0] >= 0:
         return _from_batch(_quarter_turns(batch, int(turns[0])), kind)
     out_size = rotated_size(float(angles[0]), height, width) if expand else (height, width)
     cx, cy = _centre_relative(center, height, width)
