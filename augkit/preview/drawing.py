@@ -203,12 +203,15 @@ def draw_boxes(draw: ImageDraw.ImageDraw, boxes, where: Placement, font=None, wi
 def draw_keypoints(draw: ImageDraw.ImageDraw, keypoints, where: Placement, radius: int = 2) -> None:
     """Draw ``Keypoints``: visible ones as filled dots, invisible ones inside the image as rings.
 
+    A keypoint ``(x, y)`` is a pixel index (augkit's flips map ``x`` to ``W - 1 - x``): its dot
+    is centred on the tile pixels that show image pixel ``(x, y)``.
+
     ``[N, 2]`` keypoints get a colour per point, ``[N, K, 2]`` a colour per instance.
     """
     xy = _numpy(keypoints.xy)
     visible = _numpy(keypoints.visibility())
     per_instance = xy.ndim == 3
-    points = where.to_tile(xy.reshape(-1, 2))
+    points = where.to_tile(xy.reshape(-1, 2) + 0.5) - 0.5  # keypoints are pixel indices: pixel centres map to pixel centres
     inside = (
         (xy.reshape(-1, 2) >= 0).all(axis=1)
         & (xy.reshape(-1, 2)[:, 0] < where.source_width)
