@@ -170,6 +170,38 @@ def test_describe_rounds_floats_and_skips_none():
     assert lines == ["Jitter: brightness=1.23 order=(2,0,1) alpha=(0.0111,-0.5,2)"]
 
 
+def test_params_describe_themselves():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class TiltParams:
+        degrees: float
+        axis: str
+
+        def describe(self):
+            return f"{self.degrees:+.1f} deg about {self.axis}"
+
+    @dataclass(frozen=True)
+    class ShiftParams:
+        dx: int
+
+        def describe(self):
+            return [f"right {self.dx}px", "wrapped"]
+
+    class Tilt(augkit.Transform):
+        def sample(self, rng, image):
+            return TiltParams(float(rng.uniform(-10, 10)), "z")
+
+        def apply(self, image, params=None):
+            return image
+
+    pipeline = Compose([Tilt(), RandomApply(Tilt(), p=0.0), OneOf([ToTensor()])])
+    _, params = pipeline.run(np.zeros((4, 4, 3), np.uint8), np.random.default_rng(0))
+    lines = describe_params(params, pipeline)
+    assert lines[0] == f"Tilt: {params.params[0].degrees:+.1f} deg about z" and lines[1:] == ["Tilt: skipped", "OneOf: ToTensor"]
+    assert describe_params(ShiftParams(3)) == ["Shift: right 3px wrapped"]
+
+
 def test_describe_batch_params_of_one_sample():
     batch = torch.zeros(4, 3, 8, 8, dtype=torch.uint8)
     pipeline = Compose([RandomApply(HorizontalFlip(p=1.0), p=0.5), OneOf([HorizontalFlip(), VerticalFlip()])])

@@ -209,16 +209,12 @@ def draw_keypoints(draw: ImageDraw.ImageDraw, keypoints, where: Placement, radiu
     ``[N, 2]`` keypoints get a colour per point, ``[N, K, 2]`` a colour per instance.
     """
     xy = _numpy(keypoints.xy)
-    visible = _numpy(keypoints.visibility())
-    per_instance = xy.ndim == 3
-    points = where.to_tile(xy.reshape(-1, 2) + 0.5) - 0.5  # keypoints are pixel indices: pixel centres map to pixel centres
-    inside = (
-        (xy.reshape(-1, 2) >= 0).all(axis=1)
-        & (xy.reshape(-1, 2)[:, 0] < where.source_width)
-        & (xy.reshape(-1, 2)[:, 1] < where.source_height)
-    )
-    instance = np.repeat(np.arange(xy.shape[0]), xy.shape[1]) if per_instance else np.arange(xy.shape[0])
-    for (x, y), seen, within, who in zip(points, visible.reshape(-1), inside, instance):
+    flat = xy.reshape(-1, 2)
+    visible = _numpy(keypoints.visibility()).reshape(-1)
+    inside = (flat >= 0).all(axis=1) & (flat[:, 0] < where.source_width) & (flat[:, 1] < where.source_height)
+    instance = np.repeat(np.arange(xy.shape[0]), xy.shape[1]) if xy.ndim == 3 else np.arange(xy.shape[0])
+    points = where.to_tile(flat + 0.5) - 0.5  # keypoints are pixel indices: pixel centres map to pixel centres
+    for (x, y), seen, within, who in zip(points, visible, inside, instance):
         box = (x - radius, y - radius, x + radius, y + radius)
         if seen:
             draw.ellipse(box, fill=colour(who + 1), outline=(0, 0, 0))
