@@ -19,6 +19,8 @@ Every pipeline round-trips through ``pipeline.to_config()`` / ``augkit.from_conf
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from augkit import constants
 from augkit.pipeline import Pipeline
 from augkit.stats import as_stats
@@ -50,6 +52,43 @@ __all__ = [
     "vgg_eval",
     "vgg_train",
 ]
+
+
+# --------------------------------------------------------------------------- lookup by name
+
+
+def names() -> list[str]:
+    """Return the names of the presets, sorted (what ``get`` and ``augkit preview --preset`` accept).
+
+    Example:
+        >>> "resnet_train" in names()
+        True
+    """
+    return sorted(__all__)
+
+
+def get(name: str) -> Callable[..., Pipeline]:
+    """Return the preset function called ``name`` (call it, with ``stats`` or without, for the pipeline).
+
+    Args:
+        name: A preset's name, one of ``names()``.
+
+    Returns:
+        The function, e.g. ``resnet_train``.
+
+    Raises:
+        TypeError: ``name`` is not a string.
+        ValueError: No preset has that name; the message lists them.
+
+    Example:
+        >>> get("resnet_eval") is resnet_eval
+        True
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a preset name (a string), got {type(name).__name__}")
+    if name not in __all__:
+        raise ValueError(f"unknown preset {name!r}; available: {', '.join(names())}")
+    return globals()[name]
 
 
 # --------------------------------------------------------------------------- helpers

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import sys
-import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,6 +47,8 @@ from augkit.transforms import (
     VerticalFlip,
     params_at,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +168,38 @@ def test_describe_rounds_floats_and_skips_none():
 
     lines = describe_params(JitterParams(1.234567, None, (2, 0, 1), np.array([0.011111, -0.5, 2.0])))
     assert lines == ["Jitter: brightness=1.23 order=(2,0,1) alpha=(0.0111,-0.5,2)"]
+
+
+def test_params_describe_themselves():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class TiltParams:
+        degrees: float
+        axis: str
+
+        def describe(self):
+            return f"{self.degrees:+.1f} deg about {self.axis}"
+
+    @dataclass(frozen=True)
+    class ShiftParams:
+        dx: int
+
+        def describe(self):
+            return [f"right {self.dx}px", "wrapped"]
+
+    class Tilt(augkit.Transform):
+        def sample(self, rng, image):
+            return TiltParams(float(rng.uniform(-10, 10)), "z")
+
+        def apply(self, image, params=None):
+            return image
+
+    pipeline = Compose([Tilt(), RandomApply(Tilt(), p=0.0), OneOf([ToTensor()])])
+    _, params = pipeline.run(np.zeros((4, 4, 3), np.uint8), np.random.default_rng(0))
+    lines = describe_params(params, pipeline)
+    assert lines[0] == f"Tilt: {params.params[0].degrees:+.1f} deg about z" and lines[1:] == ["Tilt: skipped", "OneOf: ToTensor"]
+    assert describe_params(ShiftParams(3)) == ["Shift: right 3px wrapped"]
 
 
 def test_describe_batch_params_of_one_sample():
@@ -302,28 +338,146 @@ def test_split_pipeline_checks_stages():
         split_pipeline("RandomCrop")
 
 
-def test_presets_are_looked_up_by_name(paths, tmp_path, monkeypatch, capsys):
-    fake = types.ModuleType("augkit.presets")
-
-    def tiny_train(stats=None):
-        return Compose([RandomCrop(32), ToTensor()]), Normalize(constants.IMAGENET_MEAN, constants.IMAGENET_STD)
-
-    tiny_train.__module__ = fake.__name__
-    fake.tiny_train = tiny_train
-    fake.__all__ = ["tiny_train"]
-    monkeypatch.setitem(sys.modules, "augkit.presets", fake)
-    assert available_presets() == ["tiny_train"]
-    assert get_preset("tiny_train") is tiny_train
+def test_presets_are_looked_up_by_name(paths, tmp_path, capsys):
+    assert available_presets() == augkit.presets.names() == sorted(augkit.presets.__all__)
+    assert get_preset("cifar_train") is augkit.presets.get("cifar_train") is augkit.presets.cifar_train
     out = tmp_path / "g.png"
-    assert main(["preview", str(paths[0]), "-n", "2", "--size", "32", "--preset", "tiny_train", "--out", str(out)]) == 0
-    with pytest.raises(ValueError, match="available: tiny_train"):
+    assert main(["preview", str(paths[0]), "-n", "2", "--size", "32", "--preset", "cifar_train", "--out", str(out)]) == 0
+    with Image.open(out) as png:
+        assert json.loads(png.text["augkit-pipeline"]) == augkit.presets.cifar_train().to_config()
+    listing = ", ".join(augkit.presets.names())
+    with pytest.raises(ValueError, match=f"available: {listing}"):
         get_preset("nope")
     assert main(["preview", str(paths[0]), "--preset", "nope", "--out", str(out)]) == 2
-    assert "unknown preset 'nope'; available: tiny_train" in capsys.readouterr().err
+    assert f"unknown preset 'nope'; available: {listing}" in capsys.readouterr().err
 
 
-def test_missing_presets_module_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "augkit.presets", None)  # import raises ImportError
-    assert available_presets() == []
-    with pytest.raises(ValueError, match="not in this build"):
-        get_preset("resnet_train")
+def test_presets_names_and_get():
+    names = augkit.presets.names()
+    assert names == sorted(names) and "resnet_train" in names and "names" not in names and "get" not in names
+    for name in names:
+        assert augkit.presets.get(name) is getattr(augkit.presets, name)
+    with pytest.raises(ValueError, match=re.escape(f"unknown preset 'resnet'; available: {', '.join(names)}")):
+        augkit.presets.get("resnet")
+    with pytest.raises(ValueError, match="unknown preset '_mean_std'"):
+        augkit.presets.get("_mean_std")  # a helper of the module is not a preset
+    with pytest.raises(TypeError, match="a string"):
+        augkit.presets.get(augkit.presets.resnet_train)
+
+
+# --------------------------------------------------------------------------- --mask, --stats, bounds
+
+
+def _grid_cells(out, images, pipeline, n: int, size: int) -> list[list[np.ndarray]]:
+    """Cut the tiles out of a CLI grid of ``images`` (the title's height read from the PNG's size)."""
+    with Image.open(out) as png:
+        grid = np.asarray(png.convert("RGB"))
+    _, layout = render_grid(images, pipeline, n=n, size=size)
+    layout = type(layout)(
+        layout.rows, layout.cols, layout.tile, layout.caption_height, grid.shape[0] - (layout.size[1] - layout.header_height)
+    )
+    return [[_cell(grid, layout, r, c) for c in range(n + 1)] for r in range(len(images))]
+
+
+def _palette_mask(path, indices: np.ndarray) -> None:
+    """A palette PNG whose index 1 is black and index 2 white: read as RGB or L, index 1 would be 0."""
+    png = Image.fromarray(indices, mode="P")
+    png.putpalette([0, 0, 0, 0, 0, 0, 255, 255, 255] + [9] * (256 * 3 - 9))
+    png.save(path)
+
+
+def test_cli_mask_is_read_as_palette_indices_and_follows_the_image(tmp_path):
+    image, mask = tmp_path / "photo.png", tmp_path / "photo_mask.png"
+    Image.fromarray(np.full((20, 30, 3), 77, np.uint8)).save(image)
+    indices = np.zeros((20, 30), np.uint8)
+    indices[2:9, 3:12], indices[10:18, 5:25] = 1, 2
+    _palette_mask(mask, indices)
+    with Image.open(mask) as png:
+        assert png.mode == "P"
+    config = tmp_path / "flip.json"
+    config.write_text(json.dumps(HorizontalFlip(p=1.0).to_config()))
+    out = tmp_path / "g.png"
+    args = ["preview", str(image), "--mask", str(mask), "-n", "1", "--size", "60", "--config", str(config), "--out", str(out)]
+    assert main(args) == 0
+    gray = np.full((20, 30, 3), 77, np.uint8)
+    original, variant = _grid_cells(out, [augkit.Sample(gray, mask=indices)], HorizontalFlip(p=1.0), 1, 60)[0]
+    plain = fit_tile(gray, 60)
+    for shown, labels in ((original, indices), (variant, indices[:, ::-1])):
+        expected = np.zeros((60, 60), bool)
+        expected[10:50] = np.repeat(np.repeat(labels != 0, 2, axis=0), 2, axis=1)
+        assert np.array_equal(np.any(shown != plain, axis=2), expected)
+
+
+def test_cli_bad_masks(paths, tmp_path, capsys):
+    out = tmp_path / "g.png"
+    base = ["preview", str(paths[0]), "-n", "1", "--size", "32", "--out", str(out)]
+    small = tmp_path / "small.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(small)
+    assert main([*base, "--mask", str(small)]) == 1
+    assert f"mask {small} is 4x4 but image {paths[0]}" in capsys.readouterr().err
+    rgb = tmp_path / "rgb.png"
+    Image.new("RGB", (4, 4)).save(rgb)
+    assert main([*base, "--mask", str(rgb)]) == 1
+    assert "is a RGB image, not a label image" in capsys.readouterr().err
+    assert main([*base, "--mask", str(tmp_path / "missing.png")]) == 1
+    assert f"cannot read mask {tmp_path / 'missing.png'}" in capsys.readouterr().err
+    assert main([*base, "--mask", str(small), str(small)]) == 2
+    assert "one file per image: got 2 masks for 1 images" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_stats_are_passed_to_the_preset(paths, tmp_path, capsys):
+    stats = augkit.stats.Stats(1, 100, np.array([0.25, 0.5, 0.75]), np.diag([1.0, 2.0, 3.0]))
+    stats_file = tmp_path / "stats.json"
+    stats.save(stats_file)
+    out = tmp_path / "g.png"
+    base = ["preview", str(paths[0]), "-n", "1", "--size", "32", "--out", str(out)]
+    assert main([*base, "--preset", "resnet_eval", "--stats", str(stats_file)]) == 0
+    with Image.open(out) as png:
+        batch = json.loads(png.text["augkit-pipeline"])["batch"]
+        assert "with stats stats.json" in png.text["Description"]
+    normalize = batch if batch["name"] == "Normalize" else next(t for t in batch["transforms"] if t["name"] == "Normalize")
+    assert normalize["mean"] == pytest.approx([0.25, 0.5, 0.75])
+    assert normalize["mean"] != pytest.approx(list(constants.IMAGENET_MEAN))
+    assert main([*base, "--stats", str(stats_file)]) == 2
+    assert "--stats needs --preset" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert main([*base, "--preset", "resnet_eval", "--stats", str(broken)]) == 2
+    assert "broken.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--size", "100000"], "--size must be in [8, 2048], got 100000"),
+        (["--size", "4"], "--size must be in [8, 2048], got 4"),
+        (["-n", "100000"], "-n must be in [1, 256], got 100000"),
+        (["-n", "256", "--size", "2048"], "fewer images, fewer variants or smaller tiles"),
+    ],
+)
+def test_cli_refuses_grids_too_large(paths, tmp_path, capsys, options, message):
+    out = tmp_path / "g.png"
+    assert main(["preview", str(paths[0]), *options, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_render_grid_bounds():
+    image = np.zeros((8, 8, 3), np.uint8)
+    for kwargs in ({"n": 257}, {"size": 2049}, {"n": 0}, {"size": 7}, {"n": 2.0}):
+        with pytest.raises(ValueError, match="must be an int in"):
+            render_grid([image], RandomCrop(4), **kwargs)
+    with pytest.raises(ValueError, match="would be at least"):
+        render_grid([image] * 200, RandomCrop(4), n=200, size=512)
+
+
+def test_preview_help_does_not_import_torch():
+    code = (
+        "import sys\nfrom augkit.cli import main\ntry:\n    main(['preview', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'numpy', 'PIL'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--mask" in done.stdout and "--stats" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
