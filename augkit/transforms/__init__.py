@@ -3,6 +3,7 @@
 from augkit.transforms.base import Transform, params_at, register, registered_transforms
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.containers import Compose, OneOf, RandomApply
+from augkit.transforms.detection import RandomIoUCrop, RandomPhotometricDistort, RandomZoomOut
 from augkit.transforms.erase import Cutout
 from augkit.transforms.geometry import (
     CenterCrop,
@@ -14,6 +15,7 @@ from augkit.transforms.geometry import (
     VerticalFlip,
 )
 from augkit.transforms.normalize import Normalize
+from augkit.transforms.pad import PadIfSmaller
 from augkit.transforms.tensor import ToTensor
 from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 from augkit.transforms.whiten import Whiten
@@ -29,10 +31,14 @@ __all__ = [
     "Normalize",
     "OneOf",
     "PCALighting",
+    "PadIfSmaller",
     "RandomApply",
     "RandomCrop",
+    "RandomIoUCrop",
+    "RandomPhotometricDistort",
     "RandomResizedCrop",
     "RandomScale",
+    "RandomZoomOut",
     "Resize",
     "TenCrop",
     "ToTensor",
