@@ -39,7 +39,10 @@ class CocoDetection(Dataset):
 
     Masks (``masks=True``) are ``(H, W, N)`` uint8 0/1 instance masks, channel ``i`` for box
     ``i``, exactly as pycocotools' ``annToMask`` draws them (polygons, compressed and
-    uncompressed RLE). Keypoints (``keypoints=True``) are ``Keypoints(xy [N, K, 2],
+    uncompressed RLE). Transforms move every channel; one that drops boxes (a crop leaving
+    a box with no area, ``RandomIoUCrop``) keeps all channels, so channel ``i`` is box ``i``
+    only until a box is dropped, and instance masks of different counts do not stack into
+    one batch (use ``batch_size=1`` for them). Keypoints (``keypoints=True``) are ``Keypoints(xy [N, K, 2],
     visible [N, K])`` with COCO's ``v > 0`` as visible; annotations without keypoints get
     ``K`` invisible points at ``(0, 0)``.
 

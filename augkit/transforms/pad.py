@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from augkit._image import check_any_image, spatial_size
+from augkit._image import check_array_image, spatial_size
 from augkit._validate import check_int, check_real, check_size
 from augkit.functional import geometry as G
 from augkit.functional import targets as T
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.transforms.base import Transform
 from augkit.transforms.geometry import CropParams
 
 
@@ -29,7 +28,7 @@ class PadIfSmaller(Transform):
         mask_fill: Value of padded mask pixels.
 
     Shape:
-        ``(H, W, C) -> (max(H, h), max(W, w), C)``, or the same on ``[B, C, H, W]``; dtype kept.
+        ``(H, W, C) -> (max(H, h), max(W, w), C)``, dtype kept.
 
     Example:
         >>> import numpy as np
@@ -37,7 +36,6 @@ class PadIfSmaller(Transform):
         [[1, 1, 1], [1, 1, 1], [9, 9, 9]]
     """
 
-    stages = (SAMPLE_STAGE, BATCH_STAGE)
     geometric = True
 
     def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 255) -> None:
@@ -53,17 +51,13 @@ class PadIfSmaller(Transform):
 
     def sample(self, rng: np.random.Generator, image) -> CropParams:
         """Return the window (nothing is random; recorded for replay and logs)."""
-        return self.window(*spatial_size(check_any_image(image, allow_uint16=True)))
+        return self.window(*spatial_size(check_array_image(image)))
 
     def apply(self, image, params: CropParams):
         """Pad ``image`` to the window."""
-        image = check_any_image(image, allow_uint16=True)
+        image = check_array_image(image)
         if spatial_size(image) == (params.height, params.width):
             return image
-        if isinstance(image, torch.Tensor):
-            batch = image if image.ndim == 4 else image[None]
-            out = G.crop_batch(batch, 0, 0, params.height, params.width, self.fill)
-            return out if image.ndim == 4 else out[0]
         return G.crop(image, 0, 0, params.height, params.width, self.fill)
 
     def crop_window(self, params: CropParams) -> tuple[int, int, int, int]:
