@@ -36,7 +36,7 @@ from augkit.transforms import (
     ToTensor,
 )
 from augkit.transforms.detection import RandomIoUCrop, RandomPhotometricDistort, RandomZoomOut
-from augkit.transforms.pad import PadIfSmaller
+from augkit.transforms.pad_crop import PadIfSmaller, RandomCropUpTo
 from augkit.transforms.views import MultiScaleTenCrop
 
 __all__ = [
@@ -493,14 +493,20 @@ def segmentation_train(
 ) -> Pipeline:
     """Semantic segmentation training: random scale [0.5, 2] x base, flip, pad, random crop, normalize.
 
-    torchvision's segmentation reference (FCN, DeepLabV3, LR-ASPP). Sample stage: the
-    shorter side is resized to an integer drawn uniformly from ``[0.5 * base_size,
-    2 * base_size)`` (masks with nearest neighbour, so class ids are never blended), the
-    image and mask are mirrored with probability ``hflip_prob``, padded at the bottom and
-    right up to ``crop_size`` (image with ``fill``, mask with ``mask_fill``, the "ignore"
-    label 255), and a random ``crop_size`` square is cut out. Batch stage: per-channel mean /
-    std normalization (ImageNet's, or ``stats``'). Samples are ``augkit.Sample(image,
-    mask=...)``; the collated masks are ``[B, crop_size, crop_size]``.
+    torchvision's segmentation reference (FCN, DeepLabV3, LR-ASPP): the shorter side is
+    resized to an integer drawn uniformly from ``[0.5 * base_size, 2 * base_size)`` (masks
+    with nearest neighbour, so class ids are never blended), the image and mask are mirrored
+    with probability ``hflip_prob``, padded at the bottom and right up to ``crop_size``
+    (image with ``fill``, mask with ``mask_fill``, the "ignore" label 255), and a random
+    ``crop_size`` square is cut out. Batch stage: per-channel mean / std normalization
+    (ImageNet's, or ``stats``'). Samples are ``augkit.Sample(image, mask=...)``; the
+    collated masks are ``[B, crop_size, crop_size]``.
+
+    The sample stage cuts the window first (``RandomCropUpTo``: at most ``crop_size`` per
+    side), then flips and pads it (``PadIfSmaller``). The flip of a window is the mirrored
+    window of the flipped image, so the outputs have exactly the reference's distribution
+    (padding always at the bottom and right); and the crop, coming right after the resize,
+    is fused with it: only the kept pixels are resampled and decoded.
 
     Args:
         stats: An ``augkit.stats.Stats`` (mean, std), or None for the ImageNet constants.
@@ -533,7 +539,7 @@ def segmentation_train(
         raise ValueError(f"base_size must be at least 1, got {base_size}")
     flip = [HorizontalFlip(p=hflip_prob)] if hflip_prob > 0 else []
     sample = Compose(
-        [RandomScale(low, high - 1), *flip, PadIfSmaller(crop_size, fill=fill, mask_fill=mask_fill), RandomCrop(crop_size), ToTensor()]
+        [RandomScale(low, high - 1), RandomCropUpTo(crop_size), *flip, PadIfSmaller(crop_size, fill=fill, mask_fill=mask_fill), ToTensor()]
     )
     return Pipeline(sample, _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD))
 

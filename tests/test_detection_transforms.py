@@ -319,24 +319,52 @@ def test_pad_if_smaller_equals_torchvision_reference_padding(sample_images):
 
 @pytest.mark.parametrize("name", PHOTOS)
 def test_segmentation_preset_replays_torchvision_reference(sample_images, name):
-    """The reference chain (RandomResize, flip, PadIfSmaller, RandomCrop) with augkit's parameters."""
+    """The reference chain (RandomResize, flip, PadIfSmaller, RandomCrop) with augkit's parameters.
+
+    augkit cuts the window before flipping: the reference's window is then the mirrored one.
+    """
     sample_stage, _ = presets.segmentation_train(base_size=260, crop_size=240)
     image = sample_images[name]
     mask = synthetic_labels(*image.shape[:2], 8, 3)
     rng = np.random.default_rng(7)
-    for _ in range(6):
+    padded = 0
+    for _ in range(8):
         out, params = sample_stage.run(augkit.Sample(image, mask=mask), rng)
-        scale, flip, pad, crop, _ = params.params
+        scale, crop, flip, _, _ = params.params
         x, m = tv_tensors.Image(chw(image)), tv_tensors.Mask(torch.from_numpy(mask))
         x, m = F.resize(x, [scale.shorter], antialias=True), F.resize(m, [scale.shorter])
+        height, width = x.shape[-2:]
+        left = width - crop.width - crop.left if flip.applied else crop.left
         if flip.applied:
             x, m = F.horizontal_flip(x), F.horizontal_flip(m)
-        padding = [0, 0, pad.width - x.shape[-1], pad.height - x.shape[-2]]
+        padding = [0, 0, max(240 - width, 0), max(240 - height, 0)]
+        padded += any(padding)
         x, m = F.pad(x, padding, fill=0), F.pad(m, padding, fill=255)
-        x, m = F.crop(x, crop.top, crop.left, 240, 240), F.crop(m, crop.top, crop.left, 240, 240)
+        x, m = F.crop(x, crop.top, left, 240, 240), F.crop(m, crop.top, left, 240, 240)
         assert torch.equal(out.mask, m.as_subclass(torch.Tensor))
-        assert (out.image.int() - x.int()).abs().max() <= 1
+        assert (out.image.int() - x.int()).abs().max() <= 1  # the fused resize-crop: rounding of rare pixels
         assert 130 <= scale.shorter < 520
+    assert padded  # some draws needed the padding
+
+
+def test_crop_then_flip_then_pad_has_the_reference_distribution():
+    """RandomCropUpTo, flip, PadIfSmaller: the window, in the flipped frame, is uniform as RandomCrop's; padding stays at the right."""
+    steps = augkit.Compose([augkit.RandomCropUpTo(64), augkit.HorizontalFlip(), augkit.PadIfSmaller(64, fill=9)])
+    rng = np.random.default_rng(0)
+    image = np.zeros((80, 100, 3), np.uint8)
+    lefts = []
+    for _ in range(3700):
+        crop, flip, _ = steps.run(image, rng)[1].params
+        lefts.append(100 - 64 - crop.left if flip.applied else crop.left)
+    counts = np.bincount(lefts, minlength=37)
+    assert counts.size == 37  # offsets 0..36, as RandomCrop(64) on a width of 100
+    assert np.abs(counts - 100).max() < 5 * np.sqrt(100)  # uniform: 100 each, within 5 sigma
+    narrow = np.arange(50, dtype=np.uint8)[None, :, None].repeat(70, 0).repeat(3, 2)
+    for seed in range(8):
+        out, params = steps.run(narrow, np.random.default_rng(seed))
+        crop, flip, _ = params.params
+        assert crop.width == 50 and out.shape == (64, 64, 3)
+        assert (out[:, 50:] == 9).all() and (out[:, :50] == (narrow[:64, ::-1] if flip.applied else narrow[:64])).all()
 
 
 @pytest.mark.parametrize("policy", ["ssd", "ssdlite", "hflip"])

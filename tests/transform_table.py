@@ -122,6 +122,7 @@ TABLE: dict[str, Row] = {
         make_identity=lambda: augkit.RandomZoomOut(p=0.0),
     ),
     "RandomIoUCrop": Row(augkit.RandomIoUCrop, make_input=boxed_sample, make_identity=lambda: augkit.RandomIoUCrop(sampler_options=[1.0])),
+    "RandomCropUpTo": Row(lambda: augkit.RandomCropUpTo((40, 100)), out_shape=(40, 80, 3)),
     "PadIfSmaller": Row(lambda: augkit.PadIfSmaller((70, 64), fill=3, mask_fill=255), out_shape=(70, 80, 3)),
     "Mixup": Row(lambda: augkit.Mixup(0.4, 5), make_input=labelled_batch, out_dtype=torch.float32),
     "CutMix": Row(lambda: augkit.CutMix(1.0, 5, mode="elem"), make_input=labelled_batch, out_dtype=torch.float32),

@@ -15,7 +15,7 @@ from augkit.transforms.geometry import (
     VerticalFlip,
 )
 from augkit.transforms.normalize import Normalize
-from augkit.transforms.pad import PadIfSmaller
+from augkit.transforms.pad_crop import PadIfSmaller, RandomCropUpTo
 from augkit.transforms.tensor import ToTensor
 from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 from augkit.transforms.whiten import Whiten
@@ -34,6 +34,7 @@ __all__ = [
     "PadIfSmaller",
     "RandomApply",
     "RandomCrop",
+    "RandomCropUpTo",
     "RandomIoUCrop",
     "RandomPhotometricDistort",
     "RandomResizedCrop",
