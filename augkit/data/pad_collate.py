@@ -9,6 +9,7 @@ import torch
 
 from augkit._validate import check_int
 from augkit.data.collate import Uint8Collate
+from augkit.data.datasets import Item
 from augkit.functional import targets as T
 from augkit.targets import Sample
 
@@ -79,7 +80,7 @@ class PadCollate(Uint8Collate):
             return item.replace(image=_pad_image(item.image, height, width, self.fill), mask=mask)
         if isinstance(item, (tuple, list)) and len(item) == 2:
             padded = _pad_image(item[0], height, width, self.fill)
-            return type(item)(padded, item[1], item.key) if hasattr(item, "key") else (padded, item[1])
+            return Item(padded, item[1], item.key) if isinstance(item, Item) else (padded, item[1])
         return _pad_image(item, height, width, self.fill)
 
 
