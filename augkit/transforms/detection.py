@@ -308,8 +308,9 @@ class RandomIoUCrop(Transform):
     centre lies outside the window are dropped with their labels (torchvision marks them
     for ``SanitizeBoundingBoxes``); the others are clipped to it.
 
-    The window depends on the boxes: call it on an ``augkit.Sample`` with boxes (directly or
-    in a ``Compose``). A sample with no boxes is kept as it is (torchvision draws until the
+    The window depends on the boxes: call it on an ``augkit.Sample`` with boxes, directly or
+    as a step of a ``Compose`` (``RandomApply`` and ``OneOf`` hand their children the image
+    alone; ``Compose.run`` records its parameters). A sample with no boxes is kept as it is (torchvision draws until the
     threshold 1.0 comes up, with the same result); so is one for which no window is found
     in ``MAX_IOU_CROP_ROUNDS`` thresholds (torchvision would go on drawing).
 
