@@ -38,6 +38,8 @@ from augkit.transforms import (
     Resize,
     ToTensor,
 )
+from augkit.transforms.detection import RandomIoUCrop, RandomPhotometricDistort, RandomZoomOut
+from augkit.transforms.pad_crop import PadIfSmaller, RandomCropUpTo
 from augkit.transforms.views import MultiScaleTenCrop
 
 __all__ = [
@@ -45,10 +47,14 @@ __all__ = [
     "alexnet_train",
     "cifar_eval",
     "cifar_train",
+    "detection_eval",
+    "detection_train",
     "inception_train",
     "resnet_eval",
     "resnet_train",
     "resnet_tta",
+    "segmentation_eval",
+    "segmentation_train",
     "vgg_eval",
     "vgg_train",
 ]
@@ -539,3 +545,217 @@ def cifar_eval(stats=None, *, size: int = 32, resize: bool = True) -> Pipeline:
     """
     sample = Compose([Resize(shorter=size, shrink_only=True), CenterCrop(size), ToTensor()]) if resize else ToTensor()
     return Pipeline(sample, _mean_std(stats, constants.CIFAR10_MEAN, constants.CIFAR10_STD))
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def segmentation_train(
+    stats=None, *, base_size: int = 520, crop_size: int = 480, hflip_prob: float = 0.5, fill: int = 0, mask_fill: int = 255
+) -> Pipeline:
+    """Semantic segmentation training: random scale [0.5, 2] x base, flip, pad, random crop, normalize.
+
+    torchvision's segmentation reference (FCN, DeepLabV3, LR-ASPP): the shorter side is
+    resized to an integer drawn uniformly from ``[0.5 * base_size, 2 * base_size)`` (masks
+    with nearest neighbour, so class ids are never blended), the image and mask are mirrored
+    with probability ``hflip_prob``, padded at the bottom and right up to ``crop_size``
+    (image with ``fill``, mask with ``mask_fill``, the "ignore" label 255), and a random
+    ``crop_size`` square is cut out. Batch stage: per-channel mean / std normalization
+    (ImageNet's, or ``stats``'). Samples are ``augkit.Sample(image, mask=...)``; the
+    collated masks are ``[B, crop_size, crop_size]``.
+
+    The sample stage cuts the window first (``RandomCropUpTo``: at most ``crop_size`` per
+    side), then flips and pads it (``PadIfSmaller``). The flip of a window is the mirrored
+    window of the flipped image, so the outputs have exactly the reference's distribution
+    (padding always at the bottom and right); and the crop, coming right after the resize,
+    is fused with it: only the kept pixels are resampled and decoded.
+
+    Args:
+        stats: An ``augkit.stats.Stats`` (mean, std), or None for the ImageNet constants.
+        base_size: The shorter side is drawn from ``[base_size // 2, 2 * base_size)``.
+        crop_size: Side of the random crop (and of the padding).
+        hflip_prob: Probability of a horizontal flip (0 leaves it out).
+        fill: Value of padded image pixels.
+        mask_fill: Value of padded mask pixels.
+
+    Returns:
+        ``Pipeline(sample, batch)``: uint8 ``[3, crop_size, crop_size]`` images (and masks of
+        that size) from the sample stage, float32 normalized batches from the batch stage.
+
+    Example:
+        >>> import numpy as np, augkit
+        >>> sample, batch = segmentation_train(base_size=64, crop_size=48)
+        >>> out = sample(augkit.Sample(np.zeros((40, 60, 3), np.uint8), mask=np.ones((40, 60), np.uint8)), rng=0)
+        >>> tuple(out.image.shape), tuple(out.mask.shape), sorted(set(out.mask.unique().tolist()) - {1})
+        ((3, 48, 48), (48, 48), [])
+
+    References:
+        torchvision ``references/segmentation/presets.py`` (``SegmentationPresetTrain``:
+        ``RandomResize(int(0.5 * base_size), int(2.0 * base_size))``, ``RandomHorizontalFlip``,
+        ``PadIfSmaller(crop_size, fill={Mask: 255, others: 0})``, ``RandomCrop(crop_size)``,
+        ``Normalize``; ``train.py``: base_size 520, crop_size 480); Long, Shelhamer and
+        Darrell, "Fully Convolutional Networks for Semantic Segmentation", CVPR 2015.
+    """
+    low, high = int(0.5 * base_size), int(2.0 * base_size)
+    if high <= low:
+        raise ValueError(f"base_size must be at least 1, got {base_size}")
+    flip = [HorizontalFlip(p=hflip_prob)] if hflip_prob > 0 else []
+    sample = Compose(
+        [RandomScale(low, high - 1), RandomCropUpTo(crop_size), *flip, PadIfSmaller(crop_size, fill=fill, mask_fill=mask_fill), ToTensor()]
+    )
+    return Pipeline(sample, _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD))
+
+
+def segmentation_eval(stats=None, *, base_size: int = 520) -> Pipeline:
+    """Semantic segmentation evaluation: shorter side to ``base_size``, normalize.
+
+    torchvision's segmentation reference: the image and its mask are resized so that the
+    shorter side is ``base_size`` (aspect kept; masks with nearest neighbour), then
+    normalized per channel. Images keep their aspect ratio, so sizes differ: evaluate with
+    ``batch_size=1`` (as the reference does) or collate with ``augkit.data.PadCollate``
+    (pads images with 0 and masks with the ignore label 255 at the bottom and right).
+
+    Args:
+        stats: An ``augkit.stats.Stats`` (mean, std), or None for the ImageNet constants.
+        base_size: The shorter side.
+
+    Returns:
+        ``Pipeline(sample, batch)``: uint8 images with shorter side ``base_size`` from the
+        sample stage, float32 normalized batches from the batch stage.
+
+    Example:
+        >>> import numpy as np
+        >>> sample, batch = segmentation_eval(base_size=32)
+        >>> tuple(sample(np.zeros((40, 60, 3), np.uint8)).shape)
+        (3, 32, 48)
+
+    References:
+        torchvision ``references/segmentation/presets.py`` (``SegmentationPresetEval``:
+        ``RandomResize(base_size, base_size)``, i.e. the shorter side to ``base_size``, and
+        ``Normalize``).
+    """
+    sample = Compose([Resize(shorter=base_size), ToTensor()])
+    return Pipeline(sample, _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD))
+
+
+# --------------------------------------------------------------------------- detection
+
+#: The ``data_augmentation`` policies of ``detection_train``.
+DETECTION_POLICIES = ("hflip", "ssd", "ssdlite")
+
+#: The canvas colour of the SSD zoom out in torchvision's detection reference (0-255).
+SSD_FILL = (123, 117, 104)
+
+
+def _detection_batch(stats):
+    """[0, 1] floats (what torchvision's detection models take; they normalize inside), or ``stats``' mean / std."""
+    if stats is None:
+        return Normalize(mean=(0.0, 0.0, 0.0))
+    return _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD)
+
+
+def _detection_resize(size) -> list:
+    if size is None:
+        return []
+    return [Resize(size=(size, size) if isinstance(size, int) else tuple(size))]
+
+
+def detection_train(
+    stats=None,
+    *,
+    data_augmentation: str = "hflip",
+    hflip_prob: float = 0.5,
+    fill: tuple[int, int, int] | None = None,
+    size: int | tuple[int, int] | None = None,
+) -> Pipeline:
+    """Object detection training: torchvision's ``hflip``, ``ssd`` and ``ssdlite`` policies.
+
+    Samples are ``augkit.Sample(image, boxes=augkit.Boxes(xyxy, labels))`` (``augkit.data.
+    CocoDetection`` gives them; masks and keypoints move too). Sample stage, by policy:
+
+    * ``"hflip"`` (Faster / Mask / Keypoint R-CNN, RetinaNet, FCOS): a horizontal flip;
+    * ``"ssd"``: ``RandomPhotometricDistort``, ``RandomZoomOut`` onto a canvas of the mean
+      colour ``fill`` (masks: 0), ``RandomIoUCrop`` (boxes whose centre leaves the crop are
+      dropped with their labels), flip;
+    * ``"ssdlite"``: ``RandomIoUCrop``, flip.
+
+    Image sizes: torchvision's detection presets keep every image's own size and its models
+    resize and batch them inside. Here the sample stage keeps sizes too (``size=None``):
+    collate with ``augkit.data.PadCollate``, which pads each batch at the bottom and right to
+    its largest image (rounded up to 32), as torchvision's models do, so boxes keep their
+    coordinates. ``size`` ends the sample stage with a resize to a fixed ``(height, width)``
+    instead (``300`` for SSD300, ``320`` for SSDlite320: what those models resize to), and
+    ``augkit.data.Uint8Collate`` works.
+
+    Batch stage: conversion to float32 in [0, 1] (torchvision's ``ToDtype(float32,
+    scale=True)``; its detection models normalize inside), or per-channel mean / std
+    normalization with ``stats``. Boxes with a sub-pixel side are kept (torchvision's preset
+    ends with ``SanitizeBoundingBoxes``, which drops those narrower than 1 pixel).
+
+    Args:
+        stats: None ([0, 1] floats), or an ``augkit.stats.Stats`` to normalize with.
+        data_augmentation: ``"hflip"``, ``"ssd"`` or ``"ssdlite"``.
+        hflip_prob: Probability of the horizontal flip.
+        fill: The zoom-out canvas colour (0-255): None gives ``stats``' mean colour, or
+            torchvision's ``(123, 117, 104)`` without ``stats``.
+        size: None (keep sizes), an int (a square) or ``(height, width)``.
+
+    Returns:
+        ``Pipeline(sample, batch)``: uint8 ``[3, H, W]`` images with their boxes from the
+        sample stage, float32 batches from the batch stage.
+
+    Example:
+        >>> import numpy as np, augkit
+        >>> sample, batch = detection_train(data_augmentation="ssd", size=300)
+        >>> out = sample(augkit.Sample(np.zeros((200, 300, 3), np.uint8), boxes=[[10, 20, 110, 120]]), rng=0)
+        >>> tuple(out.image.shape), [type(t).__name__ for t in sample][:3]
+        ((3, 300, 300), ['RandomPhotometricDistort', 'RandomZoomOut', 'RandomIoUCrop'])
+
+    References:
+        torchvision ``references/detection/presets.py`` (``DetectionPresetTrain``:
+        ``hflip``: ``RandomHorizontalFlip(0.5)``; ``ssd``: ``RandomPhotometricDistort``,
+        ``RandomZoomOut(fill=(123, 117, 104))``, ``RandomIoUCrop``, ``RandomHorizontalFlip``;
+        ``ssdlite``: ``RandomIoUCrop``, ``RandomHorizontalFlip``); Liu et al., "SSD: Single
+        Shot MultiBox Detector", ECCV 2016 (Sec. 2.2, data augmentation).
+    """
+    if data_augmentation not in DETECTION_POLICIES:
+        raise ValueError(f"data_augmentation must be one of {DETECTION_POLICIES}, got {data_augmentation!r}")
+    flip = HorizontalFlip(p=hflip_prob)
+    if data_augmentation == "hflip":
+        steps = [flip]
+    elif data_augmentation == "ssd":
+        if fill is None:
+            fill = SSD_FILL if stats is None else tuple(int(round(255 * m)) for m in _detection_batch(stats).mean)
+        steps = [RandomPhotometricDistort(), RandomZoomOut(fill=fill, mask_fill=0), RandomIoUCrop(), flip]
+    else:
+        steps = [RandomIoUCrop(), flip]
+    sample = Compose([*steps, *_detection_resize(size), ToTensor()])
+    return Pipeline(sample, _detection_batch(stats))
+
+
+def detection_eval(stats=None, *, size: int | tuple[int, int] | None = None) -> Pipeline:
+    """Object detection evaluation: the image as it is (or resized to ``size``), as floats.
+
+    torchvision's ``DetectionPresetEval``: no augmentation, conversion to [0, 1] floats (its
+    models resize and normalize inside). Sizes differ: collate with
+    ``augkit.data.PadCollate``, or pass ``size`` for a fixed-size resize.
+
+    Args:
+        stats: None ([0, 1] floats), or an ``augkit.stats.Stats`` to normalize with.
+        size: None (keep sizes), an int (a square) or ``(height, width)``.
+
+    Returns:
+        ``Pipeline(sample, batch)``: uint8 images from the sample stage, float32 batches from
+        the batch stage.
+
+    Example:
+        >>> import numpy as np
+        >>> sample, batch = detection_eval()
+        >>> x = sample(np.full((20, 30, 3), 255, np.uint8))[None]
+        >>> tuple(x.shape), float(batch(x).max())
+        ((1, 3, 20, 30), 1.0)
+
+    References:
+        torchvision ``references/detection/presets.py`` (``DetectionPresetEval``).
+    """
+    return Pipeline(Compose([*_detection_resize(size), ToTensor()]), _detection_batch(stats))

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import torch
 
-from augkit.targets import Batch
+from augkit.targets import Batch, Sample
 from augkit.transforms.base import BATCH_STAGE, Transform
 
 
@@ -20,13 +20,27 @@ def same(a, b) -> bool:
     """True when two outputs (arrays, tensors, Batches, or tuples of them) are identical."""
     if isinstance(a, Batch):
         return isinstance(b, Batch) and same(a.images, b.images) and (a.labels is b.labels is None or same(a.labels, b.labels))
+    if isinstance(a, Sample):
+        return isinstance(b, Sample) and same(a.image, b.image) and all(_same_target(a, b, name) for name in ("mask", "boxes", "keypoints"))
     if isinstance(a, tuple):
         return isinstance(b, tuple) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(as_numpy(a), as_numpy(b))
 
 
+def _same_target(a, b, name: str) -> bool:
+    x, y = getattr(a, name), getattr(b, name)
+    if x is None or y is None:
+        return x is y
+    if name == "mask":
+        return same(x, y)
+    first = ("xyxy", "labels") if name == "boxes" else ("xy", "visible")
+    return all(same(getattr(x, f), getattr(y, f)) if getattr(x, f) is not None else getattr(y, f) is None for f in first)
+
+
 def copy_input(x):
     """Copy an input so a test can detect in-place changes."""
+    if isinstance(x, Sample):
+        return x.replace(image=copy_input(x.image), mask=None if x.mask is None else copy_input(x.mask))
     if isinstance(x, Batch):
         return x.replace(images=x.images.clone(), labels=None if x.labels is None else x.labels.clone())
     return x.clone() if isinstance(x, torch.Tensor) else x.copy()
@@ -44,7 +58,7 @@ def check_transform(transform: Transform, image, *, out_dtype=None, out_shape=No
     before = copy_input(image)
     out = transform(image, rng=np.random.default_rng(7))
     assert same(image, before), f"{transform!r} modified its input in place"
-    pixels = out.images if isinstance(out, Batch) else out
+    pixels = out.images if isinstance(out, Batch) else out.image if isinstance(out, Sample) else out
     if out_dtype is not None:
         assert pixels.dtype == out_dtype, f"{transform!r}: dtype {out.dtype}, expected {out_dtype}"
     if out_shape is not None:

@@ -29,6 +29,10 @@ TABLE = {
     "inception_train": ((300, 360, 3), (3, 224, 224), torch.uint8),
     "cifar_train": ((32, 32, 3), (3, 32, 32), torch.uint8),
     "cifar_eval": ((32, 32, 3), (3, 32, 32), torch.uint8),
+    "segmentation_train": ((300, 360, 3), (3, 480, 480), torch.uint8),
+    "segmentation_eval": ((300, 360, 3), (3, 520, 624), torch.uint8),
+    "detection_train": ((300, 360, 3), (3, 300, 360), torch.uint8),
+    "detection_eval": ((300, 360, 3), (3, 300, 360), torch.uint8),
 }
 
 

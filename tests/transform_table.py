@@ -35,6 +35,15 @@ def bchw(batch: int = 4, height: int = 40, width: int = 50) -> torch.Tensor:
     return torch.stack([chw(height, width).roll(i * 7, dims=-1) for i in range(batch)])
 
 
+def boxed_sample() -> augkit.Sample:
+    """A photo-like image with three boxes, a label mask and keypoints (for transforms that need boxes)."""
+    mask = np.zeros((60, 80), np.uint8)
+    mask[10:40, 5:50] = 1
+    mask[30:55, 40:75] = 2
+    boxes = augkit.Boxes([[5, 10, 50, 40], [40, 30, 75, 55], [60, 2, 70, 12]], labels=[1, 2, 3])
+    return augkit.Sample(photo_like(), mask=mask, boxes=boxes, keypoints=[[10.0, 20.0], [45.0, 50.0]])
+
+
 def labelled_batch(batch: int = 6) -> augkit.Batch:
     """A float ``Batch`` with class labels, for the mixing transforms."""
     return augkit.Batch(bchw(batch, 12, 16).float() / 255, torch.arange(batch) % 5)
@@ -108,6 +117,14 @@ TABLE: dict[str, Row] = {
     "Whiten": Row(lambda: augkit.Whiten(MEAN, COV, method="zca"), out_dtype=np.float32, out_shape=(60, 80, 3)),
     "ColorJitter": Row(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), make_identity=augkit.ColorJitter),
     "PCALighting": Row(lambda: augkit.PCALighting(alphastd=0.5), make_identity=lambda: augkit.PCALighting(alphastd=0.0)),
+    "RandomPhotometricDistort": Row(augkit.RandomPhotometricDistort, make_identity=lambda: augkit.RandomPhotometricDistort(p=0.0)),
+    "RandomZoomOut": Row(
+        lambda: augkit.RandomZoomOut(fill=(123, 117, 104), side_range=(1.0, 2.0), p=0.5),
+        make_identity=lambda: augkit.RandomZoomOut(p=0.0),
+    ),
+    "RandomIoUCrop": Row(augkit.RandomIoUCrop, make_input=boxed_sample, make_identity=lambda: augkit.RandomIoUCrop(sampler_options=[1.0])),
+    "RandomCropUpTo": Row(lambda: augkit.RandomCropUpTo((40, 100)), out_shape=(40, 80, 3)),
+    "PadIfSmaller": Row(lambda: augkit.PadIfSmaller((70, 64), fill=3, mask_fill=255), out_shape=(70, 80, 3)),
     "Mixup": Row(lambda: augkit.Mixup(0.4, 5), make_input=labelled_batch, out_dtype=torch.float32),
     "CutMix": Row(lambda: augkit.CutMix(1.0, 5, mode="elem"), make_input=labelled_batch, out_dtype=torch.float32),
     "MixupOrCutMix": Row(
@@ -182,4 +199,5 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "TranslateX": (lambda: augkit.TranslateX(0.3, interpolation="bilinear"), bchw, 0.0),
     "TranslateY": (lambda: augkit.TranslateY(pixels=10), bchw, 0.0),
     "Perspective": (lambda: augkit.Perspective(0.5, p=0.5), bchw, 0.0),
+    "RandomPhotometricDistort": (augkit.RandomPhotometricDistort, bchw, 0.0),
 }

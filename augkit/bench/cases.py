@@ -14,7 +14,12 @@ Cases (``--cases`` takes the numbers or the names), declared in ``CASES``:
   4 ``rrc-sample`` / ``rrc``: RandomResizedCrop(224) + flip (uint8), and the full recipe with it;
   5 ``batch``: batch-stage ops on ``[64, 3, 224, 224]``;
   6 ``tta``: the 50-view test protocol (ten crops at 5 scales);
-  7 ``stats``: dataset statistics.
+  7 ``stats``: dataset statistics;
+  8 ``seg`` / ``det`` / ``det-ssd``: recipes with targets, one image at a time, ending in float
+    tensors: the segmentation recipe (image + label mask: random scale [0.5, 2] x 520,
+    flip, pad, random 480 crop, normalize), the detection recipe (image + 6 boxes with
+    labels: flip, to float), and the SSD detection recipe (photometric distort, zoom out,
+    IoU crop, flip, to float; albumentations has no zoom out or IoU crop).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import torch
 import augkit
 from augkit import constants
 from augkit._process import init_worker
-from augkit.bench.harness import Impl, Loop, need
+from augkit.bench.harness import Impl, Loop, Skip, need
 from augkit.bench.report import CEILING
 
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
@@ -360,6 +365,160 @@ class Bench:
             Impl("numpy reference (decode + float64 sums)", numpy_setup),
         ]
 
+    # 8. recipes with targets -------------------------------------------------------------
+    def _targets(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per image: a label mask of rectangles (ids 0-20, 255 at a corner), 6 boxes and their labels."""
+        if getattr(self, "_target_cache", None) is None:
+            cache = []
+            for i, data in enumerate(self.datas):
+                height, width = augkit.decode(data).shape[:2]
+                rng = np.random.default_rng(i)
+                mask = np.zeros((height, width), np.uint8)
+                for _ in range(7):
+                    y, x = int(rng.integers(0, height - 20)), int(rng.integers(0, width - 20))
+                    mask[y : y + int(rng.integers(10, height // 2)), x : x + int(rng.integers(10, width // 2))] = int(rng.integers(1, 21))
+                mask[:4, :4] = 255
+                x1, y1 = rng.uniform(0, width - 20, 6), rng.uniform(0, height - 20, 6)
+                x2, y2 = np.minimum(x1 + rng.uniform(10, width / 2, 6), width), np.minimum(y1 + rng.uniform(10, height / 2, 6), height)
+                cache.append((mask, np.stack([x1, y1, x2, y2], 1).astype(np.float32), np.arange(1, 7, dtype=np.int64)))
+            self._target_cache = cache
+        return self._target_cache
+
+    def seg(self) -> list[Impl]:
+        targets = self._targets()
+
+        def augkit_setup():
+            sample, batch = augkit.presets.segmentation_train()
+            rng = np.random.default_rng(self.seed)
+
+            def one(data, i):
+                out = sample(augkit.Sample(augkit.open_image(data), mask=targets[i][0]), rng=rng)
+                return batch(out.image), out.mask.long()
+
+            return self._loop(one)
+
+        def tv_setup(pil: bool):
+            v2 = need("torchvision.transforms.v2", "torchvision")
+            tv_tensors = need("torchvision.tv_tensors", "torchvision")
+            pipeline = v2.Compose(
+                [
+                    v2.RandomResize(260, 1040, antialias=True),
+                    v2.RandomHorizontalFlip(),
+                    _tv_pad_if_smaller(v2, tv_tensors, 480),
+                    v2.RandomCrop(480),
+                    *([v2.PILToTensor()] if pil else []),
+                    v2.ToDtype({torch.Tensor if pil else tv_tensors.Image: torch.float32, tv_tensors.Mask: torch.int64}, scale=True),
+                    v2.Normalize(MEAN, STD),
+                ]
+            )
+
+            def one(data, i):
+                image = _pil_rgb(data) if pil else tv_tensors.Image(_tv_decode(data))
+                return pipeline(image, tv_tensors.Mask(torch.from_numpy(targets[i][0])))
+
+            return self._loop(one)
+
+        def albu_setup():
+            A = need("albumentations")
+            cv2 = need("cv2", "OpenCV")
+            pipeline = A.Compose(
+                [
+                    A.SmallestMaxSize(max_size=list(range(260, 1040))),
+                    A.HorizontalFlip(),
+                    A.PadIfNeeded(480, 480, position="top_left", border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=255),
+                    A.RandomCrop(480, 480),
+                    A.Normalize(MEAN, STD),
+                ],
+                seed=self.seed,
+            )
+
+            def one(data, i):
+                out = pipeline(image=_cv2_rgb(data), mask=targets[i][0])
+                return torch.from_numpy(out["image"]).permute(2, 0, 1), torch.from_numpy(out["mask"]).long()
+
+            return self._loop(one)
+
+        return [
+            Impl("augkit", augkit_setup, augkit=True),
+            Impl("torchvision v2 PIL", lambda: tv_setup(pil=True)),
+            Impl("torchvision v2 tensor", lambda: tv_setup(pil=False)),
+            Impl("albumentations", albu_setup),
+        ]
+
+    def _det(self, policy: str) -> list[Impl]:
+        targets = self._targets()
+
+        def augkit_setup():
+            sample, batch = augkit.presets.detection_train(data_augmentation=policy)
+            rng = np.random.default_rng(self.seed)
+
+            def one(data, i):
+                _, boxes, labels = targets[i]
+                out = sample(augkit.Sample(augkit.open_image(data), boxes=augkit.Boxes(boxes, labels)), rng=rng)
+                return batch(out.image), out.boxes
+
+            return self._loop(one)
+
+        def tv_setup(pil: bool):
+            v2 = need("torchvision.transforms.v2", "torchvision")
+            tv_tensors = need("torchvision.tv_tensors", "torchvision")
+            if policy == "ssd":
+                steps = [
+                    v2.RandomPhotometricDistort(),
+                    v2.RandomZoomOut(fill={tv_tensors.Mask: 0, "others": [123, 117, 104]}),
+                    v2.RandomIoUCrop(),
+                ]
+            else:
+                steps = []
+            pipeline = v2.Compose(
+                [
+                    *steps,
+                    v2.RandomHorizontalFlip(),
+                    *([v2.PILToTensor()] if pil else []),
+                    v2.ToDtype(torch.float32, scale=True),
+                    v2.SanitizeBoundingBoxes(),
+                ]
+            )
+
+            def one(data, i):
+                _, boxes, labels = targets[i]
+                image = _pil_rgb(data) if pil else tv_tensors.Image(_tv_decode(data))
+                size = (image.height, image.width) if pil else tuple(image.shape[-2:])
+                box = tv_tensors.BoundingBoxes(torch.from_numpy(boxes), format="XYXY", canvas_size=size)
+                return pipeline(image, {"boxes": box, "labels": torch.from_numpy(labels)})
+
+            return self._loop(one)
+
+        def albu_setup():
+            if policy == "ssd":
+                raise Skip("albumentations has no zoom out or IoU-constrained crop (the SSD recipe)")
+            A = need("albumentations")
+            pipeline = A.Compose(
+                [A.HorizontalFlip(), A.ToFloat(max_value=255)],
+                bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"]),
+                seed=self.seed,
+            )
+
+            def one(data, i):
+                _, boxes, labels = targets[i]
+                out = pipeline(image=_cv2_rgb(data), bboxes=boxes, labels=labels)
+                return torch.from_numpy(out["image"]).permute(2, 0, 1), out["bboxes"]
+
+            return self._loop(one)
+
+        return [
+            Impl("augkit", augkit_setup, augkit=True),
+            Impl("torchvision v2 PIL", lambda: tv_setup(pil=True)),
+            Impl("torchvision v2 tensor", lambda: tv_setup(pil=False)),
+            Impl("albumentations", albu_setup),
+        ]
+
+    def det(self) -> list[Impl]:
+        return self._det("hflip")
+
+    def det_ssd(self) -> list[Impl]:
+        return self._det("ssd")
+
     def impls(self, case: str) -> list[Impl]:
         """The implementations of the case named ``case``."""
         return next(c for c in CASES if c.name == case).build(self)
@@ -392,6 +551,24 @@ class _AlbuDecoded:
 
     def __call__(self, data: bytes):
         return torch.from_numpy(self.pipeline(image=_cv2_rgb(data))["image"]).permute(2, 0, 1)
+
+
+def _tv_pad_if_smaller(v2, tv_tensors, size: int):
+    """torchvision's segmentation reference ``PadIfSmaller`` (``references/segmentation/v2_extras.py``)."""
+    from torchvision.transforms.v2._utils import query_size
+
+    class PadIfSmaller(v2.Transform):
+        def make_params(self, flat_inputs):
+            height, width = query_size(flat_inputs)
+            padding = [0, 0, max(size - width, 0), max(size - height, 0)]
+            return {"padding": padding, "needs_padding": any(padding)}
+
+        def transform(self, inpt, params):
+            if not params["needs_padding"]:
+                return inpt
+            return v2.functional.pad(inpt, padding=params["padding"], fill=255 if isinstance(inpt, tv_tensors.Mask) else 0)
+
+    return PadIfSmaller()
 
 
 def _make_loader(dataset, batch_size: int, workers: int, collate_fn=None):
@@ -435,6 +612,9 @@ CASES: tuple[Case, ...] = (
     Case("batch", "5", "batch-stage ops on [64, 3, 224, 224]", Bench.batch),
     Case("tta", "6", "the 50-view test protocol", Bench.tta),
     Case("stats", "7", "dataset statistics", Bench.stats),
+    Case("seg", "8", "segmentation recipe, image + mask", Bench.seg),
+    Case("det", "8", "detection recipe (hflip), image + boxes", Bench.det),
+    Case("det-ssd", "8", "SSD detection recipe, image + boxes", Bench.det_ssd),
 )
 CASE_NUMBERS: dict[str, list[str]] = {}
 for _case in CASES:
@@ -453,5 +633,5 @@ def parse_cases(text: str) -> list[str]:
         elif item in ALL_CASES:
             wanted.add(item)
         else:
-            raise ValueError(f"unknown case {item!r}: use numbers 1-7 or names {', '.join(ALL_CASES)}")
+            raise ValueError(f"unknown case {item!r}: use numbers 1-8 or names {', '.join(ALL_CASES)}")
     return [c for c in ALL_CASES if c in wanted]

@@ -15,18 +15,24 @@ from augkit.data.datasets import (
     SkippedItemWarning,
     augmented_datasets,
 )
+from augkit.data.detection import CocoDetection
 from augkit.data.loader import DatasetNotReachedWarning, DeviceLoader
+from augkit.data.pad_collate import PadCollate
 from augkit.data.samplers import EpochSampler
+from augkit.data.segmentation import SegmentationFolder
 
 __all__ = [
     "AugmentedDataset",
+    "CocoDetection",
     "DatasetNotReachedWarning",
     "DeviceLoader",
     "EpochSampler",
     "ImageFolder",
     "ImageList",
     "Item",
+    "PadCollate",
     "RepeatedEpochWarning",
+    "SegmentationFolder",
     "SkippedItemWarning",
     "Uint8Collate",
     "augmented_datasets",

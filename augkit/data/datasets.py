@@ -360,7 +360,13 @@ class AugmentedDataset(Dataset):
         mask = sample.mask
         if isinstance(mask, (str, bytes, os.PathLike)):
             mask = decode_mask(mask, max_pixels=self.max_pixels)
-        return sample.replace(image=self._open(sample.image), mask=mask)
+        image = self._open(sample.image)
+        if isinstance(mask, np.ndarray) and tuple(mask.shape[:2]) != tuple(image.shape[:2]):
+            raise ValueError(
+                f"the mask of {_source_name(sample)} is {mask.shape[0]} x {mask.shape[1]} (from {_source_name(sample.mask)}),"
+                f" the image {image.shape[0]} x {image.shape[1]}: a mask must have its image's height and width"
+            )
+        return sample.replace(image=image, mask=mask)
 
     def _augment(self, index: int, used: int):
         """Load item ``used`` and run the pipeline with item ``index``'s generator."""

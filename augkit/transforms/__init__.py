@@ -5,6 +5,7 @@ from augkit.transforms.base import Transform, params_at, register, registered_tr
 from augkit.transforms.box_filter import BoxFilter
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.containers import Compose, OneOf, RandomApply
+from augkit.transforms.detection import RandomIoUCrop, RandomPhotometricDistort, RandomZoomOut
 from augkit.transforms.erase import Cutout, RandomErasing
 from augkit.transforms.geometry import (
     CenterCrop,
@@ -18,6 +19,7 @@ from augkit.transforms.geometry import (
     VerticalFlip,
 )
 from augkit.transforms.normalize import Normalize
+from augkit.transforms.pad_crop import PadIfSmaller, RandomCropUpTo
 from augkit.transforms.photometric import (
     AutoContrast,
     Equalize,
@@ -59,8 +61,15 @@ __all__ = [
     "RandomVerticalFlip",
     "RandomErasing",
     "RandomGrayscale",
+    "PadIfSmaller",
+    "RandomApply",
+    "RandomCrop",
+    "RandomCropUpTo",
+    "RandomIoUCrop",
+    "RandomPhotometricDistort",
     "RandomResizedCrop",
     "RandomScale",
+    "RandomZoomOut",
     "Resize",
     "Sharpness",
     "Solarize",

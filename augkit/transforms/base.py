@@ -19,6 +19,9 @@ only two methods needed. The base class adds the rest around them:
   ``Applied(applied, params)``. ``apply_masked`` may do the masked batch update in one go.
 * **same_on_batch.** A transform whose ``same_on_batch`` attribute is True draws one set of
   parameters for the whole batch (``augkit.rng.SameDraws``).
+* **Targets in sample.** ``sample`` sees only the image, unless the class sets
+  ``samples_targets = True``: then it is given the whole ``Sample`` (or ``Batch``), so its
+  parameters may depend on the targets (``RandomIoUCrop`` draws a window around the boxes).
 
 Parameters are frozen dataclasses. For a single image their fields are Python scalars; for
 a ``[B, C, H, W]`` batch they are ``[B]``-shaped numpy arrays, one row per sample.
@@ -244,6 +247,9 @@ class Transform(Configurable):
         pixel_input: True when the transform works on pixel values (uint8, or floats in
             [0, 1]); a pipeline refuses it after a transform with ``normalizes``.
         normalizes: True when the output is normalized (no longer in pixel units).
+        samples_targets: True when ``sample`` needs the targets: it is then given the
+            ``Sample`` / ``Batch`` itself (a bare image when called on one) rather than
+            only its image. Its ``sample`` must then handle a ``Sample`` / ``Batch``.
     """
 
     stages: ClassVar[tuple[str, ...]] = (SAMPLE_STAGE,)
@@ -254,6 +260,7 @@ class Transform(Configurable):
     mixes_targets: ClassVar[bool] = False
     pixel_input: ClassVar[bool] = False
     normalizes: ClassVar[bool] = False
+    samples_targets: ClassVar[bool] = False
     same_on_batch: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -382,21 +389,29 @@ class Transform(Configurable):
             f" carry {target} (implement apply_{'mask' if target == 'masks' else target} to support them)"
         )
 
-    def _draw(self, rng, image):
-        """The public ``sample``: unwrap the input, handle ``same_on_batch`` and ``random_apply``."""
-        image = _image_of(image)
+    def _draw(self, rng, x):
+        """The public ``sample``: unwrap the input, handle ``same_on_batch`` and ``random_apply``.
+
+        ``sample`` gets the image alone, or the whole ``Sample`` / ``Batch`` when the class
+        declares ``samples_targets``.
+        """
+        image = _image_of(x)
+        given = _with_image(x, image) if self.samples_targets else image
         own = type(self)._own_sample
         if self.same_on_batch and is_batch(image):
             rng = SameDraws(batch_generator(rng), int(image.shape[0]))
         if not self.random_apply:
-            return own(self, rng, image)
+            return own(self, rng, given)
         decision = rng.random(batch_size(image)) < self.p
         if not is_batch(image):
-            return self.applied_params(bool(decision), own(self, rng, image) if decision else None)
+            return self.applied_params(bool(decision), own(self, rng, given) if decision else None)
         rows = np.flatnonzero(decision)
         if rows.size == 0:
             return self.applied_params(decision, None)
-        sub = _take(image, rows) if self.sample_reads_pixels else _shape_stand_in(image, rows.size)
+        if isinstance(given, Batch):
+            sub = given.select(rows)
+        else:
+            sub = _take(image, rows) if self.sample_reads_pixels else _shape_stand_in(image, rows.size)
         return self.applied_params(decision, own(self, rows_of(rng, rows), sub))
 
     def _dispatch(self, x, params, *extra: Any):
@@ -518,6 +533,13 @@ def _image_of(x):
     if isinstance(x, EncodedJpeg):
         return x.stand_in()
     return x
+
+
+def _with_image(x, image):
+    """``x`` with its image replaced by ``image`` (what ``_image_of`` returned) when ``x`` is a ``Sample``."""
+    if isinstance(x, Sample) and x.image is not image:
+        return x.replace(image=image)
+    return x if isinstance(x, (Sample, Batch)) else image
 
 
 def _as_rng(rng):

@@ -183,7 +183,8 @@ class Compose(Transform):
             first = self.transforms[i]
             second = self.transforms[i + 1] if i + 1 < len(self.transforms) else None
             size = spatial_size(image)
-            p1 = first.sample(rng, image) if recorded is None else recorded[i]
+            given = targets.replace(image=image) if first.samples_targets and targets is not None else image
+            p1 = first.sample(rng, given) if recorded is None else recorded[i]
             pair = self._pair(first, second, image, p1, rng, recorded, i)
             if pair is not None:
                 image, p2, mid = pair
