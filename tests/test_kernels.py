@@ -19,6 +19,7 @@ from kernel_checks import HEIGHT, WIDTH, KernelCase, check_array_kernel, check_c
 
 import augkit.functional
 from augkit import constants
+from augkit.functional import affine as A
 from augkit.functional import color as C
 from augkit.functional import erase as E
 from augkit.functional import geometry as G
@@ -99,6 +100,12 @@ def P_erase_boxes(images, boxes):
     return E.erase_boxes(images, top, left, height + 1, width + 1, 0.5 if images.is_floating_point() else 9)
 
 
+def _identity_theta(images):
+    theta = torch.zeros(images.shape[0], 2, 3, dtype=torch.float32 if not images.is_floating_point() else images.dtype)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    return theta
+
+
 def _crop_origins(rng, leading):
     """Per-sample window origins, some outside the image (padded with the fill)."""
     return rng.integers(-3, HEIGHT - 2, leading), rng.integers(-3, WIDTH - 3, leading)
@@ -159,6 +166,20 @@ KERNELS: dict[str, KernelCase] = {
     "erase.erase_boxes": KernelCase(
         lambda x, p: P_erase_boxes(x, p), lambda rng, leading: rng.integers(0, 4, leading + (4,)), takes=("batch",)
     ),
+    "affine.affine": KernelCase(
+        lambda x, p: A.affine(x, p, (2, -1), 1.1, (5.0, 0.0), "nearest", 3), lambda rng, leading: rng.uniform(-30, 30, leading)
+    ),
+    "affine.affine[bilinear]": KernelCase(
+        lambda x, p: A.affine(x, p, (0, 0), 0.9, (0.0, 0.0), "bilinear", 0),
+        lambda rng, leading: rng.uniform(-30, 30, leading),
+        atol=1e-5,
+        cuda_atol=1.0,
+    ),
+    "affine.rotate": KernelCase(lambda x, p: A.rotate(x, p, "nearest"), lambda rng, leading: rng.uniform(0, 360, leading)),
+    "affine.perspective": KernelCase(lambda x, p: A.perspective(x, [1.0, 0.05, -1.0, 0.02, 1.0, 0.5, 1e-4, 2e-4], "nearest", 0)),
+    "affine.warp": KernelCase(
+        lambda x, p: A.warp(x, A.affine_grid(_identity_theta(x), x.shape[-2:], x.shape[-2:]), "nearest"), takes=("batch",)
+    ),
     "geometry.crop_batch": KernelCase(
         lambda x, p: G.crop_batch(x, *p, 6, 8, fill=3), _crop_origins, ("batch",), shape=lambda shape: (*shape[:-2], 6, 8)
     ),
@@ -181,10 +202,30 @@ HELPERS: dict[str, str] = {
     "whiten.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
     "normalize.peak_value": "the value of white per dtype: tests/test_decode_modes.py",
     "photometric.check_kernel_size": "an argument check: tests/test_photometric.py",
+    "affine.affine_grid": "a sampling grid from matrices: tests/test_affine.py",
+    "affine.affine_matrix": "a matrix from angles: tests/test_affine.py",
+    "affine.check_interpolation": "an argument check: tests/test_affine.py",
+    "affine.inverse_perspective": "coefficients: tests/test_affine.py",
+    "affine.perspective_coefficients": "coefficients from points: tests/test_affine.py",
+    "affine.perspective_grid": "a sampling grid: tests/test_affine.py",
+    "affine.perspective_startpoints": "corner points: tests/test_affine.py",
+    "affine.rotated_size": "a size computation: tests/test_affine.py",
+    "affine.shear_degrees": "an argument conversion: tests/test_affine.py",
+    "geometry.nearest_indices": "torch's nearest source indices: tests/test_interpolation.py",
+    "geometry.padded_indices": "source indices of a padded crop: tests/test_interpolation.py",
+    "geometry.read_only_tensor": "a tensor view of an array: tests/test_interpolation.py",
+    "targets.affine_boxes": "boxes, not images: tests/test_affine.py",
+    "targets.affine_keypoints": "keypoints, not images: tests/test_affine.py",
+    "targets.affine_mask": "masks (no channel axis): tests/test_affine.py",
+    "targets.perspective_boxes": "boxes, not images: tests/test_affine.py",
+    "targets.perspective_keypoints": "keypoints, not images: tests/test_affine.py",
+    "targets.perspective_mask": "masks (no channel axis): tests/test_affine.py",
+    "targets.rotate_mask": "masks (no channel axis): tests/test_affine.py",
+    "targets.rotation_offset": "a canvas shift: tests/test_affine.py",
+    "targets.target_affine_matrix": "a point matrix: tests/test_affine.py",
     "photometric.gaussian_kernels": "1-D kernels from sigmas: tests/test_photometric.py",
     "erase.erasing_box_sizes": "box sizes from areas and aspects: tests/test_erase.py",
     "targets.mask_size": "a mask's size: tests/test_targets.py",
-    "targets.nearest_indices": "torch's nearest source indices: tests/test_targets.py",
     "targets.flip_mask": "masks (no channel axis): tests/test_targets.py",
     "targets.crop_mask": "masks (no channel axis): tests/test_targets.py",
     "targets.resize_mask": "masks (no channel axis): tests/test_targets.py",

@@ -83,8 +83,8 @@ def test_preset_builds_runs_and_round_trips(name, use_stats, request):
     if pipeline.batch is not None:
         views = out if out.ndim == 4 else torch.stack([out, pipeline.sample(image, rng=4)])
         y = pipeline.batch(views, rng=np.random.default_rng(0))
-        crop = 224 if name.startswith("alexnet") else views.shape[-1]  # AlexNet crops in the batch stage
-        assert y.shape == (*views.shape[:2], crop, crop) and y.dtype == torch.float32 and torch.isfinite(y).all()
+        size = (224, 224) if name.startswith("alexnet") else tuple(views.shape[-2:])  # AlexNet crops in the batch stage
+        assert y.shape == (*views.shape[:2], *size) and y.dtype == torch.float32 and torch.isfinite(y).all()
 
     # round trip through a plain dict (and YAML, except for a mean image: big, slow to dump)
     config = pipeline.to_config()

@@ -141,12 +141,15 @@ def test_batch_stage_carries_targets_and_is_denormalized(photo):
     assert lines == ["batch HorizontalFlip: flip=yes"]
 
 
-def test_views_show_no_stale_targets(photo):
+def test_views_show_their_own_targets(photo):
     from augkit.transforms import TenCrop
 
-    sample = Sample(photo, boxes=Boxes([[0, 0, 20, 10]]))
-    shown, lines = augment_one(sample, Compose([CenterCrop(100), TenCrop(64)]), derive_generator(0, 0, 0), view=3)
-    assert shown.boxes is None and lines[-1] == "view 3/10 (targets not drawn on views)"
+    sample = Sample(photo, boxes=Boxes([[30, 40, 90, 70]]))
+    pipe = Compose([CenterCrop(100), TenCrop(64)])
+    shown, lines = augment_one(sample, pipe, derive_generator(0, 0, 0), view=3)
+    views = pipe(sample, rng=0)  # a Batch of the ten views, each with its own boxes
+    assert lines[-1] == "view 3/10"
+    np.testing.assert_allclose(shown.boxes.xyxy, views.boxes[3].xyxy)
 
 
 def test_mask_of_another_size_is_refused():

@@ -348,7 +348,8 @@ def _as_batch(image) -> tuple[torch.Tensor, str]:
         return image.unsqueeze(0), "chw"
     if image.ndim == 4:
         return image, "bchw"
-    raise ValueError(f"expected an HWC array or a [C, H, W] / [B, C, H, W] tensor, got shape {tuple(image.shape)}")
+    # [..., C, H, W]: the leading dimensions flattened into one batch (parameters likewise).
+    return image.reshape(-1, *image.shape[-3:]), "leading:" + ",".join(str(d) for d in image.shape[:-3])
 
 
 def _resample(image, batch: torch.Tensor, kind: str, grids, interpolation: str, fill: Fill, out_size):
@@ -384,6 +385,9 @@ def _from_batch(out: torch.Tensor, kind: str):
         return out[0, 0]
     if kind == "chw":
         return out[0]
+    if kind.startswith("leading:"):
+        leading = tuple(int(d) for d in kind[len("leading:") :].split(","))
+        return out.reshape(*leading, *out.shape[1:])
     return out
 
 
@@ -391,6 +395,8 @@ def _per_sample(value, batch: int) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
     if array.ndim == 0:
         return np.full(batch, float(array))
+    if array.ndim > 1 and array.size == batch:  # one value per image of [..., C, H, W] leading dimensions
+        array = array.reshape(-1)
     if array.shape != (batch,):
         raise ValueError(f"per-sample parameters must be scalars or [{batch}] arrays, got shape {array.shape}")
     return array

@@ -144,16 +144,19 @@ def _first_row(batch: Batch) -> Sample:
     )
 
 
-def _pick_view(sample: Sample, view: int) -> tuple[Sample, list[str]]:
-    """One view of a multi-view output (``[V, C, H, W]``); targets are not drawn on views."""
+def _pick_view(sample, view: int) -> tuple[Sample, list[str]]:
+    """One view of a multi-view output: a ``[V, C, H, W]`` tensor, or a ``Batch`` of views with their targets."""
+    if isinstance(sample, Batch):
+        count = sample.size
+        row = sample.select([view % count])
+        return _first_row(row).replace(label=sample.labels[0] if isinstance(sample.labels, list) else None), [
+            f"view {view % count}/{count}"
+        ]
     image = sample.image
     if not (isinstance(image, torch.Tensor) and image.ndim == 4):
         return sample, []
     count = int(image.shape[0])
-    line = f"view {view % count}/{count}"
-    if sample.has_spatial_targets():
-        line += " (targets not drawn on views)"
-    return Sample(image[view % count], label=sample.label), [line]
+    return Sample(image[view % count], label=sample.label), [f"view {view % count}/{count}"]
 
 
 def run_stages(sample: Sample, pipeline, rng: np.random.Generator, view: int = 0) -> tuple[Sample, list[str], list[Transform]]:
@@ -163,7 +166,7 @@ def run_stages(sample: Sample, pipeline, rng: np.random.Generator, view: int = 0
     if first is not None:
         x = sample if sample.has_spatial_targets() else sample.image
         result, params = first.run(x, rng)
-        out = result if isinstance(result, Sample) else sample.replace(image=result)
+        out = result if isinstance(result, (Sample, Batch)) else sample.replace(image=result)
         lines += describe_params(params, first)
         ran += [s.transform for s in steps(params, first) if s.ran]
         out, view_lines = _pick_view(out, view)

@@ -195,8 +195,13 @@ class Compose(Transform):
             if targets is None:
                 image = first.apply(image, p1)
             else:
-                targets = first.apply(targets.replace(image=image), p1)
-                image = targets.image
+                moved = first.apply(targets.replace(image=image), p1)
+                if isinstance(moved, Batch):  # test-time views of a Sample: one Batch row per view
+                    if i + 1 < len(self.transforms):
+                        raise ValueError(f"{type(first).__name__} makes views (a Batch): it must end the pipeline")
+                    params.append(p1)
+                    return moved, ComposeParams(tuple(params))
+                targets, image = moved, moved.image
             params.append(p1)
             i += 1
         out = image if targets is None else targets.replace(image=image)
