@@ -557,7 +557,7 @@ def crop_batch(images: torch.Tensor, top, left, height: int, width: int, fill: f
         padded = images.new_full((batch, images.shape[1], h + pad_top + pad_bottom, w + pad_left + pad_right), fill)
         padded[:, :, pad_top : pad_top + h, pad_left : pad_left + w] = images
         images = padded
-    rows = torch.from_numpy(top + pad_top).to(device)[:, None] + torch.arange(height, device=device)[None, :]
-    cols = torch.from_numpy(left + pad_left).to(device)[:, None] + torch.arange(width, device=device)[None, :]
-    out = images.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]]  # [B, h, w, C]
+    row_index = torch.from_numpy(top + pad_top).to(device)[:, None] + torch.arange(height, device=device)[None, :]
+    col_index = torch.from_numpy(left + pad_left).to(device)[:, None] + torch.arange(width, device=device)[None, :]
+    out = images.permute(0, 2, 3, 1)[index, row_index[:, :, None], col_index[:, None, :]]  # [B, h, w, C]
     return out.permute(0, 3, 1, 2).contiguous()
