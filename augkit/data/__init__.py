@@ -2,6 +2,10 @@
 
 Workers run the sample stage (``AugmentedDataset``) and ship compact uint8 batches
 (``Uint8Collate``); ``DeviceLoader`` moves them to the device and runs the batch stage.
+Streamed samples (tar shards, WebDataset, Hugging Face streaming) go through
+``AugmentedIterable``, seeded by each sample's key instead of its index. Optional integrations
+live in submodules that import their package only when used: ``augkit.data.webdataset`` and
+``augkit.data.huggingface``.
 """
 
 from augkit.data.collate import Uint8Collate, collate_keys, collate_targets
@@ -14,11 +18,15 @@ from augkit.data.datasets import (
     SkippedItemWarning,
     augmented_datasets,
 )
+from augkit.data.iterable import AugmentedIterable
+from augkit.data.keyed import keyed_folder, sample_key
 from augkit.data.loader import DatasetNotReachedWarning, DeviceLoader
 from augkit.data.samplers import EpochSampler
+from augkit.data.tars import TarShards, expand_urls, tar_samples
 
 __all__ = [
     "AugmentedDataset",
+    "AugmentedIterable",
     "DatasetNotReachedWarning",
     "DeviceLoader",
     "EpochSampler",
@@ -27,8 +35,13 @@ __all__ = [
     "Item",
     "RepeatedEpochWarning",
     "SkippedItemWarning",
+    "TarShards",
     "Uint8Collate",
     "augmented_datasets",
     "collate_keys",
     "collate_targets",
+    "expand_urls",
+    "keyed_folder",
+    "sample_key",
+    "tar_samples",
 ]
