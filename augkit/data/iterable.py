@@ -77,7 +77,7 @@ def _replicas(num_replicas: int | None, rank: int | None) -> tuple[int, int]:
 def _splits_itself(source) -> bool:
     """True for sources known to split their shards among ranks and workers (WebDataset, Hugging Face)."""
     module = type(source).__module__ or ""
-    return module.startswith(("webdataset", "datasets."))
+    return module.startswith(("webdataset", "datasets.")) or bool(getattr(source, "splits_itself", False))
 
 
 def _as_target(value):
