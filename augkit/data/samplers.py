@@ -34,7 +34,8 @@ class EpochSampler(Sampler[int]):
     Args:
         dataset: The dataset the loader reads (an ``AugmentedDataset`` or a wrapper of one).
         shuffle: Shuffle the indices each epoch.
-        seed: The seed of the order, an int >= 0, or None to use the dataset's seed.
+        seed: The seed of the order, an int >= 0, or None to use the dataset's seed (as it
+            is when each pass begins: a ``DeviceLoader`` gives the dataset its own).
         num_replicas: Number of distributed ranks (default 1).
         rank: This process's rank (default 0).
         drop_last: Drop the tail that does not divide among the ranks instead of padding.
@@ -57,9 +58,7 @@ class EpochSampler(Sampler[int]):
         self.rank = check_int("rank", rank, 0, self.num_replicas - 1)
         self.drop_last = bool(drop_last)
         self._targets = augmented_datasets(dataset)
-        if seed is None:
-            seed = self._targets[0].seed if self._targets else 0
-        self.seed = check_int("seed", seed, 0)
+        self._seed = None if seed is None else check_int("seed", seed, 0)
         self.epoch = 0
         self._iterations = 0
         self._pinned = False
@@ -72,6 +71,13 @@ class EpochSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return self.num_samples
+
+    @property
+    def seed(self) -> int:
+        """The order's seed: the one given, else the dataset's (read at each pass, so a ``DeviceLoader``'s seed counts)."""
+        if self._seed is not None:
+            return self._seed
+        return self._targets[0].seed if self._targets else 0
 
     def set_epoch(self, epoch: int) -> None:
         """Pin the epoch of the next pass (and set it on the datasets now).
