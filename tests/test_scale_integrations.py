@@ -125,3 +125,15 @@ def test_accelerate_recipe_places_batches_and_keeps_the_draws():
     prepared = list(loader(accelerator.prepare))
     reference = list(loader(lambda x: x))
     assert len(prepared) == 2 and all(torch.equal(a.images, b.images) and torch.equal(a.keys, b.keys) for a, b in zip(prepared, reference))
+
+
+def test_augkit_and_augkit_data_never_import_the_optional_packages():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, augkit, augkit.data, augkit.data.webdataset, augkit.data.huggingface\n"
+        "print(sorted(m for m in ('webdataset', 'datasets', 'lightning', 'pytorch_lightning', 'accelerate') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
