@@ -154,7 +154,7 @@ def shrink(data: bytes, path: str, max_side: int, quality: int) -> bytes | None:
 
 
 class _ShardWriter:
-    """Tar shards of at most ``limit`` bytes, each written to a temporary file and renamed when closed."""
+    """Tar shards of at most ``limit`` bytes, each written through ``augkit._atomic`` (renamed into place when complete)."""
 
     def __init__(self, out: Path, prefix: str, limit: int) -> None:
         self.out, self.prefix, self.limit = out, prefix, limit
@@ -165,10 +165,12 @@ class _ShardWriter:
         self._count = 0
 
     def _open(self) -> None:
+        from augkit._atomic import atomic_write
+
         name = f"{self.prefix}-{len(self.shards):06d}.tar"
         self._final = self.out / name
-        self._partial = self.out / f".{name}.partial"
-        self._handle = open(self._partial, "wb")
+        self._writing = atomic_write(self._final)
+        self._handle = self._writing.__enter__()
         self._tar = tarfile.open(fileobj=self._handle, mode="w", format=tarfile.PAX_FORMAT)
         self.shards.append({"name": name, "count": 0, "bytes": 0})
         self._bytes, self._count = 0, 0
@@ -193,18 +195,14 @@ class _ShardWriter:
         if self._tar is None:
             return
         self._tar.close()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        os.replace(self._partial, self._final)
-        self.shards[-1]["bytes"] = self._final.stat().st_size
         self._tar = None
+        self._writing.__exit__(None, None, None)  # flushed, synced and renamed into place
+        self.shards[-1]["bytes"] = self._final.stat().st_size
 
-    def abandon(self) -> None:
+    def abandon(self, error: BaseException) -> None:
         if self._tar is not None:
-            self._handle.close()
-            self._partial.unlink(missing_ok=True)
             self._tar = None
+            self._writing.__exit__(type(error), error, error.__traceback__)  # the temporary file is removed
 
 
 def pack(
@@ -266,8 +264,8 @@ def pack(
                 members.append((f"{key}.cls", str(targets[i]).encode("ascii")))
             writer.add(members)
         writer.close()
-    except BaseException:
-        writer.abandon()
+    except BaseException as error:
+        writer.abandon(error)
         raise
     manifest = {
         "format": "augkit.shards",
