@@ -25,6 +25,7 @@ COMMANDS = {
     "demo": ("augkit.commands.demo", "run the README's main job on the bundled samples"),
     "preview": ("augkit.commands.preview", "render a captioned grid of augmented variants of images"),
     "stats": ("augkit.commands.stats", "compute a dataset's exact mean, std, covariance and mean image"),
+    "pack": ("augkit.commands.pack", "write an image folder or list as WebDataset tar shards, optionally smaller"),
     "bench": ("augkit.commands.bench", "benchmark augkit against torchvision and albumentations side by side"),
 }
 

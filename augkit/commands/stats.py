@@ -19,7 +19,13 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the stats command's options."""
-    parser.add_argument("folder", metavar="DIR", help="folder of images (searched recursively, each linked folder once)")
+    parser.add_argument(
+        "folder",
+        metavar="DIR",
+        nargs="+",
+        help="folder of images (searched recursively, each linked folder once), or WebDataset tar shards: paths, globs or"
+        " brace patterns such as 'shards/shard-{000000..000009}.tar'",
+    )
     parser.add_argument("--out", required=True, help="output JSON file, in an existing folder (the mean image goes beside it as .npy)")
     parser.add_argument(
         "--mean-image-size",
@@ -40,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="an image that cannot be decoded: stop (raise, the default) or leave it out, then count and list it (skip)",
     )
     parser.add_argument("--strict", action="store_true", help="fail on a sub-folder that cannot be read (default: skip it with a warning)")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="split the work among torch.distributed ranks (run under torchrun; gloo); rank 0 writes the file",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -83,13 +94,15 @@ def run(args: argparse.Namespace) -> int:
     import augkit.stats
     from augkit.io import MAX_PIXELS
 
+    source = args.folder[0] if len(args.folder) == 1 else list(args.folder)
+    rank, started = _start_distributed() if args.distributed else (0, False)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 stats = augkit.stats.compute(
-                    args.folder,
+                    source,
                     mean_image_size=args.mean_image_size,
                     workers=args.workers,
                     batch_size=args.batch_size,
@@ -97,20 +110,45 @@ def run(args: argparse.Namespace) -> int:
                     on_error=args.on_error,
                     strict=args.strict,
                     max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
+                    distributed=args.distributed,
                 )
             finally:
-                _report(caught)
-        stats.save(args.out)
+                if rank == 0:
+                    _report(caught)
+        if rank == 0:
+            stats.save(args.out)
     except KeyboardInterrupt as error:
         print("augkit stats: interrupted, nothing written", file=sys.stderr)
         return interrupted_status(error)
     except (ValueError, TypeError, OSError) as error:
         print(f"augkit stats: error: {error}", file=sys.stderr)
         return 1
+    finally:
+        if started:
+            _stop_distributed()
+    if rank != 0:
+        return 0
     elapsed = time.perf_counter() - start
     print(stats.summary())
     print(f"{stats.num_images / elapsed:.0f} images/s; written to {args.out}")
     return 0
+
+
+def _start_distributed() -> tuple[int, bool]:
+    """Join the ``torch.distributed`` group torchrun describes (gloo) unless joined already; return ``(rank, joined here)``."""
+    import torch.distributed as dist
+
+    started = not dist.is_initialized()
+    if started:
+        dist.init_process_group(backend="gloo")
+    return dist.get_rank(), started
+
+
+def _stop_distributed() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _report(caught: list[warnings.WarningMessage]) -> None:

@@ -2,6 +2,10 @@
 
 Workers run the sample stage (``AugmentedDataset``) and ship compact uint8 batches
 (``Uint8Collate``); ``DeviceLoader`` moves them to the device and runs the batch stage.
+Streamed samples (tar shards, WebDataset, Hugging Face streaming) go through
+``AugmentedIterable``, seeded by each sample's key instead of its index. Optional integrations
+live in submodules that import their package only when used: ``augkit.data.webdataset`` and
+``augkit.data.huggingface``.
 """
 
 from augkit._process import init_worker
@@ -16,13 +20,17 @@ from augkit.data.datasets import (
     augmented_datasets,
 )
 from augkit.data.detection import CocoDetection
+from augkit.data.iterable import AugmentedIterable
+from augkit.data.keyed import keyed_folder, sample_key
 from augkit.data.loader import DatasetNotReachedWarning, DeviceLoader
 from augkit.data.pad_collate import PadCollate
 from augkit.data.samplers import EpochSampler
 from augkit.data.segmentation import SegmentationFolder
+from augkit.data.tars import TarShards, expand_urls, tar_samples
 
 __all__ = [
     "AugmentedDataset",
+    "AugmentedIterable",
     "CocoDetection",
     "DatasetNotReachedWarning",
     "DeviceLoader",
@@ -34,9 +42,14 @@ __all__ = [
     "RepeatedEpochWarning",
     "SegmentationFolder",
     "SkippedItemWarning",
+    "TarShards",
     "Uint8Collate",
     "augmented_datasets",
     "collate_keys",
     "collate_targets",
     "init_worker",
+    "expand_urls",
+    "keyed_folder",
+    "sample_key",
+    "tar_samples",
 ]

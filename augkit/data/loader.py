@@ -25,12 +25,18 @@ import torch
 
 from augkit._validate import check_int
 from augkit.data._buffers import BufferPool, hwc_to_chw
-from augkit.data.datasets import AugmentedDataset, SkippedItemWarning, datasets_under
+from augkit.data.datasets import _BAD, AugmentedDataset, SkippedItemWarning, datasets_under
+from augkit.data.iterable import AugmentedIterable
+from augkit.data.samplers import EpochSampler
 from augkit.pipeline import Pipeline, check_stage
 from augkit.rng import SampleStreams
 from augkit.targets import Batch, as_batch
 from augkit.transforms.base import BATCH_STAGE, Transform
 from augkit.transforms.containers import Compose
+
+#: ``state_dict()["format"]``: the layout of a DeviceLoader's resume state.
+STATE_FORMAT = "augkit.DeviceLoader"
+STATE_VERSION = 1
 
 
 class DatasetNotReachedWarning(UserWarning):
@@ -130,6 +136,13 @@ class DeviceLoader:
         for dataset in self._datasets:
             dataset.adopt_seed(self.seed)
         self._skipped_seen = self._num_skipped()
+        # Where the pass stands (state_dict), and a loaded state for the next pass.
+        self._in_pass = False
+        self._batches = 0
+        self._samples = 0
+        self._tracker: _StreamTracker | None = None
+        self._generator_states: list[str] | None = None
+        self._resume: dict | None = None
 
     def _fused_plan(self, fused: bool | None):
         if fused is False or not self.transforms:
@@ -160,14 +173,18 @@ class DeviceLoader:
         return getattr(self.loader, "sampler", None)
 
     @property
-    def datasets(self) -> list[AugmentedDataset]:
-        """The ``AugmentedDataset`` s this loader sets epochs and seeds on."""
+    def datasets(self) -> list:
+        """The ``AugmentedDataset`` s and ``AugmentedIterable`` s this loader sets epochs and seeds on."""
         return list(self._datasets)
 
-    def _reach_datasets(self) -> list[AugmentedDataset]:
+    def _reach_datasets(self) -> list:
         top = getattr(self.loader, "dataset", None)
         every = datasets_under(top)
-        found = [d for d in every if isinstance(d, AugmentedDataset)]
+        found = [d for d in every if _is_augmented(d)]
+        transform = _format_transform(top)
+        if transform is not None:
+            every.append(transform)
+            found.append(transform)
         if top is not None and not found and not all(_obviously_free(d) for d in every):
             warnings.warn(
                 f"DeviceLoader found no augkit.data.AugmentedDataset under the loader's dataset ({type(top).__name__}):"
@@ -196,10 +213,13 @@ class DeviceLoader:
                 owner.set_epoch(self.epoch)
 
     def _replicas(self) -> tuple[int, int]:
-        sampler = self.sampler
-        replicas, rank = getattr(sampler, "num_replicas", None), getattr(sampler, "rank", None)
-        if isinstance(replicas, int) and isinstance(rank, int) and replicas > 1:
-            return replicas, rank
+        """``(ranks, rank)``: the sampler's, else a streamed dataset's, else ``torch.distributed``'s."""
+        for owner in (self.sampler, *self._datasets):
+            replicas, rank = getattr(owner, "num_replicas", None), getattr(owner, "rank", None)
+            if isinstance(replicas, int) and isinstance(rank, int) and replicas > 1:
+                return replicas, rank
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_world_size(), torch.distributed.get_rank()
         return 1, 0
 
     def generator(self, batch_index: int, keys=None, size: int = 0, position: int = 0) -> SampleStreams:
@@ -269,22 +289,43 @@ class DeviceLoader:
         return data.images, data.labels
 
     def __iter__(self) -> Iterator:
-        if self._iterations and not self._pinned:
+        resume, self._resume = self._resume, None
+        if resume is not None:
+            self._set(resume["epoch"])
+        elif self._iterations and not self._pinned:
             self._set(self.epoch + 1)
         elif not self._iterations and not self._pinned:
             self._set(self.epoch)
         self._pinned = False
         self._iterations += 1
-        batches = self._iter_cuda() if self.device.type == "cuda" else self._iter_plain()
+        offset, discard = self._begin_pass(resume)
+        batches = self._iter_cuda(offset, discard) if self.device.type == "cuda" else self._iter_plain(offset, discard)
+        self._in_pass = True
         yield from batches
+        self._in_pass = False
+        self._end_pass()
         self._report_skipped()
 
-    def _iter_plain(self):
-        position = 0
-        for k, batch in enumerate(self.loader):
+    def _consumed(self, size: int) -> None:
+        """Count a batch handed out (what ``state_dict`` saves)."""
+        self._batches += 1
+        self._samples += size
+        if self._tracker is not None:
+            self._tracker.consume()
+
+    def _iter_plain(self, offset: int = 0, discard: int = 0):
+        position = self._samples
+        for k, batch in enumerate(self.loader, offset):
             size = as_batch(batch).size
-            yield self.apply_transforms(_move(batch, self.device, False), k, position)
+            if k < discard:  # replaying the part of a resumed pass already used
+                position += size
+                self._samples += size
+                self._batches += 1
+                continue
+            out = self.apply_transforms(_move(batch, self.device, False), k, position)
             position += size
+            self._consumed(size)
+            yield out
 
     def _start_copy(self, batch, in_flight: deque):
         """Issue the host -> device copy of ``batch`` on the side stream."""
@@ -295,17 +336,26 @@ class DeviceLoader:
         in_flight.append((batch, done))  # the host batch stays referenced until ``done``
         return moved
 
-    def _iter_cuda(self):
+    def _iter_cuda(self, offset: int = 0, discard: int = 0):
         if self._stream is None:
             self._stream = torch.cuda.Stream(device=self.device)
         end = object()
         in_flight: deque = deque()  # (host batch, copy event), oldest first
         iterator = iter(self.loader)
-        position = 0
+        position = self._samples
+        k = offset
+        while k < discard:  # replaying the part of a resumed pass already used
+            batch = next(iterator, end)
+            if batch is end:
+                return
+            size = as_batch(batch).size
+            position += size
+            self._samples += size
+            self._batches += 1
+            k += 1
         try:
             batch = next(iterator, end)
             pending = None if batch is end else self._start_copy(batch, in_flight)
-            k = 0
             while pending is not None:
                 current = torch.cuda.current_stream(self.device)
                 current.wait_stream(self._stream)  # batch k's copy is done before it is used
@@ -317,8 +367,10 @@ class DeviceLoader:
                 while in_flight and in_flight[0][1].query():
                     in_flight.popleft()
                 size = as_batch(pending).size
-                yield self.apply_transforms(pending, k, position)
+                out = self.apply_transforms(pending, k, position)
                 position += size
+                self._consumed(size)
+                yield out
                 pending = following
                 k += 1
         finally:
@@ -327,8 +379,148 @@ class DeviceLoader:
             for _, done in in_flight:
                 done.synchronize()
 
+    # -- resumable passes
+
+    def _stream_dataset(self) -> AugmentedIterable | None:
+        top = getattr(self.loader, "dataset", None)
+        return top if isinstance(top, AugmentedIterable) else None
+
+    def _generators(self) -> list[torch.Generator]:
+        """The torch generators that decide the loader's order (a ``RandomSampler``'s, the loader's)."""
+        found: dict[int, torch.Generator] = {}
+        for owner in (self.sampler, self.loader):
+            generator = getattr(owner, "generator", None)
+            if isinstance(generator, torch.Generator):
+                found[id(generator)] = generator
+        return list(found.values())
+
+    def _begin_pass(self, resume: dict | None) -> tuple[int, int]:
+        """Set the counters (and a resumed start) of a new pass; return ``(first batch index, batches to replay)``."""
+        self._batches = self._samples = 0
+        self._tracker = None
+        stream = self._stream_dataset()
+        for dataset in self._datasets:
+            if isinstance(dataset, AugmentedIterable):
+                dataset.end_resume()
+                dataset.start_pass()
+        generators = self._generators()
+        if resume is not None and resume.get("generators") and len(resume["generators"]) == len(generators):
+            for generator, state in zip(generators, resume["generators"]):
+                generator.set_state(torch.frombuffer(bytearray.fromhex(state), dtype=torch.uint8).clone())
+        self._generator_states = [bytes(g.get_state().numpy()).hex() for g in generators]
+        batch_size = getattr(self.loader, "batch_size", None)
+        if stream is not None and isinstance(batch_size, int):
+            workers = max(int(getattr(self.loader, "num_workers", 0) or 0), 1)
+            self._tracker = _StreamTracker(stream, workers, batch_size, bool(getattr(self.loader, "drop_last", False)))
+        if resume is None or not resume["batches"]:
+            return 0, 0
+        batches, samples = int(resume["batches"]), int(resume["samples"])
+        if isinstance(self.sampler, EpochSampler):
+            self.sampler.start_at(samples)
+            self._batches, self._samples = batches, samples
+            return batches, 0
+        saved = resume.get("stream")
+        if stream is not None and saved is not None and self._tracker is not None:
+            self._tracker.check(saved)
+            stream.resume([n * saved["batch_size"] for n in saved["consumed"]], saved["next"])
+            self._tracker.consumed, self._tracker.next = list(saved["consumed"]), int(saved["next"])
+            self._batches, self._samples = batches, samples
+            return batches, 0
+        return 0, batches
+
+    def _end_pass(self) -> None:
+        for dataset in self._datasets:
+            if isinstance(dataset, AugmentedIterable):
+                dataset.end_resume()
+
+    def state_dict(self) -> dict:
+        """Where training stands, as plain data (JSON-serializable): resume it with ``load_state_dict``.
+
+        Saved: the seed, the epoch, the batches (and samples) of it handed out so far, the
+        order generators' states at the start of the pass, for a streamed dataset the
+        samples each DataLoader worker contributed, and the undecodable items found. Taken
+        between passes, it points at the start of the next epoch. Save one per rank.
+
+        Returns:
+            ``{"format": "augkit.DeviceLoader", "version": 1, "seed", "epoch", "batches",
+            "samples", "generators", "stream", "datasets"}``.
+        """
+        if self._resume is not None:
+            return dict(self._resume)
+        if self._in_pass:
+            epoch, batches, samples = self.epoch, self._batches, self._samples
+        else:
+            epoch = self.epoch if (self._pinned or not self._iterations) else self.epoch + 1
+            batches = samples = 0
+        datasets = []
+        for dataset in self._datasets:
+            if isinstance(dataset, AugmentedDataset):
+                datasets.append({"bad_items": dataset._flags.bitwise_and(_BAD).nonzero().flatten().tolist()})
+            elif isinstance(dataset, AugmentedIterable):
+                datasets.append({"bad_keys": dataset.bad_keys()})
+            else:
+                datasets.append({})
+        return {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "seed": self.seed,
+            "epoch": epoch,
+            "batches": batches,
+            "samples": samples,
+            "generators": self._generator_states if batches else None,
+            "stream": self._tracker.state() if batches and self._tracker is not None and not self._tracker.broken else None,
+            "datasets": datasets,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from ``state_dict()``: the next iteration continues the saved pass at its next batch.
+
+        The batches that follow are bit-identical to those an uninterrupted run would have
+        given. The saved part of the pass is skipped without reading it when the loader's
+        sampler is an ``augkit.data.EpochSampler`` or its dataset an ``AugmentedIterable``
+        (each DataLoader worker passes over the samples it had contributed, undecoded);
+        otherwise those batches are read again and dropped (the sampler's order must then be
+        reproducible: ``SequentialSampler``, ``DistributedSampler``, or a ``RandomSampler``
+        with a ``generator``).
+
+        Args:
+            state: What ``state_dict()`` returned (e.g. after ``json.load``).
+
+        Raises:
+            ValueError: The state is not a DeviceLoader's, was saved with another seed, or its
+                pass cannot be replayed (a ``RandomSampler`` drawing from torch's global RNG).
+        """
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise ValueError(f"state must be a dict from DeviceLoader.state_dict() (format {STATE_FORMAT!r})")
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"DeviceLoader state version {state.get('version')!r} is not supported (expected {STATE_VERSION})")
+        if int(state["seed"]) != self.seed:
+            raise ValueError(
+                f"the state was saved with seed {state['seed']}, this DeviceLoader has seed {self.seed}: build it with the same seed"
+            )
+        epoch = check_int("epoch", state["epoch"], 0)
+        batches = check_int("batches", state["batches"], 0)
+        check_int("samples", state["samples"], 0)
+        fast = isinstance(self.sampler, EpochSampler) or (self._stream_dataset() is not None and state.get("stream") is not None)
+        if batches and not fast and not self._generators() and type(self.sampler).__name__ == "RandomSampler":
+            raise ValueError(
+                "cannot resume in the middle of a pass: the loader's RandomSampler draws its order from torch's global random"
+                " state; use augkit.data.EpochSampler as the sampler (or give the DataLoader a generator=)"
+            )
+        saved = state.get("datasets") or []
+        if len(saved) == len(self._datasets):
+            for dataset, info in zip(self._datasets, saved):
+                if isinstance(dataset, AugmentedDataset) and info.get("bad_items"):
+                    index = torch.tensor(info["bad_items"], dtype=torch.int64)
+                    dataset._flags[index] = dataset._flags[index] | _BAD
+                elif isinstance(dataset, AugmentedIterable) and info.get("bad_keys"):
+                    dataset.load_bad_keys(info["bad_keys"])
+        self._skipped_seen = self._num_skipped()
+        self.epoch = epoch
+        self._resume = dict(state)
+
     def _num_skipped(self) -> int:
-        return sum(d.num_skipped for d in self._datasets)
+        return sum(getattr(d, "num_skipped", 0) for d in self._datasets)
 
     def _report_skipped(self) -> None:
         total = self._num_skipped()
@@ -340,6 +532,65 @@ class DeviceLoader:
                 stacklevel=3,
             )
         self._skipped_seen = total
+
+
+class _StreamTracker:
+    """Which DataLoader worker gave each batch of a streamed dataset, as the loader deals them.
+
+    A ``DataLoader`` over an ``IterableDataset`` takes one batch from each worker in turn,
+    leaving a worker out once its stream has ended. Knowing how many samples each ended
+    stream held (``AugmentedIterable.finished_items``), the batches handed out so far tell
+    how many batches each worker contributed and whose turn is next: what a resumed pass
+    needs to continue in the same order.
+    """
+
+    def __init__(self, dataset: AugmentedIterable, workers: int, batch_size: int, drop_last: bool) -> None:
+        self.dataset, self.workers, self.batch_size, self.drop_last = dataset, workers, batch_size, drop_last
+        self.consumed = [0] * workers
+        self.next = 0
+        self.broken = False
+
+    def consume(self) -> None:
+        finished = self.dataset.finished_items(self.workers)
+        for step in range(self.workers):
+            worker = (self.next + step) % self.workers
+            items = finished[worker]
+            limit = None if items is None else (items // self.batch_size if self.drop_last else -(-items // self.batch_size))
+            if limit is None or self.consumed[worker] < limit:
+                self.consumed[worker] += 1
+                self.next = (worker + 1) % self.workers
+                return
+        self.broken = True  # a loader that does not deal batches in turn: resume by replaying
+
+    def state(self) -> dict:
+        return {
+            "workers": self.workers,
+            "batch_size": self.batch_size,
+            "drop_last": self.drop_last,
+            "consumed": list(self.consumed),
+            "next": self.next,
+        }
+
+    def check(self, saved: dict) -> None:
+        mine = (self.workers, self.batch_size, self.drop_last)
+        theirs = (saved["workers"], saved["batch_size"], saved["drop_last"])
+        if mine != theirs:
+            raise ValueError(
+                f"the state was saved with (num_workers, batch_size, drop_last) = {theirs}, this loader has {mine}:"
+                " resume a streamed pass with the same loader settings"
+            )
+
+
+def _is_augmented(dataset) -> bool:
+    """True for the datasets whose epochs and seeds a DeviceLoader sets."""
+    return isinstance(dataset, (AugmentedDataset, AugmentedIterable)) or bool(getattr(dataset, "augkit_epochs", False))
+
+
+def _format_transform(dataset):
+    """The augkit transform a Hugging Face dataset runs through ``set_transform``, or None."""
+    options = getattr(dataset, "_format_kwargs", None)
+    transform = options.get("transform") if isinstance(options, dict) else None
+    return transform if transform is not None and _is_augmented(transform) else None
 
 
 def _move(batch, device: torch.device, non_blocking: bool):

@@ -27,12 +27,15 @@ class EpochSampler(Sampler[int]):
     ``dataset`` (through ``Subset`` / ``ConcatDataset`` chains). The order is a pure function
     of ``(seed, epoch)``. With ``num_replicas`` and ``rank`` it splits the indices among
     ``torch.distributed`` ranks as ``DistributedSampler`` does (padding by repeating, or
-    dropping the tail with ``drop_last``).
+    dropping the tail with ``drop_last``). ``start_at(k)`` makes the next pass begin at its
+    ``k``-th index: ``DeviceLoader.load_state_dict`` resumes a pass that way, without reading
+    the batches already used.
 
     Args:
         dataset: The dataset the loader reads (an ``AugmentedDataset`` or a wrapper of one).
         shuffle: Shuffle the indices each epoch.
-        seed: The seed of the order, an int >= 0, or None to use the dataset's seed.
+        seed: The seed of the order, an int >= 0, or None to use the dataset's seed (as it
+            is when each pass begins: a ``DeviceLoader`` gives the dataset its own).
         num_replicas: Number of distributed ranks (default 1).
         rank: This process's rank (default 0).
         drop_last: Drop the tail that does not divide among the ranks instead of padding.
@@ -55,12 +58,11 @@ class EpochSampler(Sampler[int]):
         self.rank = check_int("rank", rank, 0, self.num_replicas - 1)
         self.drop_last = bool(drop_last)
         self._targets = augmented_datasets(dataset)
-        if seed is None:
-            seed = self._targets[0].seed if self._targets else 0
-        self.seed = check_int("seed", seed, 0)
+        self._seed = None if seed is None else check_int("seed", seed, 0)
         self.epoch = 0
         self._iterations = 0
         self._pinned = False
+        self._start = 0
         length = len(dataset)
         if self.drop_last:
             self.num_samples = length // self.num_replicas
@@ -70,6 +72,13 @@ class EpochSampler(Sampler[int]):
     def __len__(self) -> int:
         return self.num_samples
 
+    @property
+    def seed(self) -> int:
+        """The order's seed: the one given, else the dataset's (read at each pass, so a ``DeviceLoader``'s seed counts)."""
+        if self._seed is not None:
+            return self._seed
+        return self._targets[0].seed if self._targets else 0
+
     def set_epoch(self, epoch: int) -> None:
         """Pin the epoch of the next pass (and set it on the datasets now).
 
@@ -78,6 +87,23 @@ class EpochSampler(Sampler[int]):
         """
         self._apply(check_int("epoch", epoch, 0))
         self._pinned = True
+
+    def start_at(self, position: int) -> None:
+        """Make the next pass begin at ``position`` of its order (resuming a pass that stopped there).
+
+        Args:
+            position: How many of this rank's indices of the pass were already used, >= 0.
+        """
+        self._start = check_int("position", position, 0)
+
+    def state_dict(self) -> dict:
+        """The epoch and the start of the next pass, as plain data."""
+        return {"epoch": self.epoch, "start": self._start}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Pin the epoch and the start position saved by ``state_dict``."""
+        self.set_epoch(state["epoch"])
+        self.start_at(state.get("start", 0))
 
     def _apply(self, epoch: int) -> None:
         self.epoch = epoch
@@ -98,4 +124,5 @@ class EpochSampler(Sampler[int]):
             order = order[:total]
         elif total > length:
             order = np.concatenate([order, np.resize(order, total - length)])
-        return iter(order[self.rank : total : self.num_replicas].tolist())
+        start, self._start = self._start, 0
+        return iter(order[self.rank : total : self.num_replicas][start:].tolist())

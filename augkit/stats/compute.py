@@ -20,6 +20,7 @@ import torch
 
 from augkit._process import init_worker
 from augkit._validate import check_int, check_size
+from augkit.data.tars import TarShards, expand_urls
 from augkit.errors import ImageDecodeError
 from augkit.io import MAX_PIXELS, check_max_pixels, decode, list_images
 from augkit.stats.core import Accumulator, Stats
@@ -56,7 +57,9 @@ def compute(
     Args:
         source: A folder (searched recursively with ``augkit.io.list_images``; files
             without an image suffix are skipped, counted and reported with a warning), a list
-            of paths, or a dataset (anything with ``__len__`` and ``__getitem__``) whose items
+            of paths, WebDataset tar shards (a local ``.tar`` path, a brace pattern such as
+            ``shards/shard-{000000..000009}.tar``, a glob, or a list of them; samples are
+            taken in key order, so any sharding of a dataset gives the same result), or a dataset (anything with ``__len__`` and ``__getitem__``) whose items
             are an image or ``(image, target)``; images are decoded with ``augkit.decode``
             (CHW uint8 tensors are accepted too).
         mean_image_size: If given (int or ``(height, width)``), also compute the mean image,
@@ -116,8 +119,25 @@ def compute(
     return stats
 
 
+def _shard_names(source) -> list[str] | None:
+    """The tar shards ``source`` names (a ``.tar`` path, a brace pattern or glob of them, or a list), or None."""
+    if isinstance(source, (str, os.PathLike)):
+        if os.path.isdir(source):
+            return None
+        names = expand_urls(source)
+    elif isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
+        names = expand_urls(list(source))
+    else:
+        return None
+    return names if names and all(n.endswith(".tar") for n in names) else None
+
+
 def _items(source, strict: bool):
     """Return ``(indexable items, description)`` for the supported kinds of source."""
+    shards = _shard_names(source)
+    if shards is not None:
+        # Sorted by key: the same images in the same order (so the same sums) however they were sharded.
+        return TarShards(shards, sort=True), f"{len(shards)} tar shards"
     if isinstance(source, (str, os.PathLike)):
         images, skipped = list_images(source, strict=strict)
         if skipped:
