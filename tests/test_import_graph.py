@@ -76,10 +76,23 @@ def imports_of(module: str, path: Path, modules: set[str]) -> set[str]:
     return {name for name in found if name in modules and name != module}
 
 
+def _packages_entered(importer: str, target: str) -> set[str]:
+    """The packages whose ``__init__`` an import of ``target`` runs first (those ``importer`` is not inside)."""
+    parts = target.split(".")
+    parents = {".".join(parts[:n]) for n in range(2, len(parts))}
+    return {package for package in parents if not (importer == package or importer.startswith(package + "."))}
+
+
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the augkit modules with Python source it imports."""
+    """Module -> the augkit modules with Python source it imports (package ``__init__`` s entered included)."""
     files, modules = module_files(), all_modules()
-    return {name: imports_of(name, path, modules) & set(files) for name, path in files.items()}
+    graph = {}
+    for name, path in files.items():
+        targets = imports_of(name, path, modules)
+        for target in list(targets):
+            targets |= _packages_entered(name, target)
+        graph[name] = targets & set(files)
+    return graph
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -128,6 +141,11 @@ def test_type_checking_imports_are_left_out(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import augkit.io\ndef f():\n    import augkit.rng\n")
     assert imports_of("augkit.m", source, {"augkit.io", "augkit.rng"}) == {"augkit.rng"}
+
+
+def test_importing_a_module_of_a_package_enters_the_package():
+    assert _packages_entered("augkit.stats.compute", "augkit.data.tars") == {"augkit.data"}
+    assert _packages_entered("augkit.data.loader", "augkit.data.collate") == set()
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -1,7 +1,7 @@
 """``augkit pack DIR OUT``: write an image folder (or a list of images) as WebDataset tar shards.
 
 Each image becomes a sample of a plain tar shard (readable by the ``webdataset`` package, by
-``augkit.data.tars`` and by ``tar``): ``<key>.<ext>`` holds the image file and ``<key>.cls``
+``augkit.shards`` and by ``tar``): ``<key>.<ext>`` holds the image file and ``<key>.cls``
 its class index as ASCII digits. Keys are the image's path relative to DIR without its
 suffix (dots in the file name become ``_``, so WebDataset groups the members right), unique
 in the dataset; so a packed sample is augmented exactly as the same image read from the

@@ -26,7 +26,7 @@ from augkit.data.loader import DatasetNotReachedWarning, DeviceLoader
 from augkit.data.pad_collate import PadCollate
 from augkit.data.samplers import EpochSampler
 from augkit.data.segmentation import SegmentationFolder
-from augkit.data.tars import TarShards, expand_urls, tar_samples
+from augkit.shards import TarShards, expand_urls, tar_samples
 
 __all__ = [
     "AugmentedDataset",

@@ -190,6 +190,20 @@ def _source_name(image) -> str:
     return f"<{type(image).__name__}>"
 
 
+def open_item_image(image, pipeline, mode: str, max_pixels: int, check_whole_file: bool):
+    """An item's image as the sample stage reads it: RGB uint8 arrays as they are, else opened.
+
+    Before a ``Compose`` a JPEG is left undecoded (``augkit.open_image``), so it decodes only
+    the window its first transforms read; otherwise the image is decoded whole.
+    """
+    rgb = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    if rgb and mode == "RGB":
+        return image
+    if isinstance(pipeline, Compose):
+        return open_image(image, max_pixels=max_pixels, mode=mode, check_whole_file=check_whole_file)
+    return decode(image, max_pixels=max_pixels, mode=mode)
+
+
 def _implicit_seed() -> int:
     return int(torch.initial_seed()) % (2**63)
 
@@ -348,13 +362,7 @@ class AugmentedDataset(Dataset):
         return self._open(image), target, has_target
 
     def _open(self, image):
-        rgb = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-        if rgb and self.mode == "RGB":
-            return image
-        # A Compose decodes only the window its first transforms read.
-        if isinstance(self.pipeline, Compose):
-            return open_image(image, max_pixels=self.max_pixels, mode=self.mode, check_whole_file=self.check_whole_file)
-        return decode(image, max_pixels=self.max_pixels, mode=self.mode)
+        return open_item_image(image, self.pipeline, self.mode, self.max_pixels, self.check_whole_file)
 
     def _load_sample(self, sample: Sample) -> Sample:
         mask = sample.mask

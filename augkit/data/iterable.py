@@ -20,20 +20,17 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from augkit._validate import check_int
-from augkit.data.datasets import ON_ERROR_CHOICES, RepeatedEpochWarning, SkippedItemWarning, _implicit_seed
+from augkit.data.datasets import ON_ERROR_CHOICES, RepeatedEpochWarning, SkippedItemWarning, _implicit_seed, open_item_image
 from augkit.data.datasets import Item as Item
-from augkit.encoded import open_image
 from augkit.errors import ImageDecodeError
-from augkit.io import MAX_PIXELS, check_max_pixels, check_mode, decode
+from augkit.io import MAX_PIXELS, check_max_pixels, check_mode
 from augkit.pipeline import Pipeline, check_stage
 from augkit.rng import derive_generator
 from augkit.transforms.base import SAMPLE_STAGE, Transform
-from augkit.transforms.containers import Compose
 
 #: Most DataLoader workers one ``AugmentedIterable`` serves.
 MAX_WORKERS = 256
@@ -415,13 +412,7 @@ class AugmentedIterable(IterableDataset):
         return None
 
     def _open(self, image):
-        rgb = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-        if rgb and self.mode == "RGB":
-            return image
-        options = {"max_pixels": self.max_pixels, "mode": self.mode}
-        if isinstance(self.pipeline, Compose):
-            return open_image(image, check_whole_file=self.check_whole_file, **options)
-        return decode(image, **options)
+        return open_item_image(image, self.pipeline, self.mode, self.max_pixels, self.check_whole_file)
 
     def _augment(self, key, image, target, epoch: int, seed: int) -> Item:
         try:

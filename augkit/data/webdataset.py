@@ -23,8 +23,8 @@ from typing import Any
 from torch.utils.data import get_worker_info
 
 from augkit._validate import check_int
-from augkit.data.tars import expand_urls
 from augkit.rng import derive_generator
+from augkit.shards import expand_urls
 
 
 def _rank() -> int:

@@ -20,9 +20,9 @@ import torch
 
 from augkit._process import init_worker
 from augkit._validate import check_int, check_size
-from augkit.data.tars import TarShards, expand_urls
 from augkit.errors import ImageDecodeError
 from augkit.io import MAX_PIXELS, check_max_pixels, decode, list_images
+from augkit.shards import TarShards, expand_urls
 from augkit.stats.core import Accumulator, Stats
 
 ON_ERROR_CHOICES = ("raise", "skip")
