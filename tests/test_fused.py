@@ -455,6 +455,10 @@ def test_device_geometry_refuses_other_pipelines():
 
     with pytest.raises(ValueError, match="device geometry"):
         D.draw_geometry([CenterCrop(8), Resize(shorter=4)], np.random.default_rng(0), (10, 10, 3))
+    with pytest.raises(ValueError, match="resamples bilinearly"):
+        D.draw_geometry([Resize(shorter=4, interpolation="bicubic")], np.random.default_rng(0), (10, 10, 3))
+    with pytest.raises(ValueError, match="pads with a constant"):
+        D.draw_geometry([CenterCrop(12, padding_mode="reflect")], np.random.default_rng(0), (10, 10, 3))
     window = D.Window(0, 0, 4, 4, (4, 4), (0, 0, 4, 4))
     with pytest.raises(ValueError, match="one output size"):
         D.resample([torch.zeros(3, 4, 4, dtype=torch.uint8)] * 2, [window, D.Window(0, 0, 4, 4, (4, 4), (0, 0, 2, 2))])

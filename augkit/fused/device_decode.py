@@ -83,6 +83,11 @@ def _check_geometry(transforms) -> None:
         raise ValueError(
             f"device geometry takes RandomResizedCrop, or Resize / RandomScale optionally followed by CenterCrop / RandomCrop; got {names}"
         )
+    for t in transforms:
+        if getattr(t, "interpolation", "bilinear") != "bilinear":
+            raise ValueError(f"device geometry resamples bilinearly: {type(t).__name__}(interpolation={t.interpolation!r}) runs on the CPU")
+        if getattr(t, "padding_mode", "constant") != "constant":
+            raise ValueError(f"device geometry pads with a constant: {type(t).__name__}(padding_mode={t.padding_mode!r}) runs on the CPU")
 
 
 def draw_geometry(transforms: Sequence, rng: np.random.Generator, shape: tuple[int, int, int]) -> list:
