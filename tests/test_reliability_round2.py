@@ -71,9 +71,9 @@ def test_random_resized_crop_never_makes_an_empty_window():
 
 def test_device_loader_fused_stage_equals_the_plain_stage():
     sample, batch = presets.resnet_train()
-    dataset = AugmentedDataset(ImageList(sample_paths()[:4], targets=range(4)), sample, seed=0)
 
     def run(fused):
+        dataset = AugmentedDataset(ImageList(sample_paths()[:4], targets=range(4)), sample, seed=0)
         loader = DeviceLoader(DataLoader(dataset, batch_size=2, collate_fn=Uint8Collate()), "cpu", batch, seed=3, fused=fused)
         return [(images.clone(), labels.clone()) for images, labels in loader]
 
