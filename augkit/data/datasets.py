@@ -317,15 +317,28 @@ class AugmentedDataset(Dataset):
     def __len__(self) -> int:
         return len(self.base)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_views", None)  # numpy views of the shared tensors: remade in each process
+        return state
+
+    @property
+    def _np(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(state, flags)`` as numpy views of the shared-memory tensors (cheap element access)."""
+        views = self.__dict__.get("_views")
+        if views is None:
+            views = self.__dict__["_views"] = (self._state.numpy(), self._flags.numpy())
+        return views
+
     @property
     def seed(self) -> int:
         """The seed every item's generator is derived from (shared with the workers)."""
-        return int(self._state[1])
+        return int(self._np[0][1])
 
     @property
     def seed_is_explicit(self) -> bool:
         """True when the seed was given to the constructor (a ``DeviceLoader`` then keeps it)."""
-        return bool(self._state[2])
+        return bool(self._np[0][2])
 
     def adopt_seed(self, seed: int) -> None:
         """Take ``seed`` unless this dataset was built with an explicit one (``DeviceLoader`` calls it)."""
@@ -335,7 +348,7 @@ class AugmentedDataset(Dataset):
     @property
     def epoch(self) -> int:
         """The current epoch (shared with the DataLoader's workers)."""
-        return int(self._state[0])
+        return int(self._np[0][0])
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch used to derive every item's generator; call before iterating.
@@ -396,12 +409,13 @@ class AugmentedDataset(Dataset):
         return Item(image, target, index) if has_target else image
 
     def _note_served(self, index: int) -> None:
-        flags = int(self._flags[index])
-        self._flags[index] = flags | _SERVED
+        state, all_flags = self._np
+        flags = int(all_flags[index])
+        all_flags[index] = flags | _SERVED
         if not flags & _SERVED:
             return
-        self._state[3] += 1  # items augmented again at this epoch (across workers; approximate)
-        if int(self._state[3]) >= max(2, len(self) // 16) and not self._warned_repeat:
+        state[3] += 1  # items augmented again at this epoch (across workers; approximate)
+        if int(state[3]) >= max(2, len(self) // 16) and not self._warned_repeat:
             self._warned_repeat = True
             warnings.warn(
                 f"AugmentedDataset: item {index} was augmented twice at epoch {self.epoch}, so it repeats the same"
@@ -423,14 +437,14 @@ class AugmentedDataset(Dataset):
         self._note_served(index)
         for step in range(n):
             candidate = (index + step) % n
-            if self.on_error == "skip" and int(self._flags[candidate]) & _BAD:
+            if self.on_error == "skip" and int(self._np[1][candidate]) & _BAD:
                 continue
             try:
                 return self._augment(index, candidate)
             except ImageDecodeError as error:
                 if self.on_error == "raise":
                     raise
-                self._flags[candidate] = int(self._flags[candidate]) | _BAD
+                self._np[1][candidate] |= _BAD
                 warnings.warn(
                     f"AugmentedDataset skipped undecodable item {candidate} ({error.source}: {error.reason});"
                     f" items that would use it are replaced by the next decodable item",

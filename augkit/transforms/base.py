@@ -29,7 +29,6 @@ a ``[B, C, H, W]`` batch they are ``[B]``-shaped numpy arrays, one row per sampl
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -175,22 +174,17 @@ class Applied:
         return type(self)(True, params_at(self.params, int(applied[:index].sum())))
 
 
-@contextlib.contextmanager
-def _entered(transform: object) -> Iterator[None]:
-    token = _ACTIVE.set(_ACTIVE.get() | {id(transform)})
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
-
-
 def _public_sample(own):
     @functools.wraps(own)
     def sample(self, rng, image):
-        if id(self) in _ACTIVE.get():
+        active = _ACTIVE.get()
+        if id(self) in active:
             return own(self, rng, image)
-        with _entered(self):
+        token = _ACTIVE.set(active | {id(self)})
+        try:
             return self._draw(rng, image)
+        finally:
+            _ACTIVE.reset(token)
 
     sample._augkit_public = True  # type: ignore[attr-defined]
     return sample
@@ -199,10 +193,14 @@ def _public_sample(own):
 def _public_apply(own):
     @functools.wraps(own)
     def apply(self, image, params=None, *args: Any):
-        if id(self) in _ACTIVE.get():
+        active = _ACTIVE.get()
+        if id(self) in active:
             return own(self, image, params, *args)
-        with _entered(self):
+        token = _ACTIVE.set(active | {id(self)})
+        try:
             return self._dispatch(image, params, *args)
+        finally:
+            _ACTIVE.reset(token)
 
     apply._augkit_public = True  # type: ignore[attr-defined]
     return apply
