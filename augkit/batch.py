@@ -80,7 +80,7 @@ class MixingTransform(Transform):
     """
 
     abstract = True
-    stages: ClassVar[tuple[str, ...]] = (BATCH_STAGE,)
+    stages: tuple[str, ...] = (BATCH_STAGE,)
     mixes_targets: ClassVar[bool] = True
     sample_reads_pixels: ClassVar[bool] = False
 
@@ -88,7 +88,7 @@ class MixingTransform(Transform):
     label_smoothing: float
     bce_target_thresh: float | None = None
 
-    def apply(self, batch: Batch, params: MixParams) -> Batch:  # type: ignore[override]  # a Batch, not an image
+    def apply(self, batch: Batch, params: MixParams) -> Batch:
         """Mix a ``Batch``'s images, masks and labels with the given parameters (deterministic).
 
         Args:

@@ -38,6 +38,7 @@ from augkit.transforms import (
     Resize,
     ToTensor,
 )
+from augkit.transforms.base import Transform
 from augkit.transforms.detection import RandomIoUCrop, RandomPhotometricDistort, RandomZoomOut
 from augkit.transforms.pad_crop import PadIfSmaller, RandomCropUpTo
 from augkit.transforms.views import MultiScaleTenCrop
@@ -665,7 +666,7 @@ def detection_train(
     *,
     data_augmentation: str = "hflip",
     hflip_prob: float = 0.5,
-    fill: tuple[int, int, int] | None = None,
+    fill: tuple[int, ...] | None = None,
     size: int | tuple[int, int] | None = None,
 ) -> Pipeline:
     """Object detection training: torchvision's ``hflip``, ``ssd`` and ``ssdlite`` policies.
@@ -721,6 +722,7 @@ def detection_train(
     if data_augmentation not in DETECTION_POLICIES:
         raise ValueError(f"data_augmentation must be one of {DETECTION_POLICIES}, got {data_augmentation!r}")
     flip = HorizontalFlip(p=hflip_prob)
+    steps: list[Transform]
     if data_augmentation == "hflip":
         steps = [flip]
     elif data_augmentation == "ssd":

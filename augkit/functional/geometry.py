@@ -78,7 +78,9 @@ def padded_indices(start: int, length: int, size: int, mode: str) -> np.ndarray:
     raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
 
 
-def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: float = 0, padding_mode: str = "constant") -> np.ndarray:
+def crop(
+    image: np.ndarray, top: int, left: int, height: int, width: int, fill: float | np.ndarray = 0, padding_mode: str = "constant"
+) -> np.ndarray:
     """Return the ``height x width`` window at ``(top, left)`` of an HWC array.
 
     The window may extend past the image (``top`` or ``left`` negative, or beyond the far
@@ -92,7 +94,7 @@ def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: 
         left: Column of the window's left edge (may be negative).
         height: Window height, > 0.
         width: Window width, > 0.
-        fill: Value of pixels outside the image (constant padding).
+        fill: Value of pixels outside the image (constant padding): one value, or one per channel.
         padding_mode: ``"constant"``, ``"edge"``, ``"reflect"`` or ``"symmetric"``.
 
     Returns:

@@ -149,7 +149,8 @@ class UnfusedStep:
 
 def _jitter_enabled(t: ColorJitter) -> tuple[int, int, int, int]:
     ranges = (t.brightness, t.contrast, t.saturation, t.hue)
-    return tuple(int(not (r[0] == r[1] == C.NEUTRAL[k])) for k, r in enumerate(ranges))
+    b, c, s, h = (int(not (r[0] == r[1] == C.NEUTRAL[k])) for k, r in enumerate(ranges))
+    return b, c, s, h
 
 
 def _kind(t) -> int | None:
@@ -433,7 +434,7 @@ class FusedPlan:
         x = images
         for n, step in enumerate(self.steps):
             last = n == len(self.steps) - 1
-            if isinstance(step, UnfusedStep) or runner is None or x.dtype not in (torch.uint8, torch.float32):
+            if isinstance(step, UnfusedStep) or runner is None or prm is None or x.dtype not in (torch.uint8, torch.float32):
                 indices = (step.index,) if isinstance(step, UnfusedStep) else step.indices
                 for i in indices:
                     x, targets = _apply_own(self.transforms[i], x, targets, params_list[i])

@@ -17,6 +17,9 @@ window are sampled from the stand-in (their ``sample`` reads only the image's sh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeGuard
+
 import numpy as np
 
 from augkit._image import shape_only
@@ -25,21 +28,21 @@ from augkit.functional import geometry as G
 from augkit.transforms.base import Transform
 
 
-def _declares(transform: Transform | None, *names: str) -> bool:
+def _declares(transform: Transform | None, *names: str) -> TypeGuard[Transform]:
     if transform is None or transform.sample_reads_pixels:
         return False
     cls = type(transform)
     return any(getattr(cls, name) is not getattr(Transform, name) for name in names)
 
 
-def _inside(window, height: int, width: int) -> bool:
+def _inside(window: tuple[int, int, int, int] | None, height: int, width: int) -> TypeGuard[tuple[int, int, int, int]]:
     if window is None:
         return False
     top, left, h, w = window
     return 0 <= top and 0 <= left and h > 0 and w > 0 and top + h <= height and left + w <= width
 
 
-def run_head(transforms, jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
+def run_head(transforms: Sequence[Transform], jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
     """Run the window-reading head of ``transforms`` on ``jpeg``.
 
     Args:

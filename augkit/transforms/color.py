@@ -7,16 +7,15 @@ Both run in the sample stage (HWC arrays) and in the batch stage (``[C, H, W]`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from augkit._image import batch_size, check_any_image, is_batch
+from augkit._image import Image, batch_size, check_any_image, is_batch
 from augkit._validate import check_range, check_real, check_vector
 from augkit.constants import IMAGENET_EIGVAL, IMAGENET_EIGVEC
 from augkit.functional import color as C
 from augkit.stats import as_stats
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, PerSample, Transform
 
 
 @dataclass(frozen=True)
@@ -28,18 +27,18 @@ class ColorJitterParams:
     batch the factors are ``[B]`` arrays and ``order`` a ``[B, 4]`` int array.
     """
 
-    brightness: Any
-    contrast: Any
-    saturation: Any
-    hue: Any
-    order: Any
+    brightness: PerSample
+    contrast: PerSample
+    saturation: PerSample
+    hue: PerSample
+    order: tuple[int, ...] | np.ndarray
 
 
 @dataclass(frozen=True)
 class PCALightingParams:
     """The eigenvector weights alpha: a 3-tuple for one image, ``[B, 3]`` for a batch."""
 
-    alpha: Any
+    alpha: tuple[float, ...] | np.ndarray
 
 
 def check_color_image(image, transform: str):
@@ -133,23 +132,25 @@ class ColorJitter(Transform):
         ranges = [self.brightness, self.contrast, self.saturation, self.hue]
         return [None if r[0] == r[1] == C.NEUTRAL[i] else r for i, r in enumerate(ranges)]
 
-    def sample(self, rng: np.random.Generator, image) -> ColorJitterParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ColorJitterParams:
         """Draw the four factors and the order (``[B]`` and ``[B, 4]`` for a batch)."""
         size = batch_size(image)
-        factors = []
+        factors: list[PerSample] = []
         for r in self._ranges():
             if r is None:
                 factors.append(None)
                 continue
             value = rng.uniform(r[0], r[1], size)
             factors.append(value if size is not None else float(value))
+        order: tuple[int, ...] | np.ndarray
         if size is None:
             order = tuple(int(i) for i in rng.permutation(4))
         else:
             order = np.argsort(rng.random((size, 4)), axis=1).astype(np.int64)
-        return ColorJitterParams(*factors, order=order)
+        brightness, contrast, saturation, hue = factors
+        return ColorJitterParams(brightness, contrast, saturation, hue, order)
 
-    def apply(self, image, params: ColorJitterParams):
+    def apply(self, image: Image, params: ColorJitterParams) -> Image:
         """Apply the operations in ``params.order`` with the drawn factors."""
         image = check_color_image(image, "ColorJitter")
         return C.color_jitter(image, params.brightness, params.contrast, params.saturation, params.hue, params.order)
@@ -216,14 +217,14 @@ class PCALighting(Transform):
                 raise ValueError(f"stats has no {name!r}; compute statistics with augkit.stats.compute first")
         return cls(alphastd=alphastd, eigval=stats.eigval, eigvec=stats.eigvec)
 
-    def sample(self, rng: np.random.Generator, image) -> PCALightingParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> PCALightingParams:
         """Draw alpha: three normal values per image."""
         size = batch_size(image)
         if size is None:
             return PCALightingParams(tuple(float(a) for a in rng.normal(0.0, self.alphastd, 3)))
         return PCALightingParams(rng.normal(0.0, self.alphastd, (size, 3)))
 
-    def apply(self, image, params: PCALightingParams):
+    def apply(self, image: Image, params: PCALightingParams) -> Image:
         """Add the offset of ``params.alpha`` to every pixel and clip."""
         image = check_color_image(image, "PCALighting")
         alpha = np.asarray(params.alpha, dtype=np.float64)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from augkit._image import Image, check_any_image
 from augkit._image import channels as image_channels
-from augkit._image import check_any_image
 from augkit._validate import check_real, check_vector
 from augkit.functional import whiten as W
 from augkit.stats import as_stats
@@ -87,7 +87,7 @@ class Whiten(Transform):
         """The whitening matrix ``W`` (float64, ``(C, C)``)."""
         return self._matrix.copy()
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Whiten ``image`` (uint8 or float) to float32."""
         image = check_any_image(image)
         channels = image_channels(image)
