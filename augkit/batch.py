@@ -305,7 +305,7 @@ class _MixBase(MixingTransform):
     def _blends(self) -> bool:
         return self._alphas()[0] > 0
 
-    def sample(self, rng, images) -> MixParams:
+    def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
         """Draw lambdas, the CutMix/Mixup choice and boxes (per batch, pair or sample)."""
         return _draw(rng, images, self)
 

@@ -146,7 +146,7 @@ class _AffineBase(_WarpBase):
         """``F.affine``'s ``angle``, ``translate``, ``scale`` and ``shear`` for ``params``."""
         raise NotImplementedError
 
-    def apply(self, image, params):
+    def apply(self, image: Image, params: Any) -> Image:
         """Warp ``image`` (each sample of a batch with its own parameters)."""
         image = check_any_image(image, allow_uint16=True)
         return A.affine(image, **self.affine_args(params), interpolation=self.interpolation, fill=self.fill, center=self.center)

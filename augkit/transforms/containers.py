@@ -141,7 +141,7 @@ class Compose(Transform):
         """
         return self._walk(image, rng, None)
 
-    def sample(self, rng, image) -> ComposeParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ComposeParams:
         """Draw every child's parameters (this runs the pipeline, since shapes change on the way)."""
         return self.run(image, rng)[1]
 
@@ -288,7 +288,7 @@ class RandomApply(Transform):
         """The inner transform."""
         return (self.transform,)
 
-    def sample(self, rng, image) -> RandomApplyParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> RandomApplyParams:
         """Draw the decision, then the inner parameters for the images it selects."""
         applied = rng.random(batch_size(image)) < self.p
         if is_batch(image):
@@ -372,7 +372,7 @@ class OneOf(Transform):
         w = np.ones(n) if self.weights is None else np.asarray(self.weights)
         return w / w.sum()
 
-    def sample(self, rng, image) -> OneOfParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> OneOfParams:
         """Draw the choice, then the chosen children's parameters."""
         choice = rng.choice(len(self.transforms), size=batch_size(image), p=self._probabilities())
         if is_batch(image):

@@ -365,7 +365,7 @@ class RandomIoUCrop(Transform):
         self.sampler_options = values
         self.trials = check_int("trials", trials, 1)
 
-    def sample(self, rng: np.random.Generator, sample) -> IoUCropParams:
+    def sample(self, rng: np.random.Generator, sample: Sample | Image) -> IoUCropParams:
         """Draw the threshold and the window around ``sample`` 's boxes."""
         if not isinstance(sample, Sample) or sample.boxes is None:
             raise TypeError(
