@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from augkit.functional.geometry import read_only_tensor
+from augkit.functional._sampling import read_only_tensor
 
 #: The interpolations the warps support.
 INTERPOLATIONS = ("nearest", "bilinear")

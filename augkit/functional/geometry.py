@@ -6,7 +6,6 @@ Arrays are HWC (sample stage); tensors are ``[..., C, H, W]`` (either stage).
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +13,8 @@ import torch
 
 from augkit import _memory
 from augkit._image import Image, flatten_leading, per_sample
+from augkit.functional._sampling import PADDING_MODES as PADDING_MODES  # how crops fill outside the image
+from augkit.functional._sampling import nearest_indices, padded_indices, read_only_tensor
 
 try:
     import cv2
@@ -28,54 +29,8 @@ except ImportError:  # pragma: no cover - built wherever a C compiler is availab
 _CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
 
-#: How crops fill pixels outside the image (torchvision's ``padding_mode`` names).
-PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
-
 #: Interpolations of the resizing kernels.
 RESIZE_INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
-
-
-def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
-    """Source index of each output index under torch's ``"nearest"`` resampling (``floor(i * in / out)`` in float32)."""
-    if n_out == n_in:
-        return np.arange(n_out)
-    scale = np.float32(n_in) / np.float32(n_out)
-    index = np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64)
-    return np.minimum(index, n_in - 1)
-
-
-def padded_indices(start: int, length: int, size: int, mode: str) -> np.ndarray:
-    """Source index of each of ``length`` positions from ``start`` along an axis of ``size``, padded by ``mode``.
-
-    ``"edge"`` repeats the border pixel, ``"reflect"`` mirrors without repeating it
-    (``c b | a b c | b a``), ``"symmetric"`` mirrors with it (``b a | a b c | c b``), as
-    torch's and torchvision's pads; the mirror repeats periodically for pads wider than the axis.
-
-    Args:
-        start: First position (may be negative).
-        length: Number of positions.
-        size: Length of the axis, > 0.
-        mode: ``"edge"``, ``"reflect"`` or ``"symmetric"``.
-
-    Returns:
-        ``[length]`` int64 indices in ``[0, size)``.
-
-    Example:
-        >>> padded_indices(-2, 7, 3, "reflect").tolist()
-        [2, 1, 0, 1, 2, 1, 0]
-    """
-    index = np.arange(start, start + length, dtype=np.int64)
-    if mode == "edge" or (mode == "reflect" and size == 1):
-        return np.clip(index, 0, size - 1)
-    if mode == "reflect":
-        period = 2 * (size - 1)
-        index = np.mod(index, period)
-        return np.where(index >= size, period - index, index)
-    if mode == "symmetric":
-        period = 2 * size
-        index = np.mod(index, period)
-        return np.where(index >= size, period - 1 - index, index)
-    raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
 
 
 def crop(
@@ -195,7 +150,7 @@ def resize_crop(
     The window is computed from the input region it depends on, at a fraction of the cost
     when the window is much smaller than the resized image (the ResNet recipe keeps about a
     third). uint8 images with 1 to 4 channels go through augkit's C kernel (``augkit._resize``)
-    when it is built: it reads only ``resize_window_region`` and its pixels are identical to
+    when it is built: it reads only ``_resize_window_region`` and its pixels are identical to
     resizing the whole image with torch and cropping afterwards. Otherwise torch resamples a
     region starting at an output index ``k`` whose input position ``k * in / out`` is a whole
     pixel (so the sampling grid is the full resize's), which is often the image's first row
@@ -224,14 +179,14 @@ def resize_crop(
         True
     """
     channels = image.shape[2] if image.ndim == 3 else 0
-    plan = resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias, image.dtype, channels)
+    plan = _resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias, image.dtype, channels)
     if plan is None or image.dtype not in (np.uint8, np.float32):
         return crop(resize(image, size, antialias), top, left, height, width, fill)
-    return resize_crop_region(image[plan.rows, plan.cols], plan)
+    return _resize_crop_region(image[plan.rows, plan.cols], plan)
 
 
 @dataclass(frozen=True)
-class ResizeCropPlan:
+class _ResizeCropPlan:
     """The input region a fused resize-crop reads, and how to resample it.
 
     Attributes:
@@ -257,7 +212,7 @@ class ResizeCropPlan:
     grid: tuple[int, int, int, int] | None = None
 
 
-def resize_crop_plan(
+def _resize_crop_plan(
     in_size: tuple[int, int],
     size: tuple[int, int],
     top: int,
@@ -267,7 +222,7 @@ def resize_crop_plan(
     antialias: bool = True,
     dtype=np.uint8,
     channels: int = 3,
-) -> ResizeCropPlan | None:
+) -> _ResizeCropPlan | None:
     """Plan ``resize_crop`` for an input of ``in_size``; None when it must resize the whole image.
 
     Args:
@@ -289,21 +244,21 @@ def resize_crop_plan(
         return None  # torch's resize to one column mixes rows beyond the filter's support: resize whole
     window = (top, left, height, width)
     if _native_takes(dtype, channels):
-        rows, cols = resize_window_region(in_size, size, top, left, height, width, antialias)
-        return ResizeCropPlan(rows, cols, (in_h, in_w), (out_h, out_w), window, antialias, True)
+        rows, cols = _resize_window_region(in_size, size, top, left, height, width, antialias)
+        return _ResizeCropPlan(rows, cols, (in_h, in_w), (out_h, out_w), window, antialias, True)
     (y0, y1, ky, oh), (x0, x1, kx, ow) = (
         _axis_region(in_h, out_h, top, height, antialias),
         _axis_region(in_w, out_w, left, width, antialias),
     )
-    return ResizeCropPlan(slice(y0, y1), slice(x0, x1), (in_h, in_w), (out_h, out_w), window, antialias, False, (ky, oh, kx, ow))
+    return _ResizeCropPlan(slice(y0, y1), slice(x0, x1), (in_h, in_w), (out_h, out_w), window, antialias, False, (ky, oh, kx, ow))
 
 
-def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
+def _resize_crop_region(region: np.ndarray, plan: _ResizeCropPlan) -> np.ndarray:
     """Finish a planned ``resize_crop`` from the input region ``image[plan.rows, plan.cols]``.
 
     Args:
         region: HWC uint8 or float32 pixels of the planned rows and columns.
-        plan: What ``resize_crop_plan`` returned.
+        plan: What ``_resize_crop_plan`` returned.
 
     Returns:
         The ``(height, width, C)`` window.
@@ -316,7 +271,7 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
         )
         return out
     (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
-    if plan.grid is None:  # pragma: no cover - resize_crop_plan gives every torch plan a grid
+    if plan.grid is None:  # pragma: no cover - _resize_crop_plan gives every torch plan a grid
         raise ValueError("a plan for torch's kernel needs its grid")
     ky, oh, kx, ow = plan.grid
     scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
@@ -324,7 +279,7 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
     return out[top - ky : top - ky + height, left - kx : left - kx + width]
 
 
-def resize_window_region(
+def _resize_window_region(
     in_size: tuple[int, int], size: tuple[int, int], top: int, left: int, height: int, width: int, antialias: bool = True
 ) -> tuple[slice, slice]:
     """Input rows and columns that a window of ``resize(image, size, antialias)`` reads (uint8).
@@ -343,7 +298,7 @@ def resize_window_region(
         ``(rows, cols)`` slices of the input.
 
     Example:
-        >>> resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
+        >>> _resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
         (slice(146, 476, None), slice(29, 358, None))
     """
     (y0, y1), (x0, x1) = _axis_span(in_size[0], size[0], top, height, antialias), _axis_span(in_size[1], size[1], left, width, antialias)
@@ -403,20 +358,6 @@ def _interpolate_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, 
     out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
     kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
     return buffer
-
-
-def read_only_tensor(array: np.ndarray) -> torch.Tensor:
-    """A tensor sharing a (contiguous copy of an) array's memory, for kernels that only read it.
-
-    Unlike ``augkit._image.array_to_tensor`` it does not copy read-only arrays (decoded PNGs
-    are): torch warns about those only because the tensor could be written to.
-    """
-    array = np.ascontiguousarray(array)
-    if array.flags.writeable:
-        return torch.from_numpy(array)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(array)
 
 
 def _scale_factor(n_in: int, n_out: int) -> float:

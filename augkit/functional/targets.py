@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from augkit.functional import affine as A
-from augkit.functional.geometry import nearest_indices, padded_indices
+from augkit.functional._sampling import nearest_indices, padded_indices
 from augkit.targets import Boxes, Keypoints
 
 
