@@ -64,9 +64,9 @@ import torch
 
 from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
 from augkit.functional import color as C
-from augkit.functional import erase as E
+from augkit.functional import erasing as E
 from augkit.functional import mix as M
-from augkit.functional import normalize as N
+from augkit.functional import normalization as N
 from augkit.fused.ops import CUTOUT, HFLIP, JITTER, LIGHTING, MIX, NORMALIZE, ROW_WIDTH, VFLIP
 from augkit.transforms.color import ColorJitter, PCALighting
 from augkit.transforms.erase import Cutout

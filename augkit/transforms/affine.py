@@ -3,7 +3,7 @@
 Each runs in both stages: on an HWC array, or on a ``[B, C, H, W]`` batch with its own
 parameters per sample (one batched warp, no loop over samples). Parameters are drawn as
 torchvision v2's ``RandomRotation``, ``RandomAffine`` and ``RandomPerspective`` draw them, and
-pixels equal torchvision's functional ops (``augkit.functional.affine``). Masks, boxes and
+pixels equal torchvision's functional ops (``augkit.functional.warping``). Masks, boxes and
 keypoints move with the image (torchvision v2 ``tv_tensors`` semantics, see
 ``augkit.functional.targets``); masks are filled with ``mask_fill`` outside the image.
 """
@@ -17,8 +17,8 @@ import numpy as np
 
 from augkit._image import Image, MaskT, batch_size, check_any_image, spatial_size
 from augkit._validate import check_int, check_probability, check_range, check_real
-from augkit.functional import affine as A
 from augkit.functional import targets as T
+from augkit.functional import warping as A
 from augkit.targets import Boxes, Keypoints
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 

@@ -11,7 +11,7 @@ import torch
 
 from augkit._image import Image, batch_size, check_any_image, spatial_size
 from augkit._validate import check_int, check_probability, check_range, check_real, check_size
-from augkit.functional import erase as E
+from augkit.functional import erasing as E
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, PerSample, Transform
 
 
@@ -133,7 +133,7 @@ class RandomErasing(Transform):
     one per pixel (``value="random"`` is torchvision's name for it). Random values suit
     normalized images: apply RandomErasing after ``Normalize`` (uint8 images take
     ``"const"`` only). They are drawn from a ``torch.Generator`` seeded per image from the
-    ``rng`` passed in (never from global state; see ``augkit.functional.erase.erase_boxes``),
+    ``rng`` passed in (never from global state; see ``augkit.functional.erasing.erase_boxes``),
     so a replay from the same parameters writes the same values, in either stage, on any
     device.
 

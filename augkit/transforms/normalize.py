@@ -10,7 +10,7 @@ import torch
 from augkit._image import Image, check_any_image, spatial_size
 from augkit._image import channels as image_channels
 from augkit._validate import check_real, check_vector
-from augkit.functional import normalize as N
+from augkit.functional import normalization as N
 from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 

@@ -7,7 +7,7 @@ import numpy as np
 from augkit._image import Image, check_any_image
 from augkit._image import channels as image_channels
 from augkit._validate import check_real, check_vector
-from augkit.functional import whiten as W
+from augkit.functional import whitening as W
 from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
