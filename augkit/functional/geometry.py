@@ -76,14 +76,11 @@ def crop(
 def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True, interpolation: str = "bilinear") -> np.ndarray:
     """Resize an HWC array, antialiased when shrinking (bilinear and bicubic).
 
-    Bilinear on uint8 equals torch's bilinear kernel, i.e. torchvision v2
-    ``Resize(antialias=True)``: computed by augkit's C kernel (``augkit._resize``, about 1.4x
-    faster) for 1 to 4 channels when it is built, else by torch on channels-last memory.
-    Bicubic runs torch's kernel the same way, equal to torchvision v2
-    ``Resize(interpolation=BICUBIC)`` on uint8 and float32. Nearest picks torch's
-    ``"nearest"`` source pixels (torchvision's ``NEAREST``), for any dtype. Any channel count
-    works. uint16 (and other integer) images are resampled in float64 by the same kernels and
-    rounded to the nearest value (bicubic clamped to the dtype's range).
+    Bilinear equals torchvision v2 ``Resize(antialias=True)`` on uint8 (bit for bit) and
+    float32, bicubic equals ``Resize(interpolation=BICUBIC)``, and nearest picks the source
+    pixels of torchvision's ``NEAREST``, for any dtype. Any channel count works. uint16 (and
+    other integer) images are resampled in float64 and rounded to the nearest value (bicubic
+    clamped to the dtype's range).
 
     Args:
         image: HWC array, uint8, uint16 or float.
@@ -94,6 +91,15 @@ def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True, int
 
     Returns:
         The resized HWC array, same dtype; the input itself when the size is unchanged.
+
+    Example:
+        >>> resize(np.zeros((4, 6, 3), np.uint8), (2, 3)).shape
+        (2, 3, 3)
+
+    Notes:
+        uint8 bilinear resizes of 1 to 4 channels run in augkit's C kernel (``augkit._resize``)
+        when it is built, the others in torch's kernels writing channels-last memory (see
+        docs/benchmarks.md).
     """
     height, width = size
     if interpolation not in RESIZE_INTERPOLATIONS:
@@ -147,17 +153,11 @@ def resize_crop(
 ) -> np.ndarray:
     """Return ``crop(resize(image, size), top, left, height, width, fill)``, resampling only kept pixels.
 
-    The window is computed from the input region it depends on, at a fraction of the cost
-    when the window is much smaller than the resized image (the ResNet recipe keeps about a
-    third). uint8 images with 1 to 4 channels go through augkit's C kernel (``augkit._resize``)
-    when it is built: it reads only ``_resize_window_region`` and its pixels are identical to
-    resizing the whole image with torch and cropping afterwards. Otherwise torch resamples a
-    region starting at an output index ``k`` whose input position ``k * in / out`` is a whole
-    pixel (so the sampling grid is the full resize's), which is often the image's first row
-    or column; float32 results are then within float32 rounding of resize-then-crop (at most
-    2.5e-5 measured on the sample photos, 1e-5 on small images), and uint8 results
-    identical except that torch picks its fixed-point weight precision from the pixels it
-    computes, which moves about one value in 10^6 by one level.
+    The window is computed from the input region it depends on only. uint8 images with 1 to 4
+    channels give exactly the pixels of resizing the whole image and cropping afterwards when
+    augkit's C kernel (``augkit._resize``) is built; otherwise float32 results are within
+    float32 rounding of resize-then-crop, and uint8 results are identical except for about one
+    value in 10^6, off by one level.
 
     Args:
         image: HWC array, uint8 or float32.
@@ -177,6 +177,15 @@ def resize_crop(
         >>> fused = resize_crop(image, (40, 33), 5, 7, 20, 20)
         >>> bool((fused == crop(resize(image, (40, 33)), 5, 7, 20, 20)).all())
         True
+
+    Notes:
+        The C kernel reads only the rows and columns the window's filters span. Without it,
+        torch resamples a region starting at an output index ``k`` whose input position
+        ``k * in / out`` is a whole pixel, so the region's sampling grid is the full resize's;
+        its float32 results differed from resize-then-crop by at most 2.5e-5 on the sample
+        photos, and torch's uint8 kernel picks its fixed-point weight precision from the pixels
+        it computes (hence the rare one-level differences). The saving grows as the window
+        shrinks against the resized image (docs/benchmarks.md).
     """
     channels = image.shape[2] if image.ndim == 3 else 0
     plan = _resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias, image.dtype, channels)
@@ -343,8 +352,9 @@ _KERNELS = {
 def _interpolate_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, mode: str, scales=(None, None)) -> np.ndarray:
     """Run torch's bilinear or bicubic kernel on an HWC array into a new HWC (channels-last) array.
 
-    Writing into a channels-last output is about 3x faster than letting torch return a
-    contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
+    Notes:
+        Writing into a channels-last output saves the transposing copy back to HWC
+        (docs/benchmarks.md).
     """
     kernel = getattr(torch.ops.aten, _KERNELS[mode, bool(antialias)])
     if size[1] == 1 and image.dtype != np.uint8:
@@ -409,8 +419,12 @@ def shorter_side_size(height: int, width: int, shorter: int) -> tuple[int, int]:
 def hflip(image: Image) -> Image:
     """Mirror left-right: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor.
 
-    Arrays are flipped with OpenCV when it is installed (about 30x faster than numpy's
-    element-wise copy of a reversed 3-byte-pixel view: 0.45 ms for 224x224x3), else numpy.
+    Example:
+        >>> hflip(np.arange(3, dtype=np.uint8).reshape(1, 3, 1))[0, :, 0].tolist()
+        [2, 1, 0]
+
+    Notes:
+        Arrays are flipped with OpenCV when it is installed, else numpy (docs/benchmarks.md).
     """
     if isinstance(image, torch.Tensor):
         return image.flip(-1)
