@@ -303,6 +303,13 @@ class ShearX(_ShearBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((5, 5, 1), np.uint8)
+        >>> image[:, 2] = 9  # a vertical line
+        >>> ShearX((45, 45))(image, rng=0)[:, :, 0].tolist()
+        [[0, 0, 0, 0, 9], [0, 0, 0, 9, 0], [0, 0, 9, 0, 0], [0, 9, 0, 0, 0], [9, 0, 0, 0, 0]]
     """
 
     _axis = 0
@@ -321,6 +328,13 @@ class ShearY(_ShearBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((5, 5, 1), np.uint8)
+        >>> image[2, :] = 9  # a horizontal line
+        >>> ShearY((45, 45))(image, rng=0)[:, :, 0].tolist()
+        [[0, 0, 0, 0, 9], [0, 0, 0, 9, 0], [0, 0, 9, 0, 0], [0, 9, 0, 0, 0], [9, 0, 0, 0, 0]]
     """
 
     _axis = 1
@@ -379,6 +393,11 @@ class TranslateX(_TranslateBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> TranslateX(pixels=(2, 2))(np.arange(1, 6, dtype=np.uint8).reshape(1, 5, 1), rng=0)[0, :, 0].tolist()
+        [0, 0, 1, 2, 3]
     """
 
     _axis = 0
@@ -398,6 +417,11 @@ class TranslateY(_TranslateBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> TranslateY(pixels=(-1, -1))(np.arange(1, 5, dtype=np.uint8).reshape(4, 1, 1), rng=0)[:, 0, 0].tolist()
+        [2, 3, 4, 0]
     """
 
     _axis = 1

@@ -344,6 +344,14 @@ class OneOf(Transform):
     Args:
         transforms: The candidates.
         weights: Relative probabilities, one per candidate (uniform when None).
+
+    Example:
+        >>> import numpy as np
+        >>> from augkit import HorizontalFlip, VerticalFlip
+        >>> t = OneOf([HorizontalFlip(p=1.0), VerticalFlip(p=1.0)])
+        >>> out, params = t.run(np.arange(4, dtype=np.uint8).reshape(2, 2, 1), np.random.default_rng(0))
+        >>> params.choice, out[:, :, 0].tolist()
+        (1, [[2, 3], [0, 1]])
     """
 
     sample_reads_pixels = True

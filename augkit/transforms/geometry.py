@@ -136,6 +136,12 @@ class Resize(Transform):
         ``MAX_RESIZE_PIXELS`` pixels (a very thin image resized by its shorter side) is
         refused with ``ValueError``; followed by a crop in a ``Compose``, only the kept
         pixels are made, so such images work there.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((6, 9, 3), np.uint8)
+        >>> Resize(shorter=4)(image).shape, Resize(size=(2, 3))(image).shape
+        ((4, 6, 3), (2, 3, 3))
     """
 
     geometric = True
@@ -236,6 +242,12 @@ class RandomScale(Transform):
 
     Shape:
         ``(H, W, C) -> (H', W', C)`` with ``min(H', W') = L``, aspect kept.
+
+    Example:
+        >>> import numpy as np
+        >>> out = RandomScale(4, 6)(np.zeros((6, 9, 3), np.uint8), rng=0)
+        >>> min(out.shape[:2]) in (4, 5, 6), out.shape[1] / out.shape[0]
+        (True, 1.5)
     """
 
     geometric = True
@@ -376,6 +388,14 @@ class RandomCrop(_CropBase):
     Shape:
         ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
         dtype kept.
+
+    Example:
+        >>> import numpy as np, torch
+        >>> out, params = RandomCrop(2).run(np.zeros((4, 5, 3), np.uint8), np.random.default_rng(0))
+        >>> out.shape, params
+        ((2, 2, 3), CropParams(top=2, left=2, height=2, width=2))
+        >>> tuple(RandomCrop(2)(torch.zeros(8, 3, 4, 5, dtype=torch.uint8), rng=0).shape)  # a window per sample
+        (8, 3, 2, 2)
     """
 
     def __init__(
@@ -434,6 +454,11 @@ class CenterCrop(_CropBase):
     Shape:
         ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
         dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> CenterCrop(2)(np.arange(16, dtype=np.uint8).reshape(4, 4, 1))[:, :, 0].tolist()
+        [[5, 6], [9, 10]]
     """
 
     def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 0, padding_mode: str = "constant") -> None:
@@ -483,6 +508,11 @@ class RandomResizedCrop(Transform):
 
     Shape:
         ``(H, W, C) -> (height, width, C)``, dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> RandomResizedCrop(8)(np.zeros((20, 30, 3), np.uint8), rng=0).shape
+        (8, 8, 3)
 
     References:
         Szegedy et al., "Going deeper with convolutions", CVPR 2015.
@@ -602,6 +632,14 @@ class HorizontalFlip(_FlipBase):
 
     Shape:
         Any image or batch; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np, torch
+        >>> HorizontalFlip(p=1.0)(np.arange(3, dtype=np.uint8).reshape(1, 3, 1))[0, :, 0].tolist()
+        [2, 1, 0]
+        >>> out, params = HorizontalFlip().run(torch.arange(12, dtype=torch.uint8).view(4, 1, 1, 3), np.random.default_rng(0))
+        >>> params.flip.tolist(), out[:, 0, 0].tolist()  # decided per sample
+        ([False, True, True, True], [[0, 1, 2], [5, 4, 3], [8, 7, 6], [11, 10, 9]])
     """
 
     _dim = -1
@@ -616,6 +654,11 @@ class VerticalFlip(_FlipBase):
 
     Shape:
         Any image or batch; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> VerticalFlip(p=1.0)(np.arange(3, dtype=np.uint8).reshape(3, 1, 1))[:, 0, 0].tolist()
+        [2, 1, 0]
     """
 
     _dim = -2
