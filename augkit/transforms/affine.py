@@ -75,6 +75,16 @@ class PerspectiveParams:
 
     endpoints: Any
 
+    def describe(self) -> str:
+        """A caption: where the corners go, ``corners=(x,y) (x,y) (x,y) (x,y)`` from the top-left, clockwise.
+
+        Example:
+            >>> PerspectiveParams(np.array([[1, 2], [58, 0], [59, 39], [0, 38]])).describe()
+            'corners=(1,2) (58,0) (59,39) (0,38)'
+        """
+        points = np.asarray(self.endpoints).reshape(-1, 2).tolist()
+        return "corners=" + " ".join(f"({round(x)},{round(y)})" for x, y in points)
+
 
 def _degrees(name: str, value) -> tuple[float, float]:
     """A number ``d >= 0`` as ``(-d, d)``, or a ``(low, high)`` pair (torchvision's ``_setup_angle``)."""

@@ -24,6 +24,17 @@ class CutoutBox:
     bottom: PerSample
     right: PerSample
 
+    def describe(self) -> str:
+        """A caption: the erased ``box=WxH@(x,y)`` (one per sample for a batch).
+
+        Example:
+            >>> CutoutBox(25, 52, 35, 60).describe()
+            'box=8x10@(52,25)'
+        """
+        corners = np.broadcast_arrays(*(np.asarray(v, dtype=np.int64) for v in (self.top, self.left, self.bottom, self.right)))
+        boxes = [f"{r - x}x{b - y}@({x},{y})" for y, x, b, r in zip(*(c.reshape(-1).tolist() for c in corners))]
+        return ("box=" if len(boxes) == 1 else "boxes=") + " ".join(boxes)
+
 
 class Cutout(Transform):
     """Erase a ``size`` x ``size`` square with ``fill``, with probability ``p`` (per sample).
@@ -104,6 +115,19 @@ class ErasingBoxes:
     height: np.ndarray
     width: np.ndarray
     seed: int | np.ndarray | None = None
+
+    def describe(self) -> str:
+        """A caption: the boxes that erase something, as ``WxH@(x,y)`` (``no box`` when none fitted).
+
+        Example:
+            >>> ErasingBoxes(np.array([0, 3]), np.array([9, 1]), np.array([29, 0]), np.array([26, 0])).describe()
+            'box=26x29@(9,0)'
+        """
+        rows = [np.asarray(v, dtype=np.int64).reshape(-1) for v in (self.top, self.left, self.height, self.width)]
+        boxes = [f"{w}x{h}@({x},{y})" for y, x, h, w in zip(*(r.tolist() for r in rows)) if h > 0 and w > 0]
+        if not boxes:
+            return "no box"
+        return ("box=" if len(boxes) == 1 else "boxes=") + " ".join(boxes)
 
 
 def _check_value(value):
