@@ -78,13 +78,13 @@ _EXPORTS = {
     "register": "augkit.transforms",
     "to_yaml": "augkit.config",
 }
-#: Submodules reachable as attributes (``augkit.tta.predict``, ``augkit.presets.resnet_train``).
-_SUBMODULES = ("constants", "data", "presets", "stats", "tta")
+#: Submodules reachable as attributes (``augkit.tta.predict``, ``augkit.presets.resnet_train``, ``augkit.functional.hflip``).
+_SUBMODULES = ("constants", "data", "functional", "presets", "stats", "tta")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 if TYPE_CHECKING:  # what static type checkers and IDEs see
-    from augkit import constants, data, presets, stats, tta
+    from augkit import constants, data, functional, presets, stats, tta
     from augkit.batch import CutMix, MixingTransform, Mixup, MixupOrCutMix
     from augkit.config import from_config, to_yaml
     from augkit.encoded import open_image

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 
 def _new_file_mode(path: Path) -> int:
@@ -27,7 +27,7 @@ def _new_file_mode(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, *, fsync: bool = True) -> Iterator[BinaryIO]:
+def atomic_write(path: str | os.PathLike, *, fsync: bool = True) -> Iterator[IO[bytes]]:
     """Open a binary handle whose contents replace ``path`` only when the block succeeds.
 
     The data goes to a hidden temporary file in the same folder (``.<name>.<random>.tmp``);

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TypeAlias
+from typing import TypeAlias, TypeGuard, TypeVar
 
 import numpy as np
 import torch
@@ -11,6 +11,12 @@ import torch
 #: An image as augkit's kernels and transforms take it: an HWC numpy array (the sample stage) or a
 #: ``[..., C, H, W]`` tensor (a ``[C, H, W]`` image or a batch).
 Image: TypeAlias = np.ndarray | torch.Tensor
+
+#: A segmentation mask: an ``[H, W]`` / ``[H, W, M]`` numpy array (sample stage) or an ``[H, W]`` /
+#: ``[M, H, W]`` tensor (after ``ToTensor``; ``[B, ...]`` in a ``Batch``).
+Mask: TypeAlias = np.ndarray | torch.Tensor
+#: A mask of either kind, where the result is of the same kind (``apply_mask``).
+MaskT = TypeVar("MaskT", np.ndarray, torch.Tensor)
 
 
 def channels(image: Image) -> int:
@@ -23,7 +29,7 @@ def channels(image: Image) -> int:
     return int(image.shape[-3] if isinstance(image, torch.Tensor) else image.shape[-1])
 
 
-def is_batch(image) -> bool:
+def is_batch(image: object) -> TypeGuard[torch.Tensor]:
     """True for a ``[B, C, H, W]`` tensor (the batch stage)."""
     return isinstance(image, torch.Tensor) and image.ndim == 4
 

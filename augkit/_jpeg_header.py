@@ -69,7 +69,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader:
     """
     size = len(data)
     position = 2
-    frame = None
+    frame: _Frame | None = None
     orientation = 0
     while True:
         if position + 4 > size:
@@ -102,13 +102,17 @@ def read_jpeg_header(data: bytes) -> JpegHeader:
         position = end
 
 
-def _frame(data: bytes, position: int, length: int, marker: int) -> tuple:
+#: What a frame header (SOF) declares: height, width, components, sampling, precision, progressive.
+_Frame = tuple[int, int, int, tuple[tuple[int, int], ...], int, bool]
+
+
+def _frame(data: bytes, position: int, length: int, marker: int) -> _Frame:
     if length < 8:
         raise ValueError(f"frame header at byte {position} is too short ({length} bytes)")
     precision, height, width, count = struct.unpack_from(">BHHB", data, position + 4)
     if count == 0 or length != 8 + 3 * count:
         raise ValueError(f"frame header at byte {position} declares {count} components in {length} bytes")
-    sampling = []
+    sampling: list[tuple[int, int]] = []
     for i in range(count):
         factors = data[position + 11 + 3 * i]
         h, v = factors >> 4, factors & 15

@@ -1,12 +1,15 @@
 """Fresh CPU output tensors backed by numpy's allocator, which is much cheaper to fill here.
 
-A batch stage on the CPU allocates a new multi-megabyte output per op and batch. Memory from
-torch's CPU allocator is faulted in one 4 KiB page at a time on first touch, every time; numpy
-asks for transparent huge pages on large blocks and glibc hands freed blocks back to the next
-allocation. Measured on this project's 2-core VM (allocate then fill, 1 thread):
-``[64, 3, 224, 224]`` uint8 7.5 ms with ``torch.empty`` against 0.34 ms through numpy;
-float32 34 ms against 7-9 ms. The tensors are ordinary CPU tensors sharing the numpy
-array's memory (``torch.from_numpy``), so they behave exactly as ``torch.empty`` ones.
+A batch stage on the CPU allocates a new multi-megabyte output per op and batch. The tensors
+are ordinary CPU tensors sharing the numpy array's memory (``torch.from_numpy``), so they
+behave exactly as ``torch.empty`` ones.
+
+Notes:
+    Memory from torch's CPU allocator is faulted in one 4 KiB page at a time on first touch,
+    every time; numpy asks for transparent huge pages on large blocks and glibc hands freed
+    blocks back to the next allocation. Measured on a 2-core machine (allocate then fill,
+    1 thread): ``[64, 3, 224, 224]`` uint8 7.5 ms with ``torch.empty`` against 0.34 ms
+    through numpy; float32 34 ms against 7-9 ms.
 """
 
 from __future__ import annotations

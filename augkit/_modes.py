@@ -101,12 +101,12 @@ def _to_uint8(array: np.ndarray, source: str, user: bool) -> np.ndarray:
     if kind.kind == "u" and kind.itemsize == 2:
         return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if kind.kind == "f":
-        low, high = float(np.min(array)), float(np.max(array))
-        if not (np.isfinite(low) and np.isfinite(high)):
+        least, most = float(np.min(array)), float(np.max(array))
+        if not (np.isfinite(least) and np.isfinite(most)):
             raise ImageDecodeError(source, "float image has NaN or infinite values")
-        if low < 0.0 or high > 1.0:
+        if least < 0.0 or most > 1.0:
             raise ImageDecodeError(
-                source, f"float pixels span {low:g}..{high:g}, outside [0, 1] (the float convention): decode with mode='unchanged'"
+                source, f"float pixels span {least:g}..{most:g}, outside [0, 1] (the float convention): decode with mode='unchanged'"
             )
         return np.rint(array.astype(np.float64) * 255.0).astype(np.uint8)
     raise _unsupported_dtype(array, source, user)

@@ -39,7 +39,7 @@ def _install() -> None:
                 raise Image.DecompressionBombError(f"image size ({size[0]}x{size[1]} = {pixels} pixels) exceeds max_pixels={limit}")
             return None
 
-        check.__wrapped__ = original
+        check.__wrapped__ = original  # type: ignore[attr-defined]  # the check wraps Pillow's own (functools' convention)
         Image._decompression_bomb_check = check
         _installed = True
 

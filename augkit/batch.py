@@ -67,6 +67,26 @@ class MixParams:
     bottom: np.ndarray
     right: np.ndarray
 
+    def describe(self) -> str:
+        """A caption: ``mixup lam=0.73``, ``cutmix box=WxH@(x,y) lam=0.84`` or ``not mixed`` for one sample.
+
+        Example:
+            >>> MixParams(0.84, True, 2, 0, 23, 18).describe(), MixParams(0.73, False, 0, 0, 0, 0).describe()
+            ('cutmix box=18x21@(0,2) lam=0.84', 'mixup lam=0.73')
+            >>> MixParams(np.array([0.5, 1.0]), np.array([True, False]), *np.zeros((4, 2), int)).describe()
+            '2 samples: 1 cutmix, 0 mixup, lam 0.5..1'
+        """
+        if np.ndim(self.lam) > 0:
+            lam, cutmix = np.asarray(self.lam, dtype=np.float64), np.asarray(self.cutmix, dtype=bool)
+            mixup = int(np.count_nonzero(~cutmix & (lam < 1.0)))
+            span = f"lam {lam.min():.3g}..{lam.max():.3g}" if lam.size else "lam -"
+            return f"{lam.size} samples: {int(cutmix.sum())} cutmix, {mixup} mixup, {span}"
+        weight = float(self.lam)
+        if bool(self.cutmix):
+            top, left, bottom, right = (int(v) for v in (self.top, self.left, self.bottom, self.right))
+            return f"cutmix box={right - left}x{bottom - top}@({left},{top}) lam={weight:.3g}"
+        return f"mixup lam={weight:.3g}" if weight < 1.0 else "not mixed"
+
 
 class MixingTransform(Transform):
     """Base class of batch transforms that mix samples and their targets.
@@ -80,7 +100,7 @@ class MixingTransform(Transform):
     """
 
     abstract = True
-    stages: ClassVar[tuple[str, ...]] = (BATCH_STAGE,)
+    stages: tuple[str, ...] = (BATCH_STAGE,)
     mixes_targets: ClassVar[bool] = True
     sample_reads_pixels: ClassVar[bool] = False
 
@@ -88,7 +108,7 @@ class MixingTransform(Transform):
     label_smoothing: float
     bce_target_thresh: float | None = None
 
-    def apply(self, batch: Batch, params: MixParams) -> Batch:  # type: ignore[override]  # a Batch, not an image
+    def apply(self, batch: Batch, params: MixParams) -> Batch:
         """Mix a ``Batch``'s images, masks and labels with the given parameters (deterministic).
 
         Args:
@@ -305,7 +325,7 @@ class _MixBase(MixingTransform):
     def _blends(self) -> bool:
         return self._alphas()[0] > 0
 
-    def sample(self, rng, images) -> MixParams:
+    def sample(self, rng: np.random.Generator, images: torch.Tensor) -> MixParams:
         """Draw lambdas, the CutMix/Mixup choice and boxes (per batch, pair or sample)."""
         return _draw(rng, images, self)
 

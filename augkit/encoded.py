@@ -19,6 +19,7 @@ compiler and libjpeg-turbo's headers exist); without it ``open_image`` decodes w
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from augkit import io
 from augkit._image import shape_only
 from augkit.errors import ImageDecodeError
 
+_jpeg: ModuleType | None
 try:
     from augkit import _jpeg
 except ImportError:  # built by setup.py where a C compiler and libjpeg-turbo's headers exist
@@ -121,6 +123,8 @@ class EncodedJpeg:
         # Only the library that decodes the whole file may smooth a progressive file's blocks
         # (libjpeg-turbo releases smooth differently): for other decoders such a file is decoded whole.
         exact_only = self.decoder != "libjpeg"
+        if _jpeg is None:
+            raise ImportError("decoding a window needs augkit's compiled augkit._jpeg module (build augkit with a C compiler)")
         try:
             written = _jpeg.decode_window(self.data, out, top, left, height, width, self.check_whole_file, channels, exact_only)
         except (ValueError, MemoryError) as error:
@@ -141,8 +145,8 @@ def open_image(source, *, max_pixels: int = io.MAX_PIXELS, check_whole_file: boo
     Args:
         source: As ``augkit.decode``: a path, bytes, a PIL image or an array.
         max_pixels: Refuse images declaring more pixels than this.
-        check_whole_file: As ``EncodedJpeg``: False lets a window skip the rest of the file
-            (about 0.1-0.2 ms per ImageNet-sized image), leaving damage after it unchecked.
+        check_whole_file: As ``EncodedJpeg``: False lets a window skip the rest of the file,
+            leaving damage after it unchecked.
         mode: As ``augkit.decode``: ``"RGB"``, ``"L"`` or ``"unchanged"``.
 
     Returns:
@@ -165,6 +169,6 @@ def open_image(source, *, max_pixels: int = io.MAX_PIXELS, check_whole_file: boo
         data, name = bytes(source), f"<bytes: {len(source)}>"
     header = io.jpeg_header(data, name, max_pixels) if data.startswith(io.JPEG_MAGIC) else None
     decoder = io.jpeg_decoder(header) if header is not None else None
-    if decoder not in ("simplejpeg", "libjpeg") or header.orientation != 1 or header.precision != 8:
+    if header is None or decoder not in ("simplejpeg", "libjpeg") or header.orientation != 1 or header.precision != 8:
         return io.decode_bytes(data, name, max_pixels=max_pixels, mode=mode)
     return EncodedJpeg(data, name, header.height, header.width, max_pixels, check_whole_file, mode, header.components == 1, decoder)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from augkit._image import check_array_image
+from augkit._image import Image, check_array_image
 from augkit.errors import UnsupportedTargetError
 from augkit.targets import Boxes, Keypoints, Sample
 from augkit.transforms.base import SAMPLE_STAGE, Transform, _decoded, to_plain
@@ -160,7 +160,7 @@ class Albumentations(_Locked, Transform):
         self.transform = transform
         self._lock = threading.Lock()
 
-    def sample(self, rng: np.random.Generator, image) -> SeedParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> SeedParams:
         """Draw the seed the wrapped transform runs with."""
         _check_image(image)
         return _draw_seed(rng)
@@ -272,7 +272,7 @@ class TorchVision(Transform):
             )
         self.transform = transform
 
-    def sample(self, rng: np.random.Generator, image) -> SeedParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> SeedParams:
         """Draw the seed torch's generator is set to for this call."""
         _check_image(image)
         return _draw_seed(rng)

@@ -633,9 +633,10 @@ def list_images(
 
     status = os.stat(top)
     visited = {(status.st_dev, status.st_ino)}
-    images, skipped = [], []
+    images: list[Path] = []
+    skipped: list[Path] = []
     for root, dirs, files in os.walk(top, onerror=on_error, followlinks=True):
-        kept = []
+        kept: list[str] = []
         for name in sorted(d for d in dirs if not d.startswith(".")):
             path = os.path.join(root, name)
             try:

@@ -32,7 +32,8 @@ try:
     from lightning.pytorch import Callback as _Callback
 except ImportError:  # pragma: no cover - the older package name
     try:
-        from pytorch_lightning import Callback as _Callback
+        # Another module's class of the same name (unused where pytorch_lightning is not installed).
+        from pytorch_lightning import Callback as _Callback  # type: ignore[assignment, unused-ignore]
     except ImportError:
         _Callback = object  # type: ignore[assignment,misc]
 
@@ -82,7 +83,7 @@ class BatchStage(_Callback):
         if _Callback is object:
             raise ImportError("augkit.lightning needs Lightning: pip install lightning (or augkit[lightning])")
         super().__init__()
-        self._options = {"channels_last": channels_last, "fused": fused}
+        self._options: dict[str, Any] = {"channels_last": channels_last, "fused": fused}
         self._transforms = transforms
         reference = DeviceLoader(None, "cpu", transforms, seed=seed, **self._options)
         self.seed = reference.seed

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from augkit._deprecation import renamed_from
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Configurable, Transform, registered_transforms
 from augkit.transforms.containers import check_order
 
@@ -200,7 +201,7 @@ def build_transform(config: Any, where: str = "config") -> Transform:
     for key in args:
         if not isinstance(key, str):
             raise ValueError(f"{where}: argument names of {name} must be strings, got {brief(key)}")
-    unknown = sorted(set(args) - set(allowed))
+    unknown = sorted(set(args) - set(allowed) - set(renamed_from(cls.__init__)))  # renamed: accepted, with a warning
     if unknown:
         raise ValueError(f"{where}: {name} has no argument {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
     for key, value in args.items():

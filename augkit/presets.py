@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from augkit import constants
+from augkit._deprecation import renamed_arguments
 from augkit.pipeline import Pipeline
 from augkit.stats import as_stats
 from augkit.transforms import (
@@ -38,6 +39,7 @@ from augkit.transforms import (
     Resize,
     ToTensor,
 )
+from augkit.transforms.base import Transform
 from augkit.transforms.detection import RandomIoUCrop, RandomPhotometricDistort, RandomZoomOut
 from augkit.transforms.pad_crop import PadIfSmaller, RandomCropUpTo
 from augkit.transforms.views import MultiScaleTenCrop
@@ -114,11 +116,11 @@ def _mean_only(stats, default_mean):
     return Normalize.from_stats(stats, "per_channel_mean")
 
 
-def _lighting(stats, alphastd: float):
+def _lighting(stats, alpha_std: float):
     stats = as_stats(stats)
     if stats is None:
-        return PCALighting(alphastd=alphastd)
-    return PCALighting.from_stats(stats, alphastd=alphastd)
+        return PCALighting(alpha_std=alpha_std)
+    return PCALighting.from_stats(stats, alpha_std=alpha_std)
 
 
 def _alexnet_mean(stats):
@@ -137,7 +139,8 @@ def _batch(*transforms):
 # --------------------------------------------------------------------------- AlexNet
 
 
-def alexnet_train(stats=None, *, size: int = 224, resize: int = 256, alphastd: float = 0.1, flip: float = 0.5) -> Pipeline:
+@renamed_arguments(resize="shorter", alphastd="alpha_std", flip="hflip_prob")
+def alexnet_train(stats=None, *, size: int = 224, shorter: int = 256, alpha_std: float = 0.1, hflip_prob: float = 0.5) -> Pipeline:
     """AlexNet training: random 224 crops of 256 x 256 images, flips, PCA lighting, mean image.
 
     Every image is brought to 256 x 256 as in the paper (shorter side resized to 256, then
@@ -155,20 +158,22 @@ def alexnet_train(stats=None, *, size: int = 224, resize: int = 256, alphastd: f
     Without a mean image (``stats`` None, or computed without ``mean_image_size``) the
     per-channel mean is subtracted instead: a constant mean image, the same at every
     position, written as ``Normalize(mean=...)`` (ImageNet's when ``stats`` is None).
-    Compute ``stats`` with ``augkit.stats.compute(..., mean_image_size=resize)`` so the
+    Compute ``stats`` with ``augkit.stats.compute(..., mean_image_size=shorter)`` so the
     mean image has the size it is subtracted at.
 
     Args:
         stats: An ``augkit.stats.Stats`` or the path of its ``stats.json`` (mean image, mean
             and PCA eigenvectors are used), or None for the ImageNet constants.
         size: Side of the random crop (224).
-        resize: Side of the square images the crop is taken from (256); the mean image
-            must have this size.
-        alphastd: Standard deviation of the PCA lighting coefficients (0.1; 0 leaves it out).
-        flip: Probability of a horizontal flip.
+        shorter: The shorter side images are resized to, then cut to the central square of
+            that side (256): the square the crop is taken from; the mean image must have this
+            size (formerly ``resize``).
+        alpha_std: Standard deviation of the PCA lighting coefficients (0.1; 0 leaves it out;
+            formerly ``alphastd``).
+        hflip_prob: Probability of a horizontal flip (formerly ``flip``).
 
     Returns:
-        ``Pipeline(sample, batch)``: ``sample`` gives ``[3, resize, resize]`` uint8 tensors;
+        ``Pipeline(sample, batch)``: ``sample`` gives ``[3, shorter, shorter]`` uint8 tensors;
         ``batch`` gives ``[B, 3, size, size]`` float32 (mean-subtracted, [0, 1] units).
 
     Example:
@@ -185,13 +190,14 @@ def alexnet_train(stats=None, *, size: int = 224, resize: int = 256, alphastd: f
         224 x 224 random patches, reflections, PCA colour augmentation with std 0.1).
     """
     stats = as_stats(stats)
-    sample = Compose([Resize(shorter=resize), CenterCrop(resize), ToTensor()])
-    lighting = _lighting(stats, alphastd) if alphastd > 0 else None
-    batch = _batch(lighting, _alexnet_mean(stats), RandomCrop(size), HorizontalFlip(p=flip))
+    sample = Compose([Resize(shorter=shorter), CenterCrop(shorter), ToTensor()])
+    lighting = _lighting(stats, alpha_std) if alpha_std > 0 else None
+    batch = _batch(lighting, _alexnet_mean(stats), RandomCrop(size), HorizontalFlip(p=hflip_prob))
     return Pipeline(sample, batch)
 
 
-def alexnet_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
+@renamed_arguments(resize="shorter")
+def alexnet_eval(stats=None, *, size: int = 224, shorter: int = 256) -> Pipeline:
     """AlexNet evaluation: the central 224 crop of the 256 x 256 image, mean image subtracted.
 
     As ``alexnet_train`` without randomness: shorter side to 256, central 256 x 256 patch
@@ -204,10 +210,11 @@ def alexnet_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
         stats: An ``augkit.stats.Stats`` or the path of its ``stats.json`` (mean image or
             per-channel mean), or None for ImageNet's per-channel mean.
         size: Side of the central crop.
-        resize: Side of the square image the crop is taken from.
+        shorter: The shorter side images are resized to, then cut to the central square of
+            that side: the square the crop is taken from (formerly ``resize``).
 
     Returns:
-        ``Pipeline(sample, batch)``: uint8 ``[3, resize, resize]``, then float32
+        ``Pipeline(sample, batch)``: uint8 ``[3, shorter, shorter]``, then float32
         ``[B, 3, size, size]``.
 
     Example:
@@ -223,28 +230,31 @@ def alexnet_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
         horizontal reflections").
     """
     stats = as_stats(stats)
-    sample = Compose([Resize(shorter=resize), CenterCrop(resize), ToTensor()])
+    sample = Compose([Resize(shorter=shorter), CenterCrop(shorter), ToTensor()])
     return Pipeline(sample, _batch(_alexnet_mean(stats), CenterCrop(size)))
 
 
 # --------------------------------------------------------------------------- VGG
 
 
-def vgg_train(stats=None, *, size: int = 224, scale: tuple[int, int] = (256, 512), alphastd: float = 0.1, flip: float = 0.5) -> Pipeline:
+@renamed_arguments(scale="shorter", alphastd="alpha_std", flip="hflip_prob")
+def vgg_train(
+    stats=None, *, size: int = 224, shorter: tuple[int, int] = (256, 512), alpha_std: float = 0.1, hflip_prob: float = 0.5
+) -> Pipeline:
     """VGG training: scale augmentation S in [256, 512], random 224 crop, flip, RGB shift, mean.
 
     Sample stage: the shorter side is resized to an integer S drawn uniformly from
-    ``scale`` ("multi-scale training", scale jittering), a random 224 x 224 window is
+    ``shorter`` ("multi-scale training", scale jittering), a random 224 x 224 window is
     cropped and mirrored with probability 1/2. Batch stage: the random RGB colour shift of
-    Krizhevsky et al. (PCA lighting, alphastd 0.1), then subtraction of the per-channel
+    Krizhevsky et al. (PCA lighting, alpha_std 0.1), then subtraction of the per-channel
     mean (VGG subtracts the mean RGB value only, no division by a std).
 
     Args:
         stats: An ``augkit.stats.Stats`` (mean and PCA eigenvectors), or None for ImageNet's.
         size: Side of the random crop.
-        scale: ``(S_min, S_max)`` of the shorter side.
-        alphastd: Standard deviation of the colour shift (0 leaves it out).
-        flip: Probability of a horizontal flip.
+        shorter: ``(S_min, S_max)``, the range of the shorter side (formerly ``scale``).
+        alpha_std: Standard deviation of the colour shift (0 leaves it out; formerly ``alphastd``).
+        hflip_prob: Probability of a horizontal flip (formerly ``flip``).
 
     Returns:
         ``Pipeline(sample, batch)``: ``[3, size, size]`` uint8 tensors from the sample stage;
@@ -263,24 +273,25 @@ def vgg_train(stats=None, *, size: int = 224, scale: tuple[int, int] = (256, 512
         Recognition", ICLR 2015 (Sec. 2.1: "subtracting the mean RGB value"; Sec. 3.1:
         random 224 x 224 crops, horizontal flips, random RGB colour shift, S in [256, 512]).
     """
-    sample = Compose([RandomScale(*scale), RandomCrop(size), HorizontalFlip(p=flip), ToTensor()])
-    lighting = _lighting(stats, alphastd) if alphastd > 0 else None
+    sample = Compose([RandomScale(*shorter), RandomCrop(size), HorizontalFlip(p=hflip_prob), ToTensor()])
+    lighting = _lighting(stats, alpha_std) if alpha_std > 0 else None
     return Pipeline(sample, _batch(lighting, _mean_only(stats, constants.IMAGENET_MEAN)))
 
 
-def vgg_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
+@renamed_arguments(resize="shorter")
+def vgg_eval(stats=None, *, size: int = 224, shorter: int = 256) -> Pipeline:
     """VGG evaluation: shorter side to 256, central 224 crop, per-channel mean subtracted.
 
     The paper evaluates densely (fully convolutionally) on the whole image rescaled to a
     test scale Q (Q = 384 for S in [256, 512]) and averages with the mirrored image; the
     usual crop-based form used here is ``Resize(shorter=256)`` + ``CenterCrop(224)``
-    (set ``resize=384`` for the paper's Q with a larger ``size``, or use
+    (set ``shorter=384`` for the paper's Q with a larger ``size``, or use
     ``augkit.MultiScaleTenCrop`` for multi-crop evaluation).
 
     Args:
         stats: An ``augkit.stats.Stats`` (mean), or None for ImageNet's.
         size: Side of the central crop.
-        resize: Shorter side before cropping.
+        shorter: The shorter side before cropping (formerly ``resize``).
 
     Returns:
         ``Pipeline(sample, batch)``: uint8 ``[3, size, size]`` from the sample stage, the
@@ -295,21 +306,22 @@ def vgg_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
     References:
         Simonyan and Zisserman, ICLR 2015 (Sec. 3.2, testing).
     """
-    sample = Compose([Resize(shorter=resize), CenterCrop(size), ToTensor()])
+    sample = Compose([Resize(shorter=shorter), CenterCrop(size), ToTensor()])
     return Pipeline(sample, _mean_only(stats, constants.IMAGENET_MEAN))
 
 
 # --------------------------------------------------------------------------- ResNet
 
 
+@renamed_arguments(scale="shorter", alphastd="alpha_std", flip="hflip_prob")
 def resnet_train(
     stats=None,
     *,
     size: int = 224,
-    scale: tuple[int, int] = (256, 480),
+    shorter: tuple[int, int] = (256, 480),
     jitter: float = 0.4,
-    alphastd: float = 0.1,
-    flip: float = 0.5,
+    alpha_std: float = 0.1,
+    hflip_prob: float = 0.5,
 ) -> Pipeline:
     """ResNet training: scale augmentation [256, 480], 224 crop, flip, colour jitter, lighting.
 
@@ -317,7 +329,7 @@ def resnet_train(
     drawn uniformly from [256, 480], a random 224 x 224 window is cropped and mirrored with
     probability 1/2, ``ToTensor``. Batch stage (photometry, on the loader's device):
     brightness, contrast and saturation jitter of 0.4 in random order and PCA lighting with
-    alphastd 0.1 (the values of fb.resnet.torch), then per-channel mean / std normalization.
+    alpha_std 0.1 (the values of fb.resnet.torch), then per-channel mean / std normalization.
 
     fb.resnet.torch, the authors' reference reimplementation, replaced the scale
     augmentation by a random-sized crop; for that recipe use ``inception_train`` with
@@ -327,10 +339,11 @@ def resnet_train(
         stats: An ``augkit.stats.Stats`` (mean, std, PCA eigenvectors), or None for the
             ImageNet constants (fb.resnet.torch's).
         size: Side of the random crop.
-        scale: ``(min, max)`` of the shorter side.
+        shorter: ``(min, max)``, the range of the shorter side (formerly ``scale``).
         jitter: Brightness / contrast / saturation jitter (0 leaves ``ColorJitter`` out).
-        alphastd: Standard deviation of the PCA lighting coefficients (0 leaves it out).
-        flip: Probability of a horizontal flip.
+        alpha_std: Standard deviation of the PCA lighting coefficients (0 leaves it out;
+            formerly ``alphastd``).
+        hflip_prob: Probability of a horizontal flip (formerly ``flip``).
 
     Returns:
         ``Pipeline(sample, batch)``: ``[3, size, size]`` uint8 tensors from the sample stage;
@@ -351,20 +364,21 @@ def resnet_train(
         augmentation in [21] is used."); fb.resnet.torch ``datasets/imagenet.lua``
         (``ColorJitter`` 0.4 / 0.4 / 0.4, ``Lighting(0.1)``, ``ColorNormalize`` mean / std).
     """
-    sample = Compose([RandomScale(*scale), RandomCrop(size), HorizontalFlip(p=flip), ToTensor()])
+    sample = Compose([RandomScale(*shorter), RandomCrop(size), HorizontalFlip(p=hflip_prob), ToTensor()])
     jitter_op = ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter) if jitter > 0 else None
-    lighting = _lighting(stats, alphastd) if alphastd > 0 else None
+    lighting = _lighting(stats, alpha_std) if alpha_std > 0 else None
     normalize = _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD)
     return Pipeline(sample, Compose([t for t in (jitter_op, lighting, normalize) if t is not None]))
 
 
-def resnet_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
+@renamed_arguments(resize="shorter")
+def resnet_eval(stats=None, *, size: int = 224, shorter: int = 256) -> Pipeline:
     """ResNet single-crop evaluation: shorter side to 256, central 224 crop, mean / std.
 
     Args:
         stats: An ``augkit.stats.Stats`` (mean, std), or None for the ImageNet constants.
         size: Side of the central crop.
-        resize: Shorter side before cropping.
+        shorter: The shorter side before cropping (formerly ``resize``).
 
     Returns:
         ``Pipeline(sample, batch)``: uint8 ``[3, size, size]`` from the sample stage, float32
@@ -381,7 +395,7 @@ def resnet_eval(stats=None, *, size: int = 224, resize: int = 256) -> Pipeline:
         He et al., CVPR 2016 (Sec. 4.1 reports single-crop 224 x 224 validation error);
         fb.resnet.torch ``datasets/imagenet.lua`` (``Scale(256)``, ``CenterCrop(224)``).
     """
-    sample = Compose([Resize(shorter=resize), CenterCrop(size), ToTensor()])
+    sample = Compose([Resize(shorter=shorter), CenterCrop(size), ToTensor()])
     return Pipeline(sample, _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD))
 
 
@@ -423,6 +437,7 @@ def resnet_tta(stats=None) -> Pipeline:
 # --------------------------------------------------------------------------- Inception
 
 
+@renamed_arguments(flip="hflip_prob")
 def inception_train(
     stats=None,
     *,
@@ -430,7 +445,7 @@ def inception_train(
     scale: tuple[float, float] = (0.08, 1.0),
     ratio: tuple[float, float] = (3 / 4, 4 / 3),
     jitter: float = 0.4,
-    flip: float = 0.5,
+    hflip_prob: float = 0.5,
 ) -> Pipeline:
     """Inception-style training: random-resized crop (8%-100% of the area), flip, jitter.
 
@@ -447,7 +462,7 @@ def inception_train(
         scale: ``(low, high)`` fraction of the image area the crop covers.
         ratio: ``(low, high)`` aspect ratio (width / height) of the crop.
         jitter: Brightness / contrast / saturation jitter (0 leaves ``ColorJitter`` out).
-        flip: Probability of a horizontal flip.
+        hflip_prob: Probability of a horizontal flip (formerly ``flip``).
 
     Returns:
         ``Pipeline(sample, batch)``: uint8 ``[3, size, size]`` from the sample stage, float32
@@ -465,7 +480,7 @@ def inception_train(
         timm ``transforms_imagenet_train`` (``color_jitter=0.4``); torchvision
         ``RandomResizedCrop`` (10 tries, then a central crop).
     """
-    sample = Compose([RandomResizedCrop(size, scale=scale, ratio=ratio), HorizontalFlip(p=flip), ToTensor()])
+    sample = Compose([RandomResizedCrop(size, scale=scale, ratio=ratio), HorizontalFlip(p=hflip_prob), ToTensor()])
     jitter_op = ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter) if jitter > 0 else None
     return Pipeline(sample, _batch(jitter_op, _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD)))
 
@@ -473,7 +488,10 @@ def inception_train(
 # --------------------------------------------------------------------------- CIFAR
 
 
-def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 16, flip: float = 0.5, resize: bool = True) -> Pipeline:
+@renamed_arguments(flip="hflip_prob")
+def cifar_train(
+    stats=None, *, size: int = 32, padding: int = 4, cutout: int = 16, hflip_prob: float = 0.5, resize: bool = True
+) -> Pipeline:
     """CIFAR training: pad 4, random 32 crop, flip, then normalize and Cutout 16.
 
     Sample stage: images larger than 32 x 32 first have their shorter side resized to 32
@@ -491,7 +509,7 @@ def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 1
         size: Side of the random crop.
         padding: Zero padding on each side before cropping.
         cutout: Side of the Cutout square (0 leaves Cutout out).
-        flip: Probability of a horizontal flip.
+        hflip_prob: Probability of a horizontal flip (formerly ``flip``).
         resize: Bring images larger than ``size`` down to a shorter side of ``size`` first.
 
     Returns:
@@ -513,7 +531,7 @@ def cifar_train(stats=None, *, size: int = 32, padding: int = 4, cutout: int = 1
         ``Cutout(length=16)``); He et al., CVPR 2016 (Sec. 4.2: pad 4, random 32 crop, flip).
     """
     head = [Resize(shorter=size, shrink_only=True)] if resize else []
-    sample = Compose([*head, RandomCrop(size, padding=padding), HorizontalFlip(p=flip), ToTensor()])
+    sample = Compose([*head, RandomCrop(size, padding=padding), HorizontalFlip(p=hflip_prob), ToTensor()])
     normalize = _mean_std(stats, constants.CIFAR10_MEAN, constants.CIFAR10_STD)
     return Pipeline(sample, _batch(normalize, Cutout(cutout, fill=0) if cutout > 0 else None))
 
@@ -665,7 +683,7 @@ def detection_train(
     *,
     data_augmentation: str = "hflip",
     hflip_prob: float = 0.5,
-    fill: tuple[int, int, int] | None = None,
+    fill: tuple[int, ...] | None = None,
     size: int | tuple[int, int] | None = None,
 ) -> Pipeline:
     """Object detection training: torchvision's ``hflip``, ``ssd`` and ``ssdlite`` policies.
@@ -721,6 +739,7 @@ def detection_train(
     if data_augmentation not in DETECTION_POLICIES:
         raise ValueError(f"data_augmentation must be one of {DETECTION_POLICIES}, got {data_augmentation!r}")
     flip = HorizontalFlip(p=hflip_prob)
+    steps: list[Transform]
     if data_augmentation == "hflip":
         steps = [flip]
     elif data_augmentation == "ssd":

@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's augkit, not an installed one
 
 import augkit  # noqa: E402
-from augkit.functional import erase as E  # noqa: E402
+from augkit.functional import erasing as E  # noqa: E402
 from augkit.functional import mix as M  # noqa: E402
 
 

@@ -89,7 +89,7 @@ BATCH_OPS = {
     "Cutout": (lambda: Cutout(16, p=0.5, fill=128), 0.0, 0.0),
     "Whiten": (lambda: Whiten(MEAN, COV, method="pca"), 1e-5, 1e-5),
     "ColorJitter": (lambda: ColorJitter(0.4, 0.4, 0.4, 0.1), 1e-4, JITTER_U8_LEVELS),
-    "PCALighting": (lambda: PCALighting(alphastd=0.5), 1e-4, 1),
+    "PCALighting": (lambda: PCALighting(alpha_std=0.5), 1e-4, 1),
 }
 # name -> (make, runs on uint8 too)
 MIX_OPS = {

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import hwc_images, seeds
 
 import augkit
-from augkit.functional import affine as A
+from augkit.functional import warping as A
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, params_at
 
 torchvision = pytest.importorskip("torchvision")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from strategies import batches, hwc_images, seeds
 
 import augkit
-from augkit.functional import erase as E
+from augkit.functional import erasing as E
 from augkit.transforms.base import params_at
 
 

@@ -17,6 +17,7 @@ from strategies import hwc_images, seeds
 
 import augkit
 from augkit.encoded import EncodedJpeg, open_image
+from augkit.functional import _sampling as S
 from augkit.functional import geometry as G
 from augkit.transforms.geometry import ResizedCropParams, ResizeParams, ScaleParams
 
@@ -237,7 +238,7 @@ def test_max_size_arguments_are_validated():
 def test_padded_indices_follow_numpy_pad(length, before, after, mode):
     values = np.arange(length)
     expected = np.pad(values, (before, after), mode=mode)
-    np.testing.assert_array_equal(values[G.padded_indices(-before, length + before + after, length, mode)], expected)
+    np.testing.assert_array_equal(values[S.padded_indices(-before, length + before + after, length, mode)], expected)
 
 
 def torchvision_crop(image: torch.Tensor, params, fill, mode: str) -> torch.Tensor:

@@ -62,7 +62,7 @@ def test_a_window_equals_torch_on_the_whole_image_cropped(case):
     whole = (slice(0, image.shape[0]), slice(0, image.shape[1]))
     np.testing.assert_array_equal(window_from(image, whole, size, window, antialias), expected)
     # the planned region is enough ...
-    region = G.resize_window_region(image.shape[:2], size, *window, antialias)
+    region = G._resize_window_region(image.shape[:2], size, *window, antialias)
     np.testing.assert_array_equal(window_from(image, region, size, window, antialias), expected)
     # ... and every row and column of it is read: one less at either end is refused
     rows, cols = region
@@ -81,7 +81,7 @@ def test_a_window_equals_torch_on_the_whole_image_cropped(case):
 @given(cases())
 def test_the_region_is_within_the_filter_support(case):
     image, size, (top, left, height, width), antialias = case
-    rows, cols = G.resize_window_region(image.shape[:2], size, top, left, height, width, antialias)
+    rows, cols = G._resize_window_region(image.shape[:2], size, top, left, height, width, antialias)
     for span, n_in, n_out, first, count in ((rows, image.shape[0], size[0], top, height), (cols, image.shape[1], size[1], left, width)):
         assert 0 <= span.start < span.stop <= n_in
         if n_in == n_out:
@@ -104,18 +104,18 @@ def test_resnet_sizes_are_exact_on_a_photo():
         size = G.shorter_side_size(photo.shape[0], photo.shape[1], shorter)
         full = torch_resize(photo, size, True)
         top, left = int(rng.integers(0, size[0] - 223)), int(rng.integers(0, size[1] - 223))
-        region = G.resize_window_region(photo.shape[:2], size, top, left, 224, 224)
+        region = G._resize_window_region(photo.shape[:2], size, top, left, 224, 224)
         got = window_from(photo, region, size, (top, left, 224, 224), True)
         np.testing.assert_array_equal(got, full[top : top + 224, left : left + 224])
 
 
 def test_resize_crop_plans_the_tight_region_for_uint8_only():
     native()
-    plan = G.resize_crop_plan((500, 375), (341, 256), 100, 20, 224, 224)
-    assert plan.native and (plan.rows, plan.cols) == G.resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
+    plan = G._resize_crop_plan((500, 375), (341, 256), 100, 20, 224, 224)
+    assert plan.native and (plan.rows, plan.cols) == G._resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
     assert plan.rows.start > 0 and plan.cols.start > 0
     for dtype, channels in ((np.float32, 3), (np.uint8, 5)):
-        assert not G.resize_crop_plan((500, 375), (341, 256), 100, 20, 224, 224, True, dtype, channels).native
+        assert not G._resize_crop_plan((500, 375), (341, 256), 100, 20, 224, 224, True, dtype, channels).native
     image = np.random.default_rng(1).integers(0, 256, (50, 40, 5), dtype=np.uint8)  # 5 channels: torch
     expected = G.crop(G.resize(image, (30, 33)), 3, 4, 20, 21)
     assert np.abs(G.resize_crop(image, (30, 33), 3, 4, 20, 21).astype(int) - expected).max() <= 1

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import augkit
+from augkit.functional import _sampling as S
 from augkit.functional import targets as T
 from augkit.rng import SampleStreams
 from augkit.transforms.base import params_at
@@ -36,7 +37,7 @@ def test_nearest_indices_follow_torch_nearest():
     for n_in, n_out in [(7, 3), (3, 7), (10, 10), (427, 224), (224, 427), (5, 1), (1, 5), (640, 333), (333, 1000)]:
         source = torch.arange(n_in, dtype=torch.float32).view(1, 1, 1, n_in)
         expected = torch.nn.functional.interpolate(source, size=(1, n_out), mode="nearest").view(-1).long().numpy()
-        np.testing.assert_array_equal(T.nearest_indices(n_in, n_out), expected, err_msg=f"{n_in} -> {n_out}")
+        np.testing.assert_array_equal(S.nearest_indices(n_in, n_out), expected, err_msg=f"{n_in} -> {n_out}")
 
 
 @pytest.mark.parametrize("size", [(5, 9), (24, 31), (12, 16), (30, 10)])

@@ -7,7 +7,7 @@
  * whole in_h x in_w image. src holds the image's rows [y0, y0 + rows) and columns
  * [x0, x0 + cols) as an (rows, cols, C) uint8 buffer (C in 1..4, pixels contiguous, any row
  * stride); it must cover the input the window depends on (augkit.functional.geometry's
- * resize_window_region), else ValueError.
+ * _resize_window_region), else ValueError.
  *
  * The algorithm is torch's (itself Pillow-SIMD's): per axis, weights are computed in double
  * exactly as torch does (source centres scale * (i + 0.5) with scale = in / out, the

@@ -28,6 +28,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,6 +57,13 @@ def _cv2_rgb(data: bytes) -> np.ndarray:
     cv2 = need("cv2", "OpenCV")
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _both_stages(pipeline: augkit.Pipeline) -> tuple[augkit.Transform, augkit.Transform]:
+    """A preset's two stages (both present in the presets benchmarked here)."""
+    if pipeline.sample is None or pipeline.batch is None:
+        raise ValueError("the benchmarked preset needs a sample and a batch stage")
+    return pipeline.sample, pipeline.batch
 
 
 def _tv_decode(data: bytes) -> torch.Tensor:
@@ -99,7 +107,7 @@ class Bench:
     # 2-4. sample stage and full recipes -------------------------------------------------
     def _augkit_pipeline(self, rrc: bool, jitter: bool, normalize: bool):
         geometry = [augkit.RandomResizedCrop(224)] if rrc else [augkit.RandomScale(256, 480), augkit.RandomCrop(224)]
-        steps = geometry + [augkit.HorizontalFlip()]
+        steps: list[augkit.Transform] = [*geometry, augkit.HorizontalFlip()]
         if jitter:
             steps.append(augkit.ColorJitter(*JITTER))
         pipeline = augkit.Compose(steps + [augkit.ToTensor()])
@@ -248,7 +256,7 @@ class Bench:
 
             return setup
 
-        def kornia_op(make: Callable[[object], Callable], source: torch.Tensor):
+        def kornia_op(make: Callable[[Any], Callable], source: torch.Tensor):
             def setup():
                 K = need("kornia")
                 op = make(K)
@@ -388,7 +396,7 @@ class Bench:
         targets = self._targets()
 
         def augkit_setup():
-            sample, batch = augkit.presets.segmentation_train()
+            sample, batch = _both_stages(augkit.presets.segmentation_train())
             rng = np.random.default_rng(self.seed)
 
             def one(data, i):
@@ -449,7 +457,7 @@ class Bench:
         targets = self._targets()
 
         def augkit_setup():
-            sample, batch = augkit.presets.detection_train(data_augmentation=policy)
+            sample, batch = _both_stages(augkit.presets.detection_train(data_augmentation=policy))
             rng = np.random.default_rng(self.seed)
 
             def one(data, i):

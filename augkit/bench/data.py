@@ -75,9 +75,9 @@ def make_image(rng: np.random.Generator, source: Image.Image) -> Image.Image:
     crop_h = max(1, int(out_h * box_scale * fraction))
     left = int(rng.integers(0, src_w - crop_w + 1))
     top = int(rng.integers(0, src_h - crop_h + 1))
-    image = source.crop((left, top, left + crop_w, top + crop_h)).resize((out_w, out_h), Image.BICUBIC)
+    image = source.crop((left, top, left + crop_w, top + crop_h)).resize((out_w, out_h), Image.Resampling.BICUBIC)
     if rng.random() < 0.5:
-        image = image.transpose(Image.FLIP_LEFT_RIGHT)
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return image
 
 

@@ -79,10 +79,10 @@ class Loop:
 
 def chunks(runners: list) -> list[tuple[int, int | None]]:
     """``(start, stop)`` slices each round is split into: several when every runner is a ``Loop``."""
-    sizes = {len(r) if isinstance(r, Loop) else None for _, r in runners}
-    if len(sizes) != 1 or None in sizes:
+    lengths = [len(r) if isinstance(r, Loop) else None for _, r in runners]
+    n = lengths[0] if lengths else None
+    if n is None or any(length != n for length in lengths):
         return [(0, None)]
-    n = sizes.pop()
     count = max(1, min(CHUNKS, n // MIN_CHUNK))
     bounds = [round(n * k / count) for k in range(count + 1)]
     return list(zip(bounds[:-1], bounds[1:]))

@@ -32,6 +32,7 @@ import sys
 import tarfile
 import time
 from pathlib import Path
+from typing import IO
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
@@ -160,11 +161,11 @@ class _ShardWriter:
         self.out, self.prefix, self.limit = out, prefix, limit
         self.shards: list[dict] = []
         self._tar: tarfile.TarFile | None = None
-        self._handle = None
+        self._handle: IO[bytes] | None = None
         self._bytes = 0
         self._count = 0
 
-    def _open(self) -> None:
+    def _open(self) -> tarfile.TarFile:
         from augkit._atomic import atomic_write
 
         name = f"{self.prefix}-{len(self.shards):06d}.tar"
@@ -174,6 +175,7 @@ class _ShardWriter:
         self._tar = tarfile.open(fileobj=self._handle, mode="w", format=tarfile.PAX_FORMAT)
         self.shards.append({"name": name, "count": 0, "bytes": 0})
         self._bytes, self._count = 0, 0
+        return self._tar
 
     def add(self, members: list[tuple[str, bytes]]) -> None:
         size = sum(512 + -(-len(data) // 512) * 512 for _, data in members)
@@ -181,12 +183,11 @@ class _ShardWriter:
         projected = -(-(self._bytes + size + 1024) // 10240) * 10240
         if self._tar is not None and self._count and projected > self.limit:
             self.close()
-        if self._tar is None:
-            self._open()
+        tar = self._tar if self._tar is not None else self._open()
         for name, data in members:
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = len(data), 0, 0o444
-            self._tar.addfile(info, io.BytesIO(data))
+            tar.addfile(info, io.BytesIO(data))
         self._bytes += size
         self._count += 1
         self.shards[-1]["count"] = self._count

@@ -16,6 +16,10 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_OUT = "augkit-preview.png"
 #: Pillow modes a label image of indices may have (``P``: palette indices, never the RGB colours).
@@ -111,7 +115,9 @@ def _load(args: argparse.Namespace):
     from augkit.io import decode
     from augkit.targets import Sample
 
-    rows, labels, skipped = [], [], []
+    rows: list[np.ndarray | Sample] = []
+    labels: list[str] = []
+    skipped: list[str] = []
     for path, mask_path in zip(args.images, args.mask or [None] * len(args.images)):
         try:
             image = decode(path)
@@ -129,8 +135,9 @@ def _load(args: argparse.Namespace):
             if mask.shape[:2] != image.shape[:2]:
                 size, mask_size = f"{image.shape[1]}x{image.shape[0]}", f"{mask.shape[1]}x{mask.shape[0]}"
                 return _error(f"mask {mask_path} is {mask_size} but image {path} is {size}: a mask must match its image", 1)
-            image = Sample(image, mask=mask)
-        rows.append(image)
+            rows.append(Sample(image, mask=mask))
+        else:
+            rows.append(image)
         labels.append(Path(path).name)
     if not rows:
         return _error(f"none of the {len(args.images)} images could be decoded", 1)

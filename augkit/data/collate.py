@@ -1,9 +1,7 @@
 """``Uint8Collate``: stack uint8 images into a reused (optionally pinned) buffer.
 
-Where the time goes (measured, [64, 3, 224, 224] uint8, see ``scripts/bench_loader.py``):
 ``default_collate`` on the CHW views that ``ToTensor`` returns does a transposing copy into
-a fresh tensor: fresh memory costs page faults on every batch, and the transpose is slower
-than a memcpy. This collate instead
+a fresh tensor on every batch. This collate instead
 
 * copies each image as one memcpy into a ``[B, C, H, W]`` buffer in **channels-last**
   memory (the decoded HWC pixels' own layout; ``DeviceLoader`` converts on the device), and
@@ -17,6 +15,10 @@ than a memcpy. This collate instead
   worker cannot know when the main process is done with it, so every batch gets a fresh
   shared-memory buffer (as ``default_collate`` does; its page faults are paid in the worker,
   in parallel). Pinning is impossible in workers: use ``DataLoader(pin_memory=True)``.
+
+Notes:
+    Where the time goes ([64, 3, 224, 224] uint8, ``scripts/bench_loader.py``): fresh memory
+    costs page faults on every batch, and a transposing copy is slower than a memcpy.
 """
 
 from __future__ import annotations

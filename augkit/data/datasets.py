@@ -256,9 +256,9 @@ class AugmentedDataset(Dataset):
         on_error: ``"raise"`` or ``"skip"``.
         check_whole_file: When the pipeline is a ``Compose`` that decodes only a window of
             each JPEG (``augkit.open_image``), still check the rest of the file, so damaged
-            files are refused whatever the crop. False is faster (about 0.1-0.2 ms per image)
-            but uses a file damaged after the window (its decoded pixels are right): whether
-            such a file is refused then depends on the drawn crop.
+            files are refused whatever the crop. False skips that work but uses a file damaged
+            after the window (its decoded pixels are right): whether such a file is refused
+            then depends on the drawn crop.
         mode: How items are decoded (``augkit.decode``): ``"RGB"`` (``(H, W, 3)`` uint8, the
             default), ``"L"`` (``(H, W, 1)`` uint8 gray) or ``"unchanged"`` (the stored sample
             type and channels, e.g. uint16 for 16-bit PNGs). Arrays given as items are

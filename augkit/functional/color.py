@@ -10,7 +10,7 @@ Semantics follow torchvision v2's ``adjust_brightness/contrast/saturation/hue``:
   weights), floored on uint8. Contrast blends with its mean, saturation with itself.
 - Hue rotates the HSV hue: ``h -> (h + factor) mod 1`` with S and V kept.
 
-Three implementations share these semantics, chosen for speed:
+Three implementations share these semantics:
 
 - uint8 arrays (HWC, the sample stage) and CPU uint8 batches, where the optional C
   extension ``augkit._color`` is built (``setup.py``): one call per image that repeats
@@ -23,8 +23,7 @@ Three implementations share these semantics, chosen for speed:
   ``cv2.LUT``); the gray image and the saturation blend repeat torchvision's fused
   multiply-adds in float64 (exact there, rounded once to float32), so every operation is
   within one level of torchvision's (tests/test_color_fallback.py); hue uses OpenCV's float
-  HSV conversion (within two levels). A CPU batch is processed image by image, which
-  keeps the working set in cache (~3-10x faster than whole-batch tensor passes on CPU).
+  HSV conversion (within two levels). A CPU batch is processed image by image.
 - Tensors elsewhere (GPU, float): vectorized torch math over ``[B, C, H, W]`` with per-sample
   factors broadcast as ``[B, 1, 1, 1]``, repeating torchvision's float32 operations one by
   one (its fused adds in float64, its HSV round trip, its uint8 round trip after every
@@ -32,6 +31,10 @@ Three implementations share these semantics, chosen for speed:
 
 ``tests/test_color.py`` and ``tests/test_color_native.py`` prove they agree with torchvision
 and with each other.
+
+Notes:
+    The implementation is chosen for speed: image by image on CPU batches keeps the working
+    set in cache, about 3-10x faster there than whole-batch tensor passes (docs/benchmarks.md).
 """
 
 from __future__ import annotations

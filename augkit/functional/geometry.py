@@ -6,7 +6,6 @@ Arrays are HWC (sample stage); tensors are ``[..., C, H, W]`` (either stage).
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +13,8 @@ import torch
 
 from augkit import _memory
 from augkit._image import Image, flatten_leading, per_sample
+from augkit.functional._sampling import PADDING_MODES as PADDING_MODES  # how crops fill outside the image
+from augkit.functional._sampling import nearest_indices, padded_indices, read_only_tensor
 
 try:
     import cv2
@@ -28,57 +29,13 @@ except ImportError:  # pragma: no cover - built wherever a C compiler is availab
 _CV2_FLIP_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.uint16))
 
 
-#: How crops fill pixels outside the image (torchvision's ``padding_mode`` names).
-PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
-
 #: Interpolations of the resizing kernels.
 RESIZE_INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
 
-def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
-    """Source index of each output index under torch's ``"nearest"`` resampling (``floor(i * in / out)`` in float32)."""
-    if n_out == n_in:
-        return np.arange(n_out)
-    scale = np.float32(n_in) / np.float32(n_out)
-    index = np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64)
-    return np.minimum(index, n_in - 1)
-
-
-def padded_indices(start: int, length: int, size: int, mode: str) -> np.ndarray:
-    """Source index of each of ``length`` positions from ``start`` along an axis of ``size``, padded by ``mode``.
-
-    ``"edge"`` repeats the border pixel, ``"reflect"`` mirrors without repeating it
-    (``c b | a b c | b a``), ``"symmetric"`` mirrors with it (``b a | a b c | c b``), as
-    torch's and torchvision's pads; the mirror repeats periodically for pads wider than the axis.
-
-    Args:
-        start: First position (may be negative).
-        length: Number of positions.
-        size: Length of the axis, > 0.
-        mode: ``"edge"``, ``"reflect"`` or ``"symmetric"``.
-
-    Returns:
-        ``[length]`` int64 indices in ``[0, size)``.
-
-    Example:
-        >>> padded_indices(-2, 7, 3, "reflect").tolist()
-        [2, 1, 0, 1, 2, 1, 0]
-    """
-    index = np.arange(start, start + length, dtype=np.int64)
-    if mode == "edge" or (mode == "reflect" and size == 1):
-        return np.clip(index, 0, size - 1)
-    if mode == "reflect":
-        period = 2 * (size - 1)
-        index = np.mod(index, period)
-        return np.where(index >= size, period - index, index)
-    if mode == "symmetric":
-        period = 2 * size
-        index = np.mod(index, period)
-        return np.where(index >= size, period - 1 - index, index)
-    raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
-
-
-def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: float = 0, padding_mode: str = "constant") -> np.ndarray:
+def crop(
+    image: np.ndarray, top: int, left: int, height: int, width: int, fill: float | np.ndarray = 0, padding_mode: str = "constant"
+) -> np.ndarray:
     """Return the ``height x width`` window at ``(top, left)`` of an HWC array.
 
     The window may extend past the image (``top`` or ``left`` negative, or beyond the far
@@ -92,7 +49,7 @@ def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: 
         left: Column of the window's left edge (may be negative).
         height: Window height, > 0.
         width: Window width, > 0.
-        fill: Value of pixels outside the image (constant padding).
+        fill: Value of pixels outside the image (constant padding): one value, or one per channel.
         padding_mode: ``"constant"``, ``"edge"``, ``"reflect"`` or ``"symmetric"``.
 
     Returns:
@@ -119,14 +76,11 @@ def crop(image: np.ndarray, top: int, left: int, height: int, width: int, fill: 
 def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True, interpolation: str = "bilinear") -> np.ndarray:
     """Resize an HWC array, antialiased when shrinking (bilinear and bicubic).
 
-    Bilinear on uint8 equals torch's bilinear kernel, i.e. torchvision v2
-    ``Resize(antialias=True)``: computed by augkit's C kernel (``augkit._resize``, about 1.4x
-    faster) for 1 to 4 channels when it is built, else by torch on channels-last memory.
-    Bicubic runs torch's kernel the same way, equal to torchvision v2
-    ``Resize(interpolation=BICUBIC)`` on uint8 and float32. Nearest picks torch's
-    ``"nearest"`` source pixels (torchvision's ``NEAREST``), for any dtype. Any channel count
-    works. uint16 (and other integer) images are resampled in float64 by the same kernels and
-    rounded to the nearest value (bicubic clamped to the dtype's range).
+    Bilinear equals torchvision v2 ``Resize(antialias=True)`` on uint8 (bit for bit) and
+    float32, bicubic equals ``Resize(interpolation=BICUBIC)``, and nearest picks the source
+    pixels of torchvision's ``NEAREST``, for any dtype. Any channel count works. uint16 (and
+    other integer) images are resampled in float64 and rounded to the nearest value (bicubic
+    clamped to the dtype's range).
 
     Args:
         image: HWC array, uint8, uint16 or float.
@@ -137,6 +91,15 @@ def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True, int
 
     Returns:
         The resized HWC array, same dtype; the input itself when the size is unchanged.
+
+    Example:
+        >>> resize(np.zeros((4, 6, 3), np.uint8), (2, 3)).shape
+        (2, 3, 3)
+
+    Notes:
+        uint8 bilinear resizes of 1 to 4 channels run in augkit's C kernel (``augkit._resize``)
+        when it is built, the others in torch's kernels writing channels-last memory (see
+        docs/benchmarks.md).
     """
     height, width = size
     if interpolation not in RESIZE_INTERPOLATIONS:
@@ -190,17 +153,11 @@ def resize_crop(
 ) -> np.ndarray:
     """Return ``crop(resize(image, size), top, left, height, width, fill)``, resampling only kept pixels.
 
-    The window is computed from the input region it depends on, at a fraction of the cost
-    when the window is much smaller than the resized image (the ResNet recipe keeps about a
-    third). uint8 images with 1 to 4 channels go through augkit's C kernel (``augkit._resize``)
-    when it is built: it reads only ``resize_window_region`` and its pixels are identical to
-    resizing the whole image with torch and cropping afterwards. Otherwise torch resamples a
-    region starting at an output index ``k`` whose input position ``k * in / out`` is a whole
-    pixel (so the sampling grid is the full resize's), which is often the image's first row
-    or column; float32 results are then within float32 rounding of resize-then-crop (at most
-    2.5e-5 measured on the sample photos, 1e-5 on small images), and uint8 results
-    identical except that torch picks its fixed-point weight precision from the pixels it
-    computes, which moves about one value in 10^6 by one level.
+    The window is computed from the input region it depends on only. uint8 images with 1 to 4
+    channels give exactly the pixels of resizing the whole image and cropping afterwards when
+    augkit's C kernel (``augkit._resize``) is built; otherwise float32 results are within
+    float32 rounding of resize-then-crop, and uint8 results are identical except for about one
+    value in 10^6, off by one level.
 
     Args:
         image: HWC array, uint8 or float32.
@@ -220,16 +177,25 @@ def resize_crop(
         >>> fused = resize_crop(image, (40, 33), 5, 7, 20, 20)
         >>> bool((fused == crop(resize(image, (40, 33)), 5, 7, 20, 20)).all())
         True
+
+    Notes:
+        The C kernel reads only the rows and columns the window's filters span. Without it,
+        torch resamples a region starting at an output index ``k`` whose input position
+        ``k * in / out`` is a whole pixel, so the region's sampling grid is the full resize's;
+        its float32 results differed from resize-then-crop by at most 2.5e-5 on the sample
+        photos, and torch's uint8 kernel picks its fixed-point weight precision from the pixels
+        it computes (hence the rare one-level differences). The saving grows as the window
+        shrinks against the resized image (docs/benchmarks.md).
     """
     channels = image.shape[2] if image.ndim == 3 else 0
-    plan = resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias, image.dtype, channels)
+    plan = _resize_crop_plan(image.shape[:2], size, top, left, height, width, antialias, image.dtype, channels)
     if plan is None or image.dtype not in (np.uint8, np.float32):
         return crop(resize(image, size, antialias), top, left, height, width, fill)
-    return resize_crop_region(image[plan.rows, plan.cols], plan)
+    return _resize_crop_region(image[plan.rows, plan.cols], plan)
 
 
 @dataclass(frozen=True)
-class ResizeCropPlan:
+class _ResizeCropPlan:
     """The input region a fused resize-crop reads, and how to resample it.
 
     Attributes:
@@ -255,7 +221,7 @@ class ResizeCropPlan:
     grid: tuple[int, int, int, int] | None = None
 
 
-def resize_crop_plan(
+def _resize_crop_plan(
     in_size: tuple[int, int],
     size: tuple[int, int],
     top: int,
@@ -265,7 +231,7 @@ def resize_crop_plan(
     antialias: bool = True,
     dtype=np.uint8,
     channels: int = 3,
-) -> ResizeCropPlan | None:
+) -> _ResizeCropPlan | None:
     """Plan ``resize_crop`` for an input of ``in_size``; None when it must resize the whole image.
 
     Args:
@@ -287,21 +253,21 @@ def resize_crop_plan(
         return None  # torch's resize to one column mixes rows beyond the filter's support: resize whole
     window = (top, left, height, width)
     if _native_takes(dtype, channels):
-        rows, cols = resize_window_region(in_size, size, top, left, height, width, antialias)
-        return ResizeCropPlan(rows, cols, (in_h, in_w), (out_h, out_w), window, antialias, True)
+        rows, cols = _resize_window_region(in_size, size, top, left, height, width, antialias)
+        return _ResizeCropPlan(rows, cols, (in_h, in_w), (out_h, out_w), window, antialias, True)
     (y0, y1, ky, oh), (x0, x1, kx, ow) = (
         _axis_region(in_h, out_h, top, height, antialias),
         _axis_region(in_w, out_w, left, width, antialias),
     )
-    return ResizeCropPlan(slice(y0, y1), slice(x0, x1), (in_h, in_w), (out_h, out_w), window, antialias, False, (ky, oh, kx, ow))
+    return _ResizeCropPlan(slice(y0, y1), slice(x0, x1), (in_h, in_w), (out_h, out_w), window, antialias, False, (ky, oh, kx, ow))
 
 
-def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
+def _resize_crop_region(region: np.ndarray, plan: _ResizeCropPlan) -> np.ndarray:
     """Finish a planned ``resize_crop`` from the input region ``image[plan.rows, plan.cols]``.
 
     Args:
         region: HWC uint8 or float32 pixels of the planned rows and columns.
-        plan: What ``resize_crop_plan`` returned.
+        plan: What ``_resize_crop_plan`` returned.
 
     Returns:
         The ``(height, width, C)`` window.
@@ -314,7 +280,7 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
         )
         return out
     (in_h, in_w), (out_h, out_w) = plan.in_size, plan.size
-    if plan.grid is None:  # pragma: no cover - resize_crop_plan gives every torch plan a grid
+    if plan.grid is None:  # pragma: no cover - _resize_crop_plan gives every torch plan a grid
         raise ValueError("a plan for torch's kernel needs its grid")
     ky, oh, kx, ow = plan.grid
     scales = (_scale_factor(in_h, out_h), _scale_factor(in_w, out_w))
@@ -322,7 +288,7 @@ def resize_crop_region(region: np.ndarray, plan: ResizeCropPlan) -> np.ndarray:
     return out[top - ky : top - ky + height, left - kx : left - kx + width]
 
 
-def resize_window_region(
+def _resize_window_region(
     in_size: tuple[int, int], size: tuple[int, int], top: int, left: int, height: int, width: int, antialias: bool = True
 ) -> tuple[slice, slice]:
     """Input rows and columns that a window of ``resize(image, size, antialias)`` reads (uint8).
@@ -341,7 +307,7 @@ def resize_window_region(
         ``(rows, cols)`` slices of the input.
 
     Example:
-        >>> resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
+        >>> _resize_window_region((500, 375), (341, 256), 100, 20, 224, 224)
         (slice(146, 476, None), slice(29, 358, None))
     """
     (y0, y1), (x0, x1) = _axis_span(in_size[0], size[0], top, height, antialias), _axis_span(in_size[1], size[1], left, width, antialias)
@@ -386,8 +352,9 @@ _KERNELS = {
 def _interpolate_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, mode: str, scales=(None, None)) -> np.ndarray:
     """Run torch's bilinear or bicubic kernel on an HWC array into a new HWC (channels-last) array.
 
-    Writing into a channels-last output is about 3x faster than letting torch return a
-    contiguous ``[1, C, H, W]`` tensor and transposing it back to HWC.
+    Notes:
+        Writing into a channels-last output saves the transposing copy back to HWC
+        (docs/benchmarks.md).
     """
     kernel = getattr(torch.ops.aten, _KERNELS[mode, bool(antialias)])
     if size[1] == 1 and image.dtype != np.uint8:
@@ -401,20 +368,6 @@ def _interpolate_hwc(image: np.ndarray, size: tuple[int, int], antialias: bool, 
     out = torch.from_numpy(buffer).permute(2, 0, 1).unsqueeze(0)
     kernel.out(tensor, list(size), False, scales[0], scales[1], out=out)
     return buffer
-
-
-def read_only_tensor(array: np.ndarray) -> torch.Tensor:
-    """A tensor sharing a (contiguous copy of an) array's memory, for kernels that only read it.
-
-    Unlike ``augkit._image.array_to_tensor`` it does not copy read-only arrays (decoded PNGs
-    are): torch warns about those only because the tensor could be written to.
-    """
-    array = np.ascontiguousarray(array)
-    if array.flags.writeable:
-        return torch.from_numpy(array)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(array)
 
 
 def _scale_factor(n_in: int, n_out: int) -> float:
@@ -466,8 +419,12 @@ def shorter_side_size(height: int, width: int, shorter: int) -> tuple[int, int]:
 def hflip(image: Image) -> Image:
     """Mirror left-right: an HWC array (returns a contiguous copy) or a ``[..., C, H, W]`` tensor.
 
-    Arrays are flipped with OpenCV when it is installed (about 30x faster than numpy's
-    element-wise copy of a reversed 3-byte-pixel view: 0.45 ms for 224x224x3), else numpy.
+    Example:
+        >>> hflip(np.arange(3, dtype=np.uint8).reshape(1, 3, 1))[0, :, 0].tolist()
+        [2, 1, 0]
+
+    Notes:
+        Arrays are flipped with OpenCV when it is installed, else numpy (docs/benchmarks.md).
     """
     if isinstance(image, torch.Tensor):
         return image.flip(-1)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from augkit import _memory
-from augkit.functional.erase import box_mask
+from augkit.functional.erasing import box_mask
 
 
 def cutmix_box(height: int, width: int, lam, center_y, center_x):

@@ -20,14 +20,16 @@ The arithmetic is torchvision v2's (``torchvision.transforms.v2.functional``):
   ``linspace(-lim, lim, k)``) and filters separably with reflect padding: within one level
   of torchvision's 2-D convolution on uint8 (rounding ties), ~1e-7 on floats.
 
-Two implementations share these semantics, chosen for speed (the same rule as
-``augkit.functional.color``): CPU tensors of the ops that read neighbourhoods or build
-per-image tables (solarize, equalize, autocontrast on uint8; sharpness and blur on any
-dtype) go image by image through OpenCV on ``[C, H, W]`` planes, which keeps the working set
-in cache (5-25x faster than whole-batch tensor passes on one CPU core, see
-``scripts/bench_photometric.py``); everything else, and every op on the GPU, is whole-batch
+Two implementations share these semantics (the same rule as ``augkit.functional.color``):
+CPU tensors of the ops that read neighbourhoods or build per-image tables (solarize,
+equalize, autocontrast on uint8; sharpness and blur on any dtype) go image by image through
+OpenCV on ``[C, H, W]`` planes; everything else, and every op on the GPU, is whole-batch
 torch arithmetic with the per-image magnitudes broadcast as ``[B, 1, 1, 1]``.
 ``vectorized=True`` forces the torch path (``tests/test_photometric.py`` checks that both agree).
+
+Notes:
+    Image by image keeps the working set in cache: 5-25x faster than whole-batch tensor passes
+    on one CPU core (``scripts/bench_photometric.py``, docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from augkit.functional import affine as A
-from augkit.functional.geometry import nearest_indices, padded_indices
+from augkit.functional import warping as A
+from augkit.functional._sampling import nearest_indices, padded_indices
 from augkit.targets import Boxes, Keypoints
 
 
@@ -252,17 +252,17 @@ def filter_boxes(
 
 
 def affine_mask(mask, angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0), center=None, fill: int = 0):
-    """Warp a mask like ``augkit.functional.affine.affine`` with nearest neighbour (values copied, never blended)."""
+    """Warp a mask like ``augkit.functional.warping.affine`` with nearest neighbour (values copied, never blended)."""
     return A.affine(mask, angle, translate, scale, shear, "nearest", fill, center)
 
 
 def rotate_mask(mask, angle, expand: bool = False, center=None, fill: int = 0):
-    """Rotate a mask like ``augkit.functional.affine.rotate`` with nearest neighbour."""
+    """Rotate a mask like ``augkit.functional.warping.rotate`` with nearest neighbour."""
     return A.rotate(mask, angle, "nearest", expand, center, fill)
 
 
 def perspective_mask(mask, coefficients, fill: int = 0):
-    """Warp a mask like ``augkit.functional.affine.perspective`` with nearest neighbour."""
+    """Warp a mask like ``augkit.functional.warping.perspective`` with nearest neighbour."""
     return A.perspective(mask, coefficients, "nearest", fill)
 
 
@@ -271,7 +271,7 @@ def target_affine_matrix(size: tuple[int, int], angle, translate=(0.0, 0.0), sca
 
     Args:
         size: The image's ``(height, width)``.
-        angle, translate, scale, shear: As ``augkit.functional.affine.affine`` (one sample).
+        angle, translate, scale, shear: As ``augkit.functional.warping.affine`` (one sample).
         center: ``(x, y)`` of the rotation, or None for ``(W / 2, H / 2)``.
 
     Returns:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 import torch
@@ -40,12 +41,18 @@ def as_sample(x, where: str = "image") -> Sample:
     return sample
 
 
-def display_invertible(transform: Transform) -> bool:
+class Invertible(Protocol):
+    """A normalizing transform the display undoes (``Normalize``, ``Whiten``): ``inverse(output)`` gives [0, 1] pixels."""
+
+    def inverse(self, image: Any) -> Any: ...
+
+
+def display_invertible(transform: Transform) -> TypeGuard[Invertible]:
     """True for a transform whose output the display undoes: it ``normalizes`` and has an ``inverse``."""
     return bool(getattr(transform, "normalizes", False)) and callable(getattr(transform, "inverse", None))
 
 
-def _mean_image(transform: Transform) -> np.ndarray | None:
+def _mean_image(transform: Invertible) -> np.ndarray | None:
     """The public ``mean_image`` of a mean-image ``Normalize`` as an array (None for other transforms)."""
     value = getattr(transform, "mean_image", None)
     if value is None:
@@ -55,7 +62,7 @@ def _mean_image(transform: Transform) -> np.ndarray | None:
     return np.asarray(value, dtype=np.float32)
 
 
-def _invert_for_display(transform: Transform, output):
+def _invert_for_display(transform: Invertible, output: Any) -> Any:
     """``transform.inverse(output)``; a mean image larger than ``output`` is added back center-cropped.
 
     A mean image is subtracted before the random crop (AlexNet), so the output is a window of
@@ -74,7 +81,7 @@ def _invert_for_display(transform: Transform, output):
     return (output + window).astype(np.float32)
 
 
-def to_display(output, invert: Sequence[Transform] = ()) -> np.ndarray:
+def to_display(output: Any, invert: Sequence[Invertible] = ()) -> np.ndarray:
     """Turn a pipeline's output into an HWC uint8 RGB array for display.
 
     Args:
@@ -162,14 +169,15 @@ def _pick_view(sample, view: int) -> tuple[Sample, list[str]]:
 def run_stages(sample: Sample, pipeline, rng: np.random.Generator, view: int = 0) -> tuple[Sample, list[str], list[Transform]]:
     """Run both stages on one sample; return its output, the caption lines and the leaves that ran."""
     first, second = split_pipeline(pipeline)
-    out, lines, ran = sample, [], []
+    out = sample
+    lines: list[str] = []
+    ran: list[Transform | None] = []
     if first is not None:
         x = sample if sample.has_spatial_targets() else sample.image
         result, params = first.run(x, rng)
-        out = result if isinstance(result, (Sample, Batch)) else sample.replace(image=result)
         lines += describe_params(params, first)
         ran += [s.transform for s in steps(params, first) if s.ran]
-        out, view_lines = _pick_view(out, view)
+        out, view_lines = _pick_view(result if isinstance(result, (Sample, Batch)) else sample.replace(image=result), view)
         lines += view_lines
     if second is not None:
         batch, params = second.run(_one_sample_batch(out), rng)

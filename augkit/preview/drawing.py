@@ -112,9 +112,7 @@ def fit_tile(image: np.ndarray, size: int, fill: tuple[int, int, int] = LETTERBO
     return tile
 
 
-def _numpy(value) -> np.ndarray | None:
-    if value is None:
-        return None
+def _numpy(value) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -185,7 +183,7 @@ def box_pixels(xyxy, where: Placement) -> tuple[int, int, int, int]:
 def draw_boxes(draw: ImageDraw.ImageDraw, boxes, where: Placement, font=None, width: int = 1) -> None:
     """Draw ``Boxes`` as outlines (colour by integer label, else by index), labels above them."""
     xyxy = _numpy(boxes.xyxy).reshape(-1, 4)
-    labels = _numpy(boxes.labels)
+    labels = None if boxes.labels is None else _numpy(boxes.labels)
     for i, corners in enumerate(xyxy):
         label = None if labels is None else labels[i]
         ink = _box_colour(label, i)

@@ -8,7 +8,7 @@ window is decoded:
 * a transform whose ``input_window(params)`` lies inside the image (``RandomResizedCrop``'s
   box, a crop's window): that window, with ``params_in_window(params)``;
 * a resize declaring ``fused_resize_size`` followed by a pure crop (``crop_window``): the
-  input region the crop depends on (``functional.geometry.resize_crop_plan``).
+  input region the crop depends on (``functional.geometry._resize_crop_plan``).
 
 Anything else decodes the whole image first. Parameters and pixels equal those of the same
 pipeline on the decoded image; only decoding work is skipped. Only transforms that declare a
@@ -16,6 +16,9 @@ window are sampled from the stand-in (their ``sample`` reads only the image's sh
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeGuard
 
 import numpy as np
 
@@ -25,21 +28,21 @@ from augkit.functional import geometry as G
 from augkit.transforms.base import Transform
 
 
-def _declares(transform: Transform | None, *names: str) -> bool:
+def _declares(transform: Transform | None, *names: str) -> TypeGuard[Transform]:
     if transform is None or transform.sample_reads_pixels:
         return False
     cls = type(transform)
     return any(getattr(cls, name) is not getattr(Transform, name) for name in names)
 
 
-def _inside(window, height: int, width: int) -> bool:
+def _inside(window: tuple[int, int, int, int] | None, height: int, width: int) -> TypeGuard[tuple[int, int, int, int]]:
     if window is None:
         return False
     top, left, h, w = window
     return 0 <= top and 0 <= left and h > 0 and w > 0 and top + h <= height and left + w <= width
 
 
-def run_head(transforms, jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
+def run_head(transforms: Sequence[Transform], jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
     """Run the window-reading head of ``transforms`` on ``jpeg``.
 
     Args:
@@ -67,13 +70,13 @@ def run_head(transforms, jpeg: EncodedJpeg, rng: np.random.Generator) -> tuple[n
             return second.apply(first.apply(jpeg.decode(), p1), p2), [p1, p2], [size, mid]
         top, left, h, w = window
         antialias = bool(getattr(first, "antialias", True))
-        plan = G.resize_crop_plan(size, mid, top, left, h, w, antialias)
+        plan = G._resize_crop_plan(size, mid, top, left, h, w, antialias)
         if plan is None:
             image = G.resize_crop(jpeg.decode(), mid, top, left, h, w, antialias, getattr(second, "fill", 0))
         else:
             rows, cols = plan.rows, plan.cols
             region = jpeg.decode_window(rows.start, cols.start, rows.stop - rows.start, cols.stop - cols.start)
-            image = G.resize_crop_region(region, plan)
+            image = G._resize_crop_region(region, plan)
         return image, [p1, p2], [size, mid]
     window = first.input_window(p1)
     if not _inside(window, *size):

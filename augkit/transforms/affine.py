@@ -3,7 +3,7 @@
 Each runs in both stages: on an HWC array, or on a ``[B, C, H, W]`` batch with its own
 parameters per sample (one batched warp, no loop over samples). Parameters are drawn as
 torchvision v2's ``RandomRotation``, ``RandomAffine`` and ``RandomPerspective`` draw them, and
-pixels equal torchvision's functional ops (``augkit.functional.affine``). Masks, boxes and
+pixels equal torchvision's functional ops (``augkit.functional.warping``). Masks, boxes and
 keypoints move with the image (torchvision v2 ``tv_tensors`` semantics, see
 ``augkit.functional.targets``); masks are filled with ``mask_fill`` outside the image.
 """
@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from augkit._image import batch_size, check_any_image, spatial_size
+from augkit._image import Image, MaskT, batch_size, check_any_image, spatial_size
 from augkit._validate import check_int, check_probability, check_range, check_real
-from augkit.functional import affine as A
 from augkit.functional import targets as T
+from augkit.functional import warping as A
+from augkit.targets import Boxes, Keypoints
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
 
@@ -74,6 +75,16 @@ class PerspectiveParams:
 
     endpoints: Any
 
+    def describe(self) -> str:
+        """A caption: where the corners go, ``corners=(x,y) (x,y) (x,y) (x,y)`` from the top-left, clockwise.
+
+        Example:
+            >>> PerspectiveParams(np.array([[1, 2], [58, 0], [59, 39], [0, 38]])).describe()
+            'corners=(1,2) (58,0) (59,39) (0,38)'
+        """
+        points = np.asarray(self.endpoints).reshape(-1, 2).tolist()
+        return "corners=" + " ".join(f"({round(x)},{round(y)})" for x, y in points)
+
 
 def _degrees(name: str, value) -> tuple[float, float]:
     """A number ``d >= 0`` as ``(-d, d)``, or a ``(low, high)`` pair (torchvision's ``_setup_angle``)."""
@@ -121,7 +132,7 @@ def _scalar(value):
 class _WarpBase(Transform):
     """What the affine-family transforms share: stages, arguments, target moves through one matrix."""
 
-    stages = (SAMPLE_STAGE, BATCH_STAGE)
+    stages: tuple[str, ...] = (SAMPLE_STAGE, BATCH_STAGE)
     geometric = True
     abstract = True
     interpolation: str = "nearest"
@@ -145,7 +156,7 @@ class _AffineBase(_WarpBase):
         """``F.affine``'s ``angle``, ``translate``, ``scale`` and ``shear`` for ``params``."""
         raise NotImplementedError
 
-    def apply(self, image, params):
+    def apply(self, image: Image, params: Any) -> Image:
         """Warp ``image`` (each sample of a batch with its own parameters)."""
         image = check_any_image(image, allow_uint16=True)
         return A.affine(image, **self.affine_args(params), interpolation=self.interpolation, fill=self.fill, center=self.center)
@@ -237,7 +248,7 @@ class Affine(_AffineBase):
             raise ValueError(f"shear must be a number, (low, high) or (x_low, x_high, y_low, y_high), got {shear!r}")
         return _degrees("shear", shear)
 
-    def sample(self, rng: np.random.Generator, image) -> AffineParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> AffineParams:
         """Draw angle, shifts, scale and shears (in ``RandomAffine``'s order)."""
         height, width = spatial_size(check_any_image(image, allow_uint16=True))
         n = batch_size(image)
@@ -276,7 +287,7 @@ class _ShearBase(_AffineBase):
         self.center = _check_center(center)
         self._setup(interpolation, fill, mask_fill, same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> ShearParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ShearParams:
         """Draw the shear angle ~ U(degrees)."""
         check_any_image(image, allow_uint16=True)
         return ShearParams(_scalar(rng.uniform(self.degrees[0], self.degrees[1], size=batch_size(image))))
@@ -302,6 +313,13 @@ class ShearX(_ShearBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((5, 5, 1), np.uint8)
+        >>> image[:, 2] = 9  # a vertical line
+        >>> ShearX((45, 45))(image, rng=0)[:, :, 0].tolist()
+        [[0, 0, 0, 0, 9], [0, 0, 0, 9, 0], [0, 0, 9, 0, 0], [0, 9, 0, 0, 0], [9, 0, 0, 0, 0]]
     """
 
     _axis = 0
@@ -320,6 +338,13 @@ class ShearY(_ShearBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((5, 5, 1), np.uint8)
+        >>> image[2, :] = 9  # a horizontal line
+        >>> ShearY((45, 45))(image, rng=0)[:, :, 0].tolist()
+        [[0, 0, 0, 0, 9], [0, 0, 0, 9, 0], [0, 0, 9, 0, 0], [0, 9, 0, 0, 0], [9, 0, 0, 0, 0]]
     """
 
     _axis = 1
@@ -345,13 +370,16 @@ class _TranslateBase(_AffineBase):
             raise ValueError(f"{name} must lie within [-{bound}, {bound}], got {value!r}")
         return low, high
 
-    def sample(self, rng: np.random.Generator, image) -> TranslateParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> TranslateParams:
         """Draw the shift: ``round(U(range))`` pixels, the range scaled by the side for ``fraction``."""
         height, width = spatial_size(check_any_image(image, allow_uint16=True))
-        low, high = self.pixels if self.pixels is not None else self.fraction
         if self.fraction is not None:
             side = width if self._axis == 0 else height
-            low, high = low * side, high * side
+            low, high = self.fraction[0] * side, self.fraction[1] * side
+        elif self.pixels is not None:
+            low, high = self.pixels
+        else:
+            raise ValueError(f"{type(self).__name__} needs exactly one of fraction= or pixels=")
         return TranslateParams(_rounded(rng.uniform(low, high, size=batch_size(image))))
 
     def affine_args(self, params: TranslateParams) -> dict[str, Any]:
@@ -375,6 +403,11 @@ class TranslateX(_TranslateBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> TranslateX(pixels=(2, 2))(np.arange(1, 6, dtype=np.uint8).reshape(1, 5, 1), rng=0)[0, :, 0].tolist()
+        [0, 0, 1, 2, 3]
     """
 
     _axis = 0
@@ -394,6 +427,11 @@ class TranslateY(_TranslateBase):
 
     Shape:
         HWC array, ``[C, H, W]`` or ``[B, C, H, W]`` tensor; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> TranslateY(pixels=(-1, -1))(np.arange(1, 5, dtype=np.uint8).reshape(4, 1, 1), rng=0)[:, 0, 0].tolist()
+        [2, 3, 4, 0]
     """
 
     _axis = 1
@@ -443,12 +481,12 @@ class Rotate(_WarpBase):
         self.center = _check_center(center)
         self._setup(interpolation, fill, mask_fill, same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> RotateParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> RotateParams:
         """Draw the angle ~ U(degrees)."""
         check_any_image(image, allow_uint16=True)
         return RotateParams(_scalar(rng.uniform(self.degrees[0], self.degrees[1], size=batch_size(image))))
 
-    def apply(self, image, params: RotateParams):
+    def apply(self, image: Image, params: RotateParams) -> Image:
         """Rotate ``image`` (each sample of a batch by its own angle)."""
         image = check_any_image(image, allow_uint16=True)
         if self.expand and getattr(image, "ndim", 3) == 4:
@@ -462,16 +500,16 @@ class Rotate(_WarpBase):
             return matrix, (0.0, 0.0), size
         return matrix, T.rotation_offset(matrix, size), A.rotated_size(float(params.angle), *size)
 
-    def apply_mask(self, mask, params: RotateParams):
+    def apply_mask(self, mask: MaskT, params: RotateParams) -> MaskT:
         """Rotate a mask (nearest neighbour; ``mask_fill`` outside the image)."""
         return T.rotate_mask(mask, params.angle, self.expand, self.center, self.mask_fill)
 
-    def apply_boxes(self, boxes, params: RotateParams, size):
+    def apply_boxes(self, boxes: Boxes, params: RotateParams, size: tuple[int, int]) -> Boxes:
         """Move boxes: the enclosing box of the rotated corners, clamped; empty boxes dropped."""
         matrix, offset, out_size = self._geometry(params, size)
         return T.affine_boxes(boxes, matrix, out_size, offset)
 
-    def apply_keypoints(self, keypoints, params: RotateParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: RotateParams, size: tuple[int, int]) -> Keypoints:
         """Rotate keypoints; those leaving the image become invisible."""
         matrix, offset, out_size = self._geometry(params, size)
         return T.affine_keypoints(keypoints, matrix, out_size, offset)
@@ -518,7 +556,7 @@ class Perspective(_WarpBase):
         self.p = check_probability("p", p)
         self._setup(interpolation, fill, mask_fill, same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> PerspectiveParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> PerspectiveParams:
         """Draw the four end corners (``RandomPerspective.make_params``' order)."""
         height, width = spatial_size(check_any_image(image, allow_uint16=True))
         n = batch_size(image)
@@ -545,20 +583,20 @@ class Perspective(_WarpBase):
             return np.broadcast_to(identity, (*np.shape(params.endpoints)[:-2], 8)).copy()
         return A.perspective_coefficients(A.perspective_startpoints(*size), params.endpoints)
 
-    def apply(self, image, params: PerspectiveParams):
+    def apply(self, image: Image, params: PerspectiveParams) -> Image:
         """Warp ``image`` (each sample of a batch with its own corners)."""
         image = check_any_image(image, allow_uint16=True)
         return A.perspective(image, self.coefficients(params, spatial_size(image)), self.interpolation, self.fill)
 
-    def apply_mask(self, mask, params: PerspectiveParams):
+    def apply_mask(self, mask: MaskT, params: PerspectiveParams) -> MaskT:
         """Warp a mask (nearest neighbour; ``mask_fill`` outside the image)."""
         return T.perspective_mask(mask, self.coefficients(params, T.mask_size(mask)), self.mask_fill)
 
-    def apply_boxes(self, boxes, params: PerspectiveParams, size):
+    def apply_boxes(self, boxes: Boxes, params: PerspectiveParams, size: tuple[int, int]) -> Boxes:
         """Move boxes: the enclosing box of the moved corners, clamped; empty boxes dropped."""
         return T.perspective_boxes(boxes, self.coefficients(params, size), size)
 
-    def apply_keypoints(self, keypoints, params: PerspectiveParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: PerspectiveParams, size: tuple[int, int]) -> Keypoints:
         """Move keypoints; those leaving the image become invisible."""
         return T.perspective_keypoints(keypoints, self.coefficients(params, size), size)
 

@@ -33,20 +33,24 @@ import contextvars
 import dataclasses
 import functools
 import inspect
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeAlias, overload
 
 import numpy as np
 import torch
 
-from augkit._image import batch_size, is_batch, spatial_size
+from augkit._image import MaskT, batch_size, is_batch, spatial_size
 from augkit.encoded import EncodedJpeg
 from augkit.errors import UnsupportedTargetError
 from augkit.rng import RowGenerator, SameDraws, as_generator, batch_generator, rows_of
-from augkit.targets import Batch, Sample
+from augkit.targets import Batch, Boxes, Keypoints, Sample
 
 SAMPLE_STAGE = "sample"
 BATCH_STAGE = "batch"
+
+#: A parameter field holding a Python scalar for one image and a ``[B]`` numpy array (one row
+#: per sample) for a batch. The kernels take either form, so the field is not narrowed further.
+PerSample: TypeAlias = Any
 
 _REGISTRY: dict[str, type[Configurable]] = {}
 
@@ -83,16 +87,21 @@ def registered_transforms() -> dict[str, type[Configurable]]:
     return dict(_REGISTRY)
 
 
+def _resolved_init(cls: type) -> Callable[..., None]:
+    """The ``__init__`` that constructs ``cls`` (its own, or the nearest base's): ``cls.__init__`` without the instance lookup."""
+    return next(vars(klass)["__init__"] for klass in cls.__mro__ if "__init__" in vars(klass))
+
+
 def _constructor_names(cls: type) -> list[str]:
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(_resolved_init(cls))
     return [n for n, p in signature.parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def _checked_init(init):
+def _checked_init(init: Callable[..., None]) -> Callable[..., None]:
     """Wrap a constructor so a missing ``self.<argument>`` is reported when the object is built."""
 
     @functools.wraps(init)
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Configurable, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         cls = type(self)
         if cls.__init__ is __init__ and cls.config_args is Configurable.config_args:
@@ -105,7 +114,7 @@ def _checked_init(init):
                     f" read them back); set self.{name} = {name} in __init__, or override config_args()"
                 )
 
-    __init__._augkit_checked = True  # type: ignore[attr-defined]
+    __init__._augkit_checked = True  # type: ignore[attr-defined]  # a marker on the function object
     return __init__
 
 
@@ -174,9 +183,9 @@ class Applied:
         return type(self)(True, params_at(self.params, int(applied[:index].sum())))
 
 
-def _public_sample(own):
+def _public_sample(own: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(own)
-    def sample(self, rng, image):
+    def sample(self: Transform, rng: Any, image: Any) -> Any:
         active = _ACTIVE.get()
         if id(self) in active:
             return own(self, rng, image)
@@ -186,13 +195,13 @@ def _public_sample(own):
         finally:
             _ACTIVE.reset(token)
 
-    sample._augkit_public = True  # type: ignore[attr-defined]
+    sample._augkit_public = True  # type: ignore[attr-defined]  # a marker on the function object
     return sample
 
 
-def _public_apply(own):
+def _public_apply(own: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(own)
-    def apply(self, image, params=None, *args: Any):
+    def apply(self: Transform, image: Any, params: Any = None, *args: Any) -> Any:
         active = _ACTIVE.get()
         if id(self) in active:
             return own(self, image, params, *args)
@@ -202,7 +211,7 @@ def _public_apply(own):
         finally:
             _ACTIVE.reset(token)
 
-    apply._augkit_public = True  # type: ignore[attr-defined]
+    apply._augkit_public = True  # type: ignore[attr-defined]  # a marker on the function object
     return apply
 
 
@@ -250,7 +259,7 @@ class Transform(Configurable):
             only its image. Its ``sample`` must then handle a ``Sample`` / ``Batch``.
     """
 
-    stages: ClassVar[tuple[str, ...]] = (SAMPLE_STAGE,)
+    stages: tuple[str, ...] = (SAMPLE_STAGE,)
     geometric: ClassVar[bool] = False
     random_apply: ClassVar[bool] = False
     applied_params: ClassVar[type[Applied]] = Applied
@@ -260,6 +269,11 @@ class Transform(Configurable):
     normalizes: ClassVar[bool] = False
     samples_targets: ClassVar[bool] = False
     same_on_batch: bool = False
+    #: The probability of a transform with ``random_apply`` (set by its constructor).
+    p: float
+    # The author's own ``sample`` / ``apply`` (the public methods wrap them; see ``__init_subclass__``).
+    _own_sample: ClassVar[Callable[..., Any]]
+    _own_apply: ClassVar[Callable[..., Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -273,7 +287,11 @@ class Transform(Configurable):
 
     # ------------------------------------------------------------------ what authors write
 
-    def sample(self, rng: np.random.Generator, image) -> Any:
+    # The public ``sample`` and ``apply`` take an image, a ``Sample``, a ``Batch`` or an undecoded
+    # JPEG; the base unwraps them, so a subclass's own methods see only an ``Image``. Hence
+    # ``image: Any`` here, which a subclass narrows to ``Image`` (or an array / a tensor).
+
+    def sample(self, rng: np.random.Generator, image: Any) -> Any:
         """Draw the parameters for ``image``; deterministic transforms return None.
 
         Args:
@@ -287,7 +305,7 @@ class Transform(Configurable):
         """
         return None
 
-    def apply(self, image, params: Any = None):
+    def apply(self, image: Any, params: Any) -> Any:
         """Apply the transform with the given parameters (deterministic).
 
         Args:
@@ -299,15 +317,15 @@ class Transform(Configurable):
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement apply")
 
-    def apply_mask(self, mask, params: Any):
+    def apply_mask(self, mask: MaskT, params: Any) -> MaskT:
         """Move one sample's mask (``[H, W]`` / ``[H, W, M]`` array or ``[H, W]`` / ``[M, H, W]`` tensor)."""
         raise self._unsupported("masks")
 
-    def apply_boxes(self, boxes, params: Any, size: tuple[int, int]):
+    def apply_boxes(self, boxes: Boxes, params: Any, size: tuple[int, int]) -> Boxes:
         """Move one sample's ``Boxes``; ``size`` is the input image's ``(height, width)``."""
         raise self._unsupported("boxes")
 
-    def apply_keypoints(self, keypoints, params: Any, size: tuple[int, int]):
+    def apply_keypoints(self, keypoints: Keypoints, params: Any, size: tuple[int, int]) -> Keypoints:
         """Move one sample's ``Keypoints``; ``size`` is the input image's ``(height, width)``."""
         raise self._unsupported("keypoints")
 
@@ -387,7 +405,7 @@ class Transform(Configurable):
             f" carry {target} (implement apply_{'mask' if target == 'masks' else target} to support them)"
         )
 
-    def _draw(self, rng, x):
+    def _draw(self, rng: Any, x: Any) -> Any:
         """The public ``sample``: unwrap the input, handle ``same_on_batch`` and ``random_apply``.
 
         ``sample`` gets the image alone, or the whole ``Sample`` / ``Batch`` when the class
@@ -406,13 +424,14 @@ class Transform(Configurable):
         rows = np.flatnonzero(decision)
         if rows.size == 0:
             return self.applied_params(decision, None)
+        sub: Batch | torch.Tensor
         if isinstance(given, Batch):
             sub = given.select(rows)
         else:
             sub = _take(image, rows) if self.sample_reads_pixels else _shape_stand_in(image, rows.size)
         return self.applied_params(decision, own(self, rows_of(rng, rows), sub))
 
-    def _dispatch(self, x, params, *extra: Any):
+    def _dispatch(self, x: Any, params: Any, *extra: Any) -> Any:
         """The public ``apply``: a ``Sample`` / ``Batch`` moves its targets too."""
         if extra:
             raise TypeError(f"{type(self).__name__}.apply takes (image, params), got {2 + len(extra)} arguments")
@@ -424,7 +443,7 @@ class Transform(Configurable):
             raise TypeError(f"{type(self).__name__} mixes samples and their targets: call it on an augkit.Batch (or images, targets)")
         return self._apply_image(_decoded(x), params)
 
-    def _apply_image(self, image, params):
+    def _apply_image(self, image: Any, params: Any) -> Any:
         own = type(self)._own_apply
         if not (self.random_apply and isinstance(params, Applied)):
             return own(self, image, params)
@@ -439,12 +458,13 @@ class Transform(Configurable):
             return fast
         return _put(image, rows, own(self, _take(image, rows), params.params), type(self).__name__)
 
-    def _apply_sample(self, sample: Sample, params) -> Sample:
+    def _apply_sample(self, sample: Sample, params: Any) -> Sample | Batch:
+        """Apply to one sample and its targets (a ``Batch`` of views for transforms that make views)."""
         image = _decoded(sample.image)
         moved = self.apply_targets(sample, params, spatial_size(image))
         return moved.replace(image=self._apply_image(image, params))
 
-    def _apply_batch(self, batch: Batch, params) -> Batch:
+    def _apply_batch(self, batch: Batch, params: Any) -> Batch:
         if self.mixes_targets:
             return type(self)._own_apply(self, batch, params)
         moved = self.apply_targets(batch, params, spatial_size(batch.images))
@@ -453,7 +473,13 @@ class Transform(Configurable):
             moved = moved.replace(masks=moved.masks.new_empty((0, *moved.masks.shape[1:-2], *images.shape[-2:])))
         return moved.replace(images=images)
 
-    def apply_targets(self, x: Sample | Batch, params, size: tuple[int, int]) -> Sample | Batch:
+    @overload
+    def apply_targets(self, x: Sample, params: Any, size: tuple[int, int]) -> Sample: ...
+
+    @overload
+    def apply_targets(self, x: Batch, params: Any, size: tuple[int, int]) -> Batch: ...
+
+    def apply_targets(self, x: Sample | Batch, params: Any, size: tuple[int, int]) -> Sample | Batch:
         """Move the targets of ``x`` (its image is left as is) with ``params``.
 
         Args:
@@ -475,7 +501,7 @@ class Transform(Configurable):
             if not params.applied:
                 return sample
             params = params.params
-        changes = {}
+        changes: dict[str, Any] = {}
         if sample.mask is not None:
             changes["mask"] = self.apply_mask(sample.mask, params)
         if sample.boxes is not None:
@@ -509,10 +535,11 @@ class Transform(Configurable):
         return batch.replace(**changes)
 
 
-Transform.sample = _public_sample(Transform.__dict__["sample"])  # type: ignore[method-assign]
-Transform._own_sample = Transform.__dict__["sample"].__wrapped__  # type: ignore[attr-defined]
-Transform.apply = _public_apply(Transform.__dict__["apply"])  # type: ignore[method-assign]
-Transform._own_apply = Transform.__dict__["apply"].__wrapped__  # type: ignore[attr-defined]
+# Transform's own defaults are wrapped as a subclass's are (``__init_subclass__`` runs for subclasses only).
+Transform._own_sample = Transform.__dict__["sample"]
+Transform._own_apply = Transform.__dict__["apply"]
+Transform.sample = _public_sample(Transform._own_sample)  # type: ignore[method-assign]  # wrapping a method is the design
+Transform.apply = _public_apply(Transform._own_apply)  # type: ignore[method-assign]  # wrapping a method is the design
 
 
 def _decoded(image):
@@ -594,7 +621,7 @@ def params_at(params: Any, index: int) -> Any:
         return None
     if hasattr(params, "at"):
         return params.at(index)
-    if not dataclasses.is_dataclass(params):
+    if not dataclasses.is_dataclass(params) or isinstance(params, type):
         raise TypeError(f"params must be a parameter dataclass, got {type(params).__name__}")
     changes = {}
     for field in dataclasses.fields(params):

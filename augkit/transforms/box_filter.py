@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from augkit._image import Image, MaskT
 from augkit._validate import check_real
 from augkit.functional import targets as T
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
@@ -58,11 +59,11 @@ class BoxFilter(Transform):
         self.min_width = _check_nonnegative("min_width", min_width)
         self.min_height = _check_nonnegative("min_height", min_height)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Return ``image`` unchanged (boxes are filtered on a ``Sample`` or ``Batch``)."""
         return image
 
-    def apply_mask(self, mask, params=None):
+    def apply_mask(self, mask: MaskT, params: None = None) -> MaskT:
         """Masks pass through."""
         return mask
 

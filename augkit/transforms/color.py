@@ -6,17 +6,18 @@ Both run in the sample stage (HWC arrays) and in the batch stage (``[C, H, W]`` 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from augkit._image import batch_size, check_any_image, is_batch
+from augkit._deprecation import renamed_arguments
+from augkit._image import Image, batch_size, check_any_image, is_batch
 from augkit._validate import check_range, check_real, check_vector
 from augkit.constants import IMAGENET_EIGVAL, IMAGENET_EIGVEC
 from augkit.functional import color as C
 from augkit.stats import as_stats
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, PerSample, Transform
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,18 @@ class ColorJitterParams:
     batch the factors are ``[B]`` arrays and ``order`` a ``[B, 4]`` int array.
     """
 
-    brightness: Any
-    contrast: Any
-    saturation: Any
-    hue: Any
-    order: Any
+    brightness: PerSample
+    contrast: PerSample
+    saturation: PerSample
+    hue: PerSample
+    order: tuple[int, ...] | np.ndarray
 
 
 @dataclass(frozen=True)
 class PCALightingParams:
     """The eigenvector weights alpha: a 3-tuple for one image, ``[B, 3]`` for a batch."""
 
-    alpha: Any
+    alpha: tuple[float, ...] | np.ndarray
 
 
 def check_color_image(image, transform: str):
@@ -73,7 +74,7 @@ def check_color_image(image, transform: str):
 #: Largest brightness / contrast / saturation factor (far past white: every pixel saturates).
 MAX_FACTOR = 1000.0
 #: Largest PCA lighting standard deviation (0.1 in AlexNet; 100 already saturates every pixel).
-MAX_ALPHASTD = 100.0
+MAX_ALPHA_STD = 100.0
 
 
 def _jitter_range(name: str, value, center: float, bound: tuple[float, float]) -> tuple[float, float]:
@@ -133,23 +134,25 @@ class ColorJitter(Transform):
         ranges = [self.brightness, self.contrast, self.saturation, self.hue]
         return [None if r[0] == r[1] == C.NEUTRAL[i] else r for i, r in enumerate(ranges)]
 
-    def sample(self, rng: np.random.Generator, image) -> ColorJitterParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ColorJitterParams:
         """Draw the four factors and the order (``[B]`` and ``[B, 4]`` for a batch)."""
         size = batch_size(image)
-        factors = []
+        factors: list[PerSample] = []
         for r in self._ranges():
             if r is None:
                 factors.append(None)
                 continue
             value = rng.uniform(r[0], r[1], size)
             factors.append(value if size is not None else float(value))
+        order: tuple[int, ...] | np.ndarray
         if size is None:
             order = tuple(int(i) for i in rng.permutation(4))
         else:
             order = np.argsort(rng.random((size, 4)), axis=1).astype(np.int64)
-        return ColorJitterParams(*factors, order=order)
+        brightness, contrast, saturation, hue = factors
+        return ColorJitterParams(brightness, contrast, saturation, hue, order)
 
-    def apply(self, image, params: ColorJitterParams):
+    def apply(self, image: Image, params: ColorJitterParams) -> Image:
         """Apply the operations in ``params.order`` with the drawn factors."""
         image = check_color_image(image, "ColorJitter")
         return C.color_jitter(image, params.brightness, params.contrast, params.saturation, params.hue, params.order)
@@ -158,12 +161,13 @@ class ColorJitter(Transform):
 class PCALighting(Transform):
     """AlexNet lighting noise: add ``eigvec @ (alpha * eigval)`` to every pixel, then clip.
 
-    alpha ~ N(0, alphastd) per image (three values). Eigenvalues and eigenvectors of the
+    alpha ~ N(0, alpha_std) per image (three values). Eigenvalues and eigenvectors of the
     dataset's RGB covariance are in [0, 1] units (the ImageNet constants of fb.resnet.torch
     by default); uint8 images get the offset times 255, rounded, and keep their dtype.
 
     Args:
-        alphastd: Standard deviation of alpha, >= 0 (0 disables the transform).
+        alpha_std: Standard deviation of alpha, >= 0 (0 disables the transform). The former
+            name ``alphastd`` is accepted, with a ``DeprecationWarning``.
         eigval: The 3 eigenvalues (descending).
         eigvec: The 3x3 eigenvectors, as columns.
 
@@ -172,7 +176,7 @@ class PCALighting(Transform):
 
     Example:
         >>> import numpy as np
-        >>> PCALighting(alphastd=0.0)(np.full((2, 2, 3), 7, np.uint8), rng=0)[0, 0].tolist()
+        >>> PCALighting(alpha_std=0.0)(np.full((2, 2, 3), 7, np.uint8), rng=0)[0, 0].tolist()
         [7, 7, 7]
 
     References:
@@ -183,10 +187,11 @@ class PCALighting(Transform):
     stages = (SAMPLE_STAGE, BATCH_STAGE)
     pixel_input = True
 
-    def __init__(self, alphastd: float = 0.1, eigval=IMAGENET_EIGVAL, eigvec=IMAGENET_EIGVEC) -> None:
-        self.alphastd = check_real("alphastd", alphastd)
-        if not 0 <= self.alphastd <= MAX_ALPHASTD:
-            raise ValueError(f"alphastd must lie in [0, {MAX_ALPHASTD:g}], got {self.alphastd}")
+    @renamed_arguments(alphastd="alpha_std")
+    def __init__(self, alpha_std: float = 0.1, eigval=IMAGENET_EIGVAL, eigvec=IMAGENET_EIGVEC) -> None:
+        self.alpha_std = check_real("alpha_std", alpha_std)
+        if not 0 <= self.alpha_std <= MAX_ALPHA_STD:
+            raise ValueError(f"alpha_std must lie in [0, {MAX_ALPHA_STD:g}], got {self.alpha_std}")
         self.eigval = tuple(check_vector("eigval", eigval, 3).tolist())
         try:
             vectors = np.asarray(eigvec, dtype=np.float64)
@@ -198,14 +203,21 @@ class PCALighting(Transform):
             raise ValueError("eigvec must be finite")
         self.eigvec = tuple(tuple(row) for row in vectors.tolist())
 
+    @property
+    def alphastd(self) -> float:
+        """The former name of ``alpha_std`` (deprecated)."""
+        warnings.warn("PCALighting.alphastd is deprecated: read alpha_std", DeprecationWarning, stacklevel=2)
+        return self.alpha_std
+
     @classmethod
-    def from_stats(cls, stats, alphastd: float = 0.1) -> PCALighting:
+    @renamed_arguments(alphastd="alpha_std")
+    def from_stats(cls, stats, alpha_std: float = 0.1) -> PCALighting:
         """Build from dataset statistics (anything with ``eigval`` and ``eigvec``, e.g. ``Stats``).
 
         Args:
             stats: An ``augkit.stats.Stats``, the path of a ``stats.json``, or any object with ``eigval`` (3,) and
                 ``eigvec`` (3, 3, columns) in [0, 1] units.
-            alphastd: Standard deviation of alpha.
+            alpha_std: Standard deviation of alpha (formerly ``alphastd``, still accepted).
 
         Returns:
             A ``PCALighting``.
@@ -214,16 +226,16 @@ class PCALighting(Transform):
         for name in ("eigval", "eigvec"):
             if getattr(stats, name, None) is None:
                 raise ValueError(f"stats has no {name!r}; compute statistics with augkit.stats.compute first")
-        return cls(alphastd=alphastd, eigval=stats.eigval, eigvec=stats.eigvec)
+        return cls(alpha_std=alpha_std, eigval=stats.eigval, eigvec=stats.eigvec)
 
-    def sample(self, rng: np.random.Generator, image) -> PCALightingParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> PCALightingParams:
         """Draw alpha: three normal values per image."""
         size = batch_size(image)
         if size is None:
-            return PCALightingParams(tuple(float(a) for a in rng.normal(0.0, self.alphastd, 3)))
-        return PCALightingParams(rng.normal(0.0, self.alphastd, (size, 3)))
+            return PCALightingParams(tuple(float(a) for a in rng.normal(0.0, self.alpha_std, 3)))
+        return PCALightingParams(rng.normal(0.0, self.alpha_std, (size, 3)))
 
-    def apply(self, image, params: PCALightingParams):
+    def apply(self, image: Image, params: PCALightingParams) -> Image:
         """Add the offset of ``params.alpha`` to every pixel and clip."""
         image = check_color_image(image, "PCALighting")
         alpha = np.asarray(params.alpha, dtype=np.float64)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from augkit._image import batch_size, is_batch, shape_only, spatial_size
+from augkit._image import Image, batch_size, is_batch, shape_only, spatial_size
 from augkit._validate import check_probability, check_vector
 from augkit.encoded import EncodedJpeg
 from augkit.functional import geometry as G
@@ -31,6 +31,9 @@ from augkit.transforms.base import (
     iter_leaves,
     params_at,
 )
+
+if TYPE_CHECKING:
+    from augkit.batch import MixingTransform
 
 
 def _check_transforms(name: str, transforms) -> list[Transform]:
@@ -138,11 +141,11 @@ class Compose(Transform):
         """
         return self._walk(image, rng, None)
 
-    def sample(self, rng, image) -> ComposeParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ComposeParams:
         """Draw every child's parameters (this runs the pipeline, since shapes change on the way)."""
         return self.run(image, rng)[1]
 
-    def apply(self, image, params: ComposeParams):
+    def apply(self, image: Image, params: ComposeParams) -> Image:
         """Replay the pipeline with recorded parameters."""
         return self._walk(image, None, self._check_params(params))[0]
 
@@ -185,10 +188,10 @@ class Compose(Transform):
             size = spatial_size(image)
             given = targets.replace(image=image) if first.samples_targets and targets is not None else image
             p1 = first.sample(rng, given) if recorded is None else recorded[i]
-            pair = self._pair(first, second, image, p1, rng, recorded, i)
+            pair = None if second is None else self._pair(first, second, image, p1, rng, recorded, i)
             if pair is not None:
                 image, p2, mid = pair
-                targets = _move(second, _move(first, targets, p1, size), p2, mid)
+                targets = _move(self.transforms[i + 1], _move(first, targets, p1, size), p2, mid)
                 params.extend((p1, p2))
                 i += 2
                 continue
@@ -208,13 +211,13 @@ class Compose(Transform):
         return out, ComposeParams(tuple(params))
 
     @staticmethod
-    def _pair(first: Transform, second: Transform | None, image, p1, rng, recorded, i):
+    def _pair(first: Transform, second: Transform, image, p1, rng, recorded, i):
         """Run a resize and the pure crop after it as one resize-crop: ``(image, crop params, resized size)`` or None.
 
         Only kept pixels are resampled; the crop's parameters are drawn from the resized
         size, with the same generator calls as unfused.
         """
-        if second is None or not isinstance(image, np.ndarray) or image.ndim != 3:
+        if not isinstance(image, np.ndarray) or image.ndim != 3:
             return None
         if not (_declares_window(first) and _declares_window(second)) or second.sample_reads_pixels:
             return None
@@ -285,7 +288,7 @@ class RandomApply(Transform):
         """The inner transform."""
         return (self.transform,)
 
-    def sample(self, rng, image) -> RandomApplyParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> RandomApplyParams:
         """Draw the decision, then the inner parameters for the images it selects."""
         applied = rng.random(batch_size(image)) < self.p
         if is_batch(image):
@@ -297,7 +300,7 @@ class RandomApply(Transform):
             return RandomApplyParams(applied, inner)
         return RandomApplyParams(bool(applied), self.transform.sample(rng, image) if applied else None)
 
-    def apply(self, image, params: RandomApplyParams):
+    def apply(self, image: Image, params: RandomApplyParams) -> Image:
         """Apply the inner transform where ``params.applied`` says so."""
         if is_batch(image):
             rows = np.flatnonzero(params.applied)
@@ -312,7 +315,8 @@ class RandomApply(Transform):
     def _apply_batch(self, batch: Batch, params) -> Batch:
         applied = np.asarray(params.applied, dtype=bool)
         if self.transform.mixes_targets:
-            return self.transform.apply(batch, self.transform.restrict(params.params, applied))
+            mixing = cast("MixingTransform", self.transform)  # mixes_targets marks a MixingTransform
+            return mixing.apply(batch, mixing.restrict(params.params, applied))
         rows = np.flatnonzero(applied)
         if rows.size == 0:
             return batch
@@ -340,6 +344,14 @@ class OneOf(Transform):
     Args:
         transforms: The candidates.
         weights: Relative probabilities, one per candidate (uniform when None).
+
+    Example:
+        >>> import numpy as np
+        >>> from augkit import HorizontalFlip, VerticalFlip
+        >>> t = OneOf([HorizontalFlip(p=1.0), VerticalFlip(p=1.0)])
+        >>> out, params = t.run(np.arange(4, dtype=np.uint8).reshape(2, 2, 1), np.random.default_rng(0))
+        >>> params.choice, out[:, :, 0].tolist()
+        (1, [[2, 3], [0, 1]])
     """
 
     sample_reads_pixels = True
@@ -368,7 +380,7 @@ class OneOf(Transform):
         w = np.ones(n) if self.weights is None else np.asarray(self.weights)
         return w / w.sum()
 
-    def sample(self, rng, image) -> OneOfParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> OneOfParams:
         """Draw the choice, then the chosen children's parameters."""
         choice = rng.choice(len(self.transforms), size=batch_size(image), p=self._probabilities())
         if is_batch(image):
@@ -380,7 +392,7 @@ class OneOf(Transform):
         k = int(choice)
         return OneOfParams(k, tuple(self.transforms[i].sample(rng, image) if i == k else None for i in range(len(self.transforms))))
 
-    def apply(self, image, params: OneOfParams):
+    def apply(self, image: Image, params: OneOfParams) -> Image:
         """Apply the chosen child (each child to its own sub-batch in the batch stage)."""
         if is_batch(image):
             out = image

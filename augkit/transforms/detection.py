@@ -24,19 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
-from augkit._image import batch_size, check_array_image, is_batch, spatial_size
+from augkit._image import Image, MaskT, batch_size, check_array_image, is_batch, spatial_size
 from augkit._validate import check_int, check_probability, check_range, check_real
 from augkit.functional import color as C
 from augkit.functional import geometry as G
 from augkit.functional import targets as T
-from augkit.targets import Boxes, Sample
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.targets import Boxes, Keypoints, Sample
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, PerSample, Transform
 from augkit.transforms.color import check_color_image
 
 #: torchvision's default IoU thresholds of ``RandomIoUCrop`` (1.0 or more: keep the image).
@@ -63,12 +62,12 @@ class PhotometricDistortParams:
     where no permutation is applied).
     """
 
-    brightness: Any
-    contrast: Any
-    saturation: Any
-    hue: Any
-    contrast_before: Any
-    permutation: Any
+    brightness: PerSample
+    contrast: PerSample
+    saturation: PerSample
+    hue: PerSample
+    contrast_before: PerSample
+    permutation: tuple[int, ...] | np.ndarray | None
 
 
 _ORDER_CONTRAST_FIRST = (C.BRIGHTNESS, C.CONTRAST, C.SATURATION, C.HUE)
@@ -127,7 +126,7 @@ class RandomPhotometricDistort(Transform):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> PhotometricDistortParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> PhotometricDistortParams:
         """Draw the decisions, factors, contrast position and permutation (per sample for a batch)."""
         image = check_color_image(image, "RandomPhotometricDistort")
         n = batch_size(image)
@@ -141,18 +140,19 @@ class RandomPhotometricDistort(Transform):
         ranges = np.array([self.brightness, self.contrast, self.saturation, self.hue], dtype=np.float64)
         factors = ranges[:, 0] + unit * (ranges[:, 1] - ranges[:, 0])
         if n is None:
-            values = [float(f) if a else None for f, a in zip(factors, applied)]
-            permutation = tuple(int(i) for i in np.argsort(keys)) if permute else None
-            return PhotometricDistortParams(*values, contrast_before=bool(contrast_before), permutation=permutation)
-        factors = np.where(applied, factors, np.array(C.NEUTRAL))
+            brightness, contrast, saturation, hue = (float(f) if a else None for f, a in zip(factors, applied))
+            order = tuple(int(i) for i in np.argsort(keys)) if permute else None
+            return PhotometricDistortParams(brightness, contrast, saturation, hue, bool(contrast_before), order)
+        brightness, contrast, saturation, hue = np.where(applied, factors, np.array(C.NEUTRAL)).T
         permutation = np.where(permute[:, None], np.argsort(keys, axis=1), np.arange(channels)).astype(np.int64)
-        return PhotometricDistortParams(*factors.T, contrast_before=contrast_before, permutation=permutation)
+        return PhotometricDistortParams(brightness, contrast, saturation, hue, contrast_before, permutation)
 
-    def apply(self, image, params: PhotometricDistortParams):
+    def apply(self, image: Image, params: PhotometricDistortParams) -> Image:
         """Apply the colour changes in torchvision's order, then the channel permutation."""
         image = check_color_image(image, "RandomPhotometricDistort")
         factors = (params.brightness, params.contrast, params.saturation, params.hue)
         before = np.asarray(params.contrast_before, dtype=bool)
+        order: np.ndarray | tuple[int, ...]
         if is_batch(image):
             order = np.where(before[:, None], _ORDER_CONTRAST_FIRST, _ORDER_CONTRAST_LAST)
         else:
@@ -245,7 +245,7 @@ class RandomZoomOut(Transform):
         self.p = check_probability("p", p)
         self.mask_fill = check_int("mask_fill", mask_fill, 0)
 
-    def sample(self, rng: np.random.Generator, image) -> ZoomOutParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ZoomOutParams:
         """Draw the factor and the image's position on the canvas."""
         height, width = spatial_size(check_array_image(image))
         low, high = self.side_range
@@ -272,15 +272,15 @@ class RandomZoomOut(Transform):
             return out.reshape(params.height, params.width, channels)
         return G.crop(image, -params.top, -params.left, params.height, params.width, fill)
 
-    def apply_mask(self, mask, params: ZoomOutParams):
+    def apply_mask(self, mask: MaskT, params: ZoomOutParams) -> MaskT:
         """Place a mask on the canvas (``mask_fill`` around it)."""
         return T.crop_mask(mask, -params.top, -params.left, params.height, params.width, self.mask_fill)
 
-    def apply_boxes(self, boxes, params: ZoomOutParams, size):
+    def apply_boxes(self, boxes: Boxes, params: ZoomOutParams, size: tuple[int, int]) -> Boxes:
         """Move boxes by ``(left, top)``."""
         return T.crop_boxes(boxes, -params.top, -params.left, params.height, params.width)
 
-    def apply_keypoints(self, keypoints, params: ZoomOutParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: ZoomOutParams, size: tuple[int, int]) -> Keypoints:
         """Move keypoints by ``(left, top)``."""
         return T.crop_keypoints(keypoints, -params.top, -params.left, params.height, params.width)
 
@@ -365,7 +365,7 @@ class RandomIoUCrop(Transform):
         self.sampler_options = values
         self.trials = check_int("trials", trials, 1)
 
-    def sample(self, rng: np.random.Generator, sample) -> IoUCropParams:
+    def sample(self, rng: np.random.Generator, sample: Sample | Image) -> IoUCropParams:
         """Draw the threshold and the window around ``sample`` 's boxes."""
         if not isinstance(sample, Sample) or sample.boxes is None:
             raise TypeError(
@@ -407,11 +407,11 @@ class RandomIoUCrop(Transform):
             return image
         return G.crop(image, *params.window)
 
-    def apply_mask(self, mask, params: IoUCropParams):
+    def apply_mask(self, mask: MaskT, params: IoUCropParams) -> MaskT:
         """Take the window of a mask."""
         return mask if params.window is None else T.crop_mask(mask, *params.window)
 
-    def apply_boxes(self, boxes: Boxes, params: IoUCropParams, size):
+    def apply_boxes(self, boxes: Boxes, params: IoUCropParams, size: tuple[int, int]) -> Boxes:
         """Keep the boxes whose centre lies inside the window, clipped to it."""
         if params.window is None:
             return boxes
@@ -420,7 +420,7 @@ class RandomIoUCrop(Transform):
         within = (left < cx) & (cx < left + width) & (top < cy) & (cy < top + height)
         return T.crop_boxes(boxes.replace(boxes.xyxy, within), top, left, height, width)
 
-    def apply_keypoints(self, keypoints, params: IoUCropParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: IoUCropParams, size: tuple[int, int]) -> Keypoints:
         """Move keypoints into the window; those outside it become invisible."""
         return keypoints if params.window is None else T.crop_keypoints(keypoints, *params.window)
 

@@ -5,24 +5,35 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any
 
 import numpy as np
+import torch
 
-from augkit._image import batch_size, check_any_image, spatial_size
+from augkit._image import Image, batch_size, check_any_image, spatial_size
 from augkit._validate import check_int, check_probability, check_range, check_real, check_size
-from augkit.functional import erase as E
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
+from augkit.functional import erasing as E
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, PerSample, Transform
 
 
 @dataclass(frozen=True)
 class CutoutBox:
     """The clipped box (``bottom`` / ``right`` exclusive): ints for one image, ``[B]`` arrays for a batch."""
 
-    top: Any
-    left: Any
-    bottom: Any
-    right: Any
+    top: PerSample
+    left: PerSample
+    bottom: PerSample
+    right: PerSample
+
+    def describe(self) -> str:
+        """A caption: the erased ``box=WxH@(x,y)`` (one per sample for a batch).
+
+        Example:
+            >>> CutoutBox(25, 52, 35, 60).describe()
+            'box=8x10@(52,25)'
+        """
+        corners = np.broadcast_arrays(*(np.asarray(v, dtype=np.int64) for v in (self.top, self.left, self.bottom, self.right)))
+        boxes = [f"{r - x}x{b - y}@({x},{y})" for y, x, b, r in zip(*(c.reshape(-1).tolist() for c in corners))]
+        return ("box=" if len(boxes) == 1 else "boxes=") + " ".join(boxes)
 
 
 class Cutout(Transform):
@@ -68,7 +79,7 @@ class Cutout(Transform):
         self.fill = check_real("fill", fill)
         self.same_on_batch = bool(same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> CutoutBox:
+    def sample(self, rng: np.random.Generator, image: Image) -> CutoutBox:
         """Draw the centre, uniform over the image (one per sample for a batch)."""
         height, width = spatial_size(image)
         n = batch_size(image)
@@ -76,19 +87,19 @@ class Cutout(Transform):
         center_x = rng.integers(0, width, size=n)
         return CutoutBox(*E.cutout_box(height, width, self.size, center_y, center_x))
 
-    def apply(self, image, params: CutoutBox):
+    def apply(self, image: Image, params: CutoutBox) -> Image:
         """Fill the box."""
         image = check_any_image(image)
         return E.erase(image, params.top, params.left, params.bottom, params.right, self.fill)
 
-    def apply_masked(self, images, applied, params: CutoutBox):
+    def apply_masked(self, images: torch.Tensor, applied: np.ndarray, params: CutoutBox) -> torch.Tensor:
         """Fill the boxes of the selected rows of a batch in one go."""
         image = check_any_image(images)
         rows = np.flatnonzero(applied)
-        full = [np.zeros(len(applied), dtype=np.int64) for _ in range(4)]
+        top, left, bottom, right = full = [np.zeros(len(applied), dtype=np.int64) for _ in range(4)]
         for column, values in zip(full, (params.top, params.left, params.bottom, params.right)):
             column[rows] = values
-        return E.erase(image, *full, self.fill)
+        return E.erase(image, top, left, bottom, right, self.fill)
 
 
 @dataclass(frozen=True)
@@ -99,11 +110,24 @@ class ErasingBoxes:
     ``seed`` seeds the normal values of the random modes (an int, or ``[B]``), else None.
     """
 
-    top: Any
-    left: Any
-    height: Any
-    width: Any
-    seed: Any = None
+    top: np.ndarray
+    left: np.ndarray
+    height: np.ndarray
+    width: np.ndarray
+    seed: int | np.ndarray | None = None
+
+    def describe(self) -> str:
+        """A caption: the boxes that erase something, as ``WxH@(x,y)`` (``no box`` when none fitted).
+
+        Example:
+            >>> ErasingBoxes(np.array([0, 3]), np.array([9, 1]), np.array([29, 0]), np.array([26, 0])).describe()
+            'box=26x29@(9,0)'
+        """
+        rows = [np.asarray(v, dtype=np.int64).reshape(-1) for v in (self.top, self.left, self.height, self.width)]
+        boxes = [f"{w}x{h}@({x},{y})" for y, x, h, w in zip(*(r.tolist() for r in rows)) if h > 0 and w > 0]
+        if not boxes:
+            return "no box"
+        return ("box=" if len(boxes) == 1 else "boxes=") + " ".join(boxes)
 
 
 def _check_value(value):
@@ -133,7 +157,7 @@ class RandomErasing(Transform):
     one per pixel (``value="random"`` is torchvision's name for it). Random values suit
     normalized images: apply RandomErasing after ``Normalize`` (uint8 images take
     ``"const"`` only). They are drawn from a ``torch.Generator`` seeded per image from the
-    ``rng`` passed in (never from global state; see ``augkit.functional.erase.erase_boxes``),
+    ``rng`` passed in (never from global state; see ``augkit.functional.erasing.erase_boxes``),
     so a replay from the same parameters writes the same values, in either stage, on any
     device.
 
@@ -232,7 +256,7 @@ class RandomErasing(Transform):
     def _fill_mode(self) -> str:
         return "pixel" if self.value == "random" else self.mode
 
-    def sample(self, rng: np.random.Generator, image) -> ErasingBoxes:
+    def sample(self, rng: np.random.Generator, image: Image) -> ErasingBoxes:
         """Draw each box's count, area, aspect (10 tries) and corner; the noise seed for random fills."""
         height, width = spatial_size(image)
         n = batch_size(image)
@@ -258,18 +282,18 @@ class RandomErasing(Transform):
             return ErasingBoxes(top[0], left[0], box_h[0], box_w[0], None if seed is None else int(seed[0]))
         return ErasingBoxes(top, left, box_h, box_w, seed)
 
-    def apply(self, image, params: ErasingBoxes):
+    def apply(self, image: Image, params: ErasingBoxes) -> Image:
         """Erase the boxes of ``params``."""
         image = check_any_image(image)
         fill = 0.0 if self.value == "random" else self.value
         return E.erase_boxes(image, params.top, params.left, params.height, params.width, fill, mode=self._fill_mode, seed=params.seed)
 
-    def apply_masked(self, images, applied, params: ErasingBoxes):
+    def apply_masked(self, images: torch.Tensor, applied: np.ndarray, params: ErasingBoxes) -> torch.Tensor:
         """Erase the selected rows' boxes in one call (the other rows get no box)."""
         image = check_any_image(images)
         rows = np.flatnonzero(applied)
         most = np.asarray(params.top).shape[-1]
-        full = [np.zeros((len(applied), most), dtype=np.int64) for _ in range(4)]
+        top, left, height, width = full = [np.zeros((len(applied), most), dtype=np.int64) for _ in range(4)]
         for column, values in zip(full, (params.top, params.left, params.height, params.width)):
             column[rows] = values
         seed = None
@@ -277,4 +301,4 @@ class RandomErasing(Transform):
             seed = np.zeros(len(applied), dtype=np.int64)
             seed[rows] = params.seed
         fill = 0.0 if self.value == "random" else self.value
-        return E.erase_boxes(image, *full, fill, mode=self._fill_mode, seed=seed)
+        return E.erase_boxes(image, top, left, height, width, fill, mode=self._fill_mode, seed=seed)

@@ -22,19 +22,23 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from augkit._image import batch_size, check_any_image, check_array_image, spatial_size
+from augkit._image import Image, MaskT, batch_size, check_any_image, check_array_image, spatial_size
 from augkit._validate import MAX_SIDE, check_int, check_probability, check_range, check_real, check_size
 from augkit.functional import geometry as G
 from augkit.functional import targets as T
-from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Applied, Transform
+from augkit.targets import Boxes, Keypoints
+from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Applied, PerSample, Transform
 
 
 @dataclass(frozen=True)
 class CropParams:
-    """A window in the input's pixel coordinates; it may extend past the image (filled)."""
+    """A window in the input's pixel coordinates; it may extend past the image (filled).
 
-    top: int
-    left: int
+    ``top`` and ``left`` are ints for one image, ``[B]`` arrays for a batch (one window per sample).
+    """
+
+    top: PerSample
+    left: PerSample
     height: int
     width: int
 
@@ -132,6 +136,12 @@ class Resize(Transform):
         ``MAX_RESIZE_PIXELS`` pixels (a very thin image resized by its shorter side) is
         refused with ``ValueError``; followed by a crop in a ``Compose``, only the kept
         pixels are made, so such images work there.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((6, 9, 3), np.uint8)
+        >>> Resize(shorter=4)(image).shape, Resize(size=(2, 3))(image).shape
+        ((4, 6, 3), (2, 3, 3))
     """
 
     geometric = True
@@ -169,18 +179,20 @@ class Resize(Transform):
         """Return the ``(height, width)`` an input of this size is resized to."""
         if self.size is not None:
             return self.size
-        if self.shrink_only and min(height, width) <= self.shorter:
-            return height, width
         short, long = min(height, width), max(height, width)
-        if self.shorter is None:
-            new_short, new_long = int(self.max_size * short / long), self.max_size
-        else:
+        if self.shorter is not None:
+            if self.shrink_only and short <= self.shorter:
+                return height, width
             new_short, new_long = self.shorter, int(self.shorter * long / short)
             if self.max_size is not None and new_long > self.max_size:
                 new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
+        elif self.max_size is not None:
+            new_short, new_long = int(self.max_size * short / long), self.max_size
+        else:
+            raise ValueError("Resize needs one of shorter=, size= or max_size=")
         return (new_short, new_long) if height <= width else (new_long, new_short)
 
-    def sample(self, rng: np.random.Generator, image) -> ResizeParams | None:
+    def sample(self, rng: np.random.Generator, image: Image) -> ResizeParams | None:
         """Draw the interpolation for ``"random"`` (nothing else is random)."""
         drawn = _draw_interpolation(self, rng)
         return None if drawn is None else ResizeParams(drawn)
@@ -192,25 +204,25 @@ class Resize(Transform):
         check_output_size("Resize", image.shape[:2], size)
         return G.resize(image, size, self.antialias, self._mode(params))
 
-    def _mode(self, params) -> str:
+    def _mode(self, params: ResizeParams | None) -> str:
         mode = _interpolation_of(self, params)
         if mode == "random":
             raise ValueError("Resize(interpolation='random') needs the parameters its sample() draws")
         return mode
 
-    def fused_resize_size(self, params, height: int, width: int) -> tuple[int, int] | None:
+    def fused_resize_size(self, params: ResizeParams | None, height: int, width: int) -> tuple[int, int] | None:
         """The output size when it resizes bilinearly (a resize that fuses with a following crop), else None."""
         return self.output_size(height, width) if _interpolation_of(self, params) == "bilinear" else None
 
-    def apply_mask(self, mask, params=None):
+    def apply_mask(self, mask: MaskT, params: ResizeParams | None = None) -> MaskT:
         """Resize a mask (nearest neighbour)."""
         return T.resize_mask(mask, self.output_size(*T.mask_size(mask)))
 
-    def apply_boxes(self, boxes, params, size):
+    def apply_boxes(self, boxes: Boxes, params: ResizeParams | None, size: tuple[int, int]) -> Boxes:
         """Scale boxes to the output size."""
         return T.resize_boxes(boxes, size, self.output_size(*size))
 
-    def apply_keypoints(self, keypoints, params, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: ResizeParams | None, size: tuple[int, int]) -> Keypoints:
         """Scale keypoints to the output size."""
         return T.resize_keypoints(keypoints, size, self.output_size(*size))
 
@@ -230,6 +242,12 @@ class RandomScale(Transform):
 
     Shape:
         ``(H, W, C) -> (H', W', C)`` with ``min(H', W') = L``, aspect kept.
+
+    Example:
+        >>> import numpy as np
+        >>> out = RandomScale(4, 6)(np.zeros((6, 9, 3), np.uint8), rng=0)
+        >>> min(out.shape[:2]) in (4, 5, 6), out.shape[1] / out.shape[0]
+        (True, 1.5)
     """
 
     geometric = True
@@ -242,7 +260,7 @@ class RandomScale(Transform):
         self.antialias = bool(antialias)
         self.interpolation = _check_interpolation(interpolation)
 
-    def sample(self, rng: np.random.Generator, image) -> ScaleParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ScaleParams:
         """Draw L ~ U{min_size..max_size} (then the interpolation for ``"random"``)."""
         shorter = int(rng.integers(self.min_size, self.max_size + 1))
         return ScaleParams(shorter, _draw_interpolation(self, rng))
@@ -260,15 +278,15 @@ class RandomScale(Transform):
             return None
         return G.shorter_side_size(height, width, params.shorter)
 
-    def apply_mask(self, mask, params: ScaleParams):
+    def apply_mask(self, mask: MaskT, params: ScaleParams) -> MaskT:
         """Resize a mask (nearest neighbour)."""
         return T.resize_mask(mask, G.shorter_side_size(*T.mask_size(mask), params.shorter))
 
-    def apply_boxes(self, boxes, params: ScaleParams, size):
+    def apply_boxes(self, boxes: Boxes, params: ScaleParams, size: tuple[int, int]) -> Boxes:
         """Scale boxes to the output size."""
         return T.resize_boxes(boxes, size, G.shorter_side_size(*size, params.shorter))
 
-    def apply_keypoints(self, keypoints, params: ScaleParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: ScaleParams, size: tuple[int, int]) -> Keypoints:
         """Scale keypoints to the output size."""
         return T.resize_keypoints(keypoints, size, G.shorter_side_size(*size, params.shorter))
 
@@ -280,7 +298,7 @@ def _check_padding(padding) -> tuple[int, int, int, int]:
         if len(values) == 2:
             return values[0], values[1], values[0], values[1]
         if len(values) == 4:
-            return tuple(values)
+            return values[0], values[1], values[2], values[3]
         raise ValueError(f"padding must be an int, (left/right, top/bottom) or (left, top, right, bottom), got {padding!r}")
     p = check_int("padding", padding, 0, MAX_SIDE)
     return p, p, p, p
@@ -313,10 +331,11 @@ class _CropBase(Transform):
 
     stages = (SAMPLE_STAGE, BATCH_STAGE)
     geometric = True
+    fill: float
     mask_fill: int = 0
     padding_mode: str = "constant"
 
-    def apply(self, image, params: CropParams):
+    def apply(self, image: Image, params: CropParams) -> Image:
         """Take the window ``params`` describes."""
         image = check_any_image(image, allow_uint16=True)
         window = params.top, params.left, params.height, params.width
@@ -332,15 +351,15 @@ class _CropBase(Transform):
             return None
         return params.top, params.left, params.height, params.width
 
-    def apply_mask(self, mask, params: CropParams):
+    def apply_mask(self, mask: MaskT, params: CropParams) -> MaskT:
         """Crop a mask; pixels outside it get ``mask_fill`` (or the padding mode's pixels)."""
         return T.crop_mask(mask, params.top, params.left, params.height, params.width, self.mask_fill, self.padding_mode)
 
-    def apply_boxes(self, boxes, params: CropParams, size):
+    def apply_boxes(self, boxes: Boxes, params: CropParams, size: tuple[int, int]) -> Boxes:
         """Move boxes into the window, clamp them, drop those left with no area."""
         return T.crop_boxes(boxes, params.top, params.left, params.height, params.width)
 
-    def apply_keypoints(self, keypoints, params: CropParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: CropParams, size: tuple[int, int]) -> Keypoints:
         """Move keypoints into the window; those outside it become invisible."""
         return T.crop_keypoints(keypoints, params.top, params.left, params.height, params.width)
 
@@ -369,6 +388,14 @@ class RandomCrop(_CropBase):
     Shape:
         ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
         dtype kept.
+
+    Example:
+        >>> import numpy as np, torch
+        >>> out, params = RandomCrop(2).run(np.zeros((4, 5, 3), np.uint8), np.random.default_rng(0))
+        >>> out.shape, params
+        ((2, 2, 3), CropParams(top=2, left=2, height=2, width=2))
+        >>> tuple(RandomCrop(2)(torch.zeros(8, 3, 4, 5, dtype=torch.uint8), rng=0).shape)  # a window per sample
+        (8, 3, 2, 2)
     """
 
     def __init__(
@@ -389,7 +416,7 @@ class RandomCrop(_CropBase):
         self.same_on_batch = bool(same_on_batch)
         self.padding_mode = _check_padding_mode(padding_mode)
 
-    def sample(self, rng: np.random.Generator, image) -> CropParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> CropParams:
         """Draw the window's position in the padded image (one per sample for a batch)."""
         height, width = spatial_size(check_any_image(image, allow_uint16=True))
         pad_left, pad_top, pad_right, pad_bottom = self.padding
@@ -427,6 +454,11 @@ class CenterCrop(_CropBase):
     Shape:
         ``(H, W, C) -> (height, width, C)``, or ``[B, C, H, W] -> [B, C, height, width]``;
         dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> CenterCrop(2)(np.arange(16, dtype=np.uint8).reshape(4, 4, 1))[:, :, 0].tolist()
+        [[5, 6], [9, 10]]
     """
 
     def __init__(self, size: int | tuple[int, int], fill: float = 0, mask_fill: int = 0, padding_mode: str = "constant") -> None:
@@ -443,7 +475,7 @@ class CenterCrop(_CropBase):
 
         return CropParams(start(height, self.size[0]), start(width, self.size[1]), *self.size)
 
-    def sample(self, rng: np.random.Generator, image) -> CropParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> CropParams:
         """Return the central window (nothing is random; recorded for replay and logs)."""
         return self.window(*spatial_size(check_any_image(image, allow_uint16=True)))
 
@@ -477,6 +509,11 @@ class RandomResizedCrop(Transform):
     Shape:
         ``(H, W, C) -> (height, width, C)``, dtype kept.
 
+    Example:
+        >>> import numpy as np
+        >>> RandomResizedCrop(8)(np.zeros((20, 30, 3), np.uint8), rng=0).shape
+        (8, 8, 3)
+
     References:
         Szegedy et al., "Going deeper with convolutions", CVPR 2015.
     """
@@ -494,13 +531,13 @@ class RandomResizedCrop(Transform):
         self.antialias = bool(antialias)
         self.interpolation = _check_interpolation(interpolation)
 
-    def sample(self, rng: np.random.Generator, image) -> ResizedCropParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> ResizedCropParams:
         """Draw the window as torchvision v2 ``RandomResizedCrop.make_params`` does (then the interpolation for ``"random"``)."""
         window = self._window(rng, image)
         drawn = _draw_interpolation(self, rng)
         return window if drawn is None else dataclasses.replace(window, interpolation=drawn)
 
-    def _window(self, rng: np.random.Generator, image) -> ResizedCropParams:
+    def _window(self, rng: np.random.Generator, image: Image) -> ResizedCropParams:
         height, width = spatial_size(check_array_image(image))
         area = height * width
         log_low, log_high = math.log(self.ratio[0]), math.log(self.ratio[1])
@@ -532,16 +569,16 @@ class RandomResizedCrop(Transform):
         """The box it reads (only that part of an undecoded JPEG is decoded)."""
         return params.top, params.left, params.height, params.width
 
-    def apply_mask(self, mask, params: ResizedCropParams):
+    def apply_mask(self, mask: MaskT, params: ResizedCropParams) -> MaskT:
         """Crop a mask's box and resize it (nearest neighbour)."""
         return T.resized_crop_mask(mask, params.top, params.left, params.height, params.width, self.size)
 
-    def apply_boxes(self, boxes, params: ResizedCropParams, size):
+    def apply_boxes(self, boxes: Boxes, params: ResizedCropParams, size: tuple[int, int]) -> Boxes:
         """Crop boxes to the box (dropping those outside), then scale them to ``size``."""
         cropped = T.crop_boxes(boxes, params.top, params.left, params.height, params.width)
         return T.resize_boxes(cropped, (params.height, params.width), self.size)
 
-    def apply_keypoints(self, keypoints, params: ResizedCropParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: ResizedCropParams, size: tuple[int, int]) -> Keypoints:
         """Move keypoints into the box, then scale them to ``size``."""
         cropped = T.crop_keypoints(keypoints, params.top, params.left, params.height, params.width)
         return T.resize_keypoints(cropped, (params.height, params.width), self.size)
@@ -564,24 +601,24 @@ class _FlipBase(Transform):
     def _horizontal(self) -> bool:
         return self._dim == -1
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Flip ``image`` (with ``FlipParams``, only where they say so)."""
         image = check_any_image(image, allow_uint16=True)
         return G.hflip(image) if self._horizontal else G.vflip(image)
 
-    def apply_masked(self, images, applied, params):
+    def apply_masked(self, images: torch.Tensor, applied: np.ndarray, params: None) -> torch.Tensor:
         """Flip the selected rows of a batch in one go."""
         return G.flip_where(images, applied, self._dim)
 
-    def apply_mask(self, mask, params=None):
+    def apply_mask(self, mask: MaskT, params: None = None) -> MaskT:
         """Flip a mask."""
         return T.flip_mask(mask, self._horizontal)
 
-    def apply_boxes(self, boxes, params, size):
+    def apply_boxes(self, boxes: Boxes, params: None, size: tuple[int, int]) -> Boxes:
         """Mirror boxes (``x -> W - x``)."""
         return T.flip_boxes(boxes, size, self._horizontal)
 
-    def apply_keypoints(self, keypoints, params, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: None, size: tuple[int, int]) -> Keypoints:
         """Mirror keypoints (``x -> W - 1 - x``)."""
         return T.flip_keypoints(keypoints, size, self._horizontal)
 
@@ -595,6 +632,14 @@ class HorizontalFlip(_FlipBase):
 
     Shape:
         Any image or batch; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np, torch
+        >>> HorizontalFlip(p=1.0)(np.arange(3, dtype=np.uint8).reshape(1, 3, 1))[0, :, 0].tolist()
+        [2, 1, 0]
+        >>> out, params = HorizontalFlip().run(torch.arange(12, dtype=torch.uint8).view(4, 1, 1, 3), np.random.default_rng(0))
+        >>> params.flip.tolist(), out[:, 0, 0].tolist()  # decided per sample
+        ([False, True, True, True], [[0, 1, 2], [5, 4, 3], [8, 7, 6], [11, 10, 9]])
     """
 
     _dim = -1
@@ -609,6 +654,11 @@ class VerticalFlip(_FlipBase):
 
     Shape:
         Any image or batch; shape and dtype kept.
+
+    Example:
+        >>> import numpy as np
+        >>> VerticalFlip(p=1.0)(np.arange(3, dtype=np.uint8).reshape(3, 1, 1))[:, 0, 0].tolist()
+        [2, 1, 0]
     """
 
     _dim = -2

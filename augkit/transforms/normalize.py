@@ -7,10 +7,10 @@ import os
 import numpy as np
 import torch
 
+from augkit._image import Image, check_any_image, spatial_size
 from augkit._image import channels as image_channels
-from augkit._image import check_any_image, spatial_size
 from augkit._validate import check_real, check_vector
-from augkit.functional import normalize as N
+from augkit.functional import normalization as N
 from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
@@ -149,7 +149,7 @@ class Normalize(Transform):
         if channels != expected:
             raise ValueError(f"Normalize was built for {expected} channels, got an image with {channels}")
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Normalize ``image`` (uint8, uint16 or float) to float32."""
         image = check_any_image(image, allow_uint16=True)
         self._check_channels(image)

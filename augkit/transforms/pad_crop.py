@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from augkit._image import check_array_image, spatial_size
+from augkit._image import Image, MaskT, check_array_image, spatial_size
 from augkit._validate import check_int, check_real, check_size
 from augkit.functional import geometry as G
 from augkit.functional import targets as T
+from augkit.targets import Boxes, Keypoints
 from augkit.transforms.base import Transform
 from augkit.transforms.geometry import CropParams
 
@@ -55,11 +56,11 @@ class PadIfSmaller(Transform):
         """The window ``(0, 0, max(H, h), max(W, w))`` for an input of this size."""
         return CropParams(0, 0, max(height, self.size[0]), max(width, self.size[1]))
 
-    def sample(self, rng: np.random.Generator, image) -> CropParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> CropParams:
         """Return the window (nothing is random; recorded for replay and logs)."""
         return self.window(*spatial_size(check_array_image(image)))
 
-    def apply(self, image, params: CropParams):
+    def apply(self, image: Image, params: CropParams) -> Image:
         """Pad ``image`` to the window."""
         image = check_array_image(image)
         if spatial_size(image) == (params.height, params.width):
@@ -70,17 +71,17 @@ class PadIfSmaller(Transform):
         """The window (a pure crop, padded with ``fill`` outside the image)."""
         return params.top, params.left, params.height, params.width
 
-    def apply_mask(self, mask, params: CropParams):
+    def apply_mask(self, mask: MaskT, params: CropParams) -> MaskT:
         """Pad a mask with ``mask_fill``."""
         if T.mask_size(mask) == (params.height, params.width):
             return mask
         return T.crop_mask(mask, 0, 0, params.height, params.width, self.mask_fill)
 
-    def apply_boxes(self, boxes, params: CropParams, size):
+    def apply_boxes(self, boxes: Boxes, params: CropParams, size: tuple[int, int]) -> Boxes:
         """Boxes keep their coordinates (the image keeps its top-left corner)."""
         return boxes
 
-    def apply_keypoints(self, keypoints, params: CropParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: CropParams, size: tuple[int, int]) -> Keypoints:
         """Keypoints keep their coordinates."""
         return keypoints
 
@@ -111,13 +112,13 @@ class RandomCropUpTo(Transform):
     def __init__(self, size: int | tuple[int, int]) -> None:
         self.size = check_size("size", size)
 
-    def sample(self, rng: np.random.Generator, image) -> CropParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> CropParams:
         """Draw the window's position (uniform over the positions inside the image)."""
         height, width = spatial_size(check_array_image(image))
         out_h, out_w = min(height, self.size[0]), min(width, self.size[1])
         return CropParams(int(rng.integers(0, height - out_h + 1)), int(rng.integers(0, width - out_w + 1)), out_h, out_w)
 
-    def apply(self, image, params: CropParams):
+    def apply(self, image: Image, params: CropParams) -> Image:
         """Take the window (a view of the image)."""
         return G.crop(check_array_image(image), params.top, params.left, params.height, params.width)
 
@@ -125,14 +126,14 @@ class RandomCropUpTo(Transform):
         """The window (a pure crop)."""
         return params.top, params.left, params.height, params.width
 
-    def apply_mask(self, mask, params: CropParams):
+    def apply_mask(self, mask: MaskT, params: CropParams) -> MaskT:
         """Take the window of a mask."""
         return T.crop_mask(mask, params.top, params.left, params.height, params.width)
 
-    def apply_boxes(self, boxes, params: CropParams, size):
+    def apply_boxes(self, boxes: Boxes, params: CropParams, size: tuple[int, int]) -> Boxes:
         """Move boxes into the window, clamp them, drop those left with no area."""
         return T.crop_boxes(boxes, params.top, params.left, params.height, params.width)
 
-    def apply_keypoints(self, keypoints, params: CropParams, size):
+    def apply_keypoints(self, keypoints: Keypoints, params: CropParams, size: tuple[int, int]) -> Keypoints:
         """Move keypoints into the window; those outside it become invisible."""
         return T.crop_keypoints(keypoints, params.top, params.left, params.height, params.width)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from augkit._image import batch_size, check_any_image
+from augkit._image import Image, batch_size, check_any_image
 from augkit._validate import check_int, check_probability, check_range, check_real
 from augkit.functional import photometric as P
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
@@ -61,7 +61,7 @@ class Invert(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Invert ``image``."""
         return P.invert(check_any_image(image))
 
@@ -93,7 +93,7 @@ class Solarize(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Solarize ``image`` at ``self.threshold``."""
         image = check_any_image(image)
         largest = 255.0 if P._is_uint8(image) else 1.0
@@ -131,7 +131,7 @@ class Posterize(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Posterize ``image`` to ``self.bits`` bits."""
         return P.posterize(check_any_image(image), self.bits)
 
@@ -160,7 +160,7 @@ class Equalize(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Equalize ``image``."""
         return P.equalize(check_any_image(image))
 
@@ -188,7 +188,7 @@ class AutoContrast(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Stretch ``image``."""
         return P.autocontrast(check_any_image(image))
 
@@ -221,7 +221,7 @@ class Sharpness(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Blend ``image`` with its smoothed version by ``self.factor``."""
         return P.adjust_sharpness(check_any_image(image), self.factor)
 
@@ -251,7 +251,7 @@ class Grayscale(Transform):
         if self.num_output_channels == 2:
             raise ValueError("num_output_channels must be 1 or 3, got 2")
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Convert ``image`` to gray."""
         return P.rgb_to_grayscale(check_any_image(image), self.num_output_channels)
 
@@ -278,7 +278,7 @@ class RandomGrayscale(_Photometric):
         self.p = check_probability("p", p)
         self.same_on_batch = bool(same_on_batch)
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Convert ``image`` to gray with as many channels as it has."""
         image = check_any_image(image)
         channels = int(image.shape[-3] if isinstance(image, torch.Tensor) else image.shape[-1])
@@ -331,11 +331,11 @@ class GaussianBlur(Transform):
         self.sigma = _check_sigma(sigma)
         self.same_on_batch = bool(same_on_batch)
 
-    def sample(self, rng: np.random.Generator, image) -> GaussianBlurParams:
+    def sample(self, rng: np.random.Generator, image: Image) -> GaussianBlurParams:
         """Draw sigma ~ U[min, max] (one per sample for a batch)."""
         sigma = rng.uniform(self.sigma[0], self.sigma[1], size=batch_size(image))
         return GaussianBlurParams(sigma if isinstance(sigma, np.ndarray) else float(sigma))
 
-    def apply(self, image, params: GaussianBlurParams):
+    def apply(self, image: Image, params: GaussianBlurParams) -> Image:
         """Blur ``image`` with ``params.sigma``."""
         return P.gaussian_blur(check_any_image(image), self.kernel_size, params.sigma)

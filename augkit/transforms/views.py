@@ -65,12 +65,15 @@ def views_batch(sample: Sample, images: torch.Tensor, views: list[Sample]) -> Ba
     """
     count = len(views)
     masks = None if sample.mask is None else torch.stack([mask_to_tensor(v.mask) for v in views])
+    # Every view of a sample with boxes (keypoints) has them: the views move the sample's targets.
+    boxes = [v.boxes for v in views if v.boxes is not None]
+    keypoints = [v.keypoints for v in views if v.keypoints is not None]
     return Batch(
         images,
         _repeat(sample.label, count),
         masks,
-        None if sample.boxes is None else [v.boxes for v in views],
-        None if sample.keypoints is None else [v.keypoints for v in views],
+        None if sample.boxes is None else boxes,
+        None if sample.keypoints is None else keypoints,
         _repeat(sample.key, count),
     )
 

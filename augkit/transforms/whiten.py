@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from augkit._image import Image, check_any_image
 from augkit._image import channels as image_channels
-from augkit._image import check_any_image
 from augkit._validate import check_real, check_vector
-from augkit.functional import whiten as W
+from augkit.functional import whitening as W
 from augkit.stats import as_stats
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
@@ -32,8 +33,9 @@ class Whiten(Transform):
     Example:
         >>> import numpy as np
         >>> t = Whiten(mean=(0.5, 0.5, 0.5), cov=np.eye(3) * 0.25, eps=0.0)
-        >>> t(np.full((1, 1, 3), 255, np.uint8))[0, 0].tolist()
-        [1.0, 1.0, 1.0]
+        >>> out = t(np.full((1, 1, 3), 255, np.uint8))
+        >>> out[0, 0].tolist(), t.inverse(out)[0, 0].tolist()
+        ([1.0, 1.0, 1.0], [1.0, 1.0, 1.0])
 
     References:
         Bell and Sejnowski, "The 'independent components' of natural scenes are edge
@@ -61,6 +63,10 @@ class Whiten(Transform):
             raise ValueError(f"eps must be >= 0, got {eps}")
         self._mean = mean_array
         self._matrix = W.whitening_matrix(cov_array, method, eps)
+        # inverse(y) = W^+ y + mean, written as the whitening kernel's W' (y - mean') with W' = W^+
+        # and mean' = -W mean (W is square and invertible; the pseudo-inverse guards the rounding).
+        self._inverse_matrix = np.linalg.pinv(self._matrix)
+        self._inverse_mean = -(self._matrix @ mean_array)
         self.mean = tuple(mean_array.tolist())
         self.cov = tuple(tuple(row) for row in cov_array.tolist())
         self.method = method
@@ -87,10 +93,37 @@ class Whiten(Transform):
         """The whitening matrix ``W`` (float64, ``(C, C)``)."""
         return self._matrix.copy()
 
-    def apply(self, image, params=None):
+    def apply(self, image: Image, params: None = None) -> Image:
         """Whiten ``image`` (uint8 or float) to float32."""
+        image = self._checked(image)
+        return W.whiten(image, self._mean, self._matrix)
+
+    def inverse(self, image: Image) -> Image:
+        """Undo the whitening: ``W^-1 y + mean``, float32 in [0, 1] units (what the input was).
+
+        Args:
+            image: What ``apply`` returned: a float HWC array, ``[C, H, W]`` or ``[B, C, H, W]``
+                tensor.
+
+        Returns:
+            float32 array or tensor of the same shape: the input of ``apply`` in [0, 1] units
+            (uint8 input divided by 255), up to float32 rounding.
+
+        Example:
+            >>> import numpy as np
+            >>> t = Whiten(mean=(0.4, 0.5, 0.6), cov=[[0.05, 0.04, 0.03], [0.04, 0.06, 0.02], [0.03, 0.02, 0.07]])
+            >>> x = np.random.default_rng(0).random((2, 2, 3))
+            >>> bool(np.allclose(t.inverse(t(x)), x, atol=1e-5))
+            True
+        """
+        image = self._checked(image)
+        if image.dtype in (np.uint8, torch.uint8):
+            raise TypeError("Whiten.inverse takes what apply returned (float), got uint8 pixels")
+        return W.whiten(image, self._inverse_mean, self._inverse_matrix)
+
+    def _checked(self, image: Image) -> Image:
         image = check_any_image(image)
         channels = image_channels(image)
         if channels != self._mean.size:
             raise ValueError(f"Whiten was built for {self._mean.size} channels, got an image with {channels}")
-        return W.whiten(image, self._mean, self._matrix)
+        return image

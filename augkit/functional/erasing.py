@@ -8,6 +8,8 @@ uint8 images, a [0, 1] (or normalized) value for float images.
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 import torch
 
@@ -50,6 +52,14 @@ def check_fill(image: Image, fill: float) -> None:
     is_uint8 = image.dtype == torch.uint8 if isinstance(image, torch.Tensor) else image.dtype == np.uint8
     if is_uint8 and not (float(fill).is_integer() and 0 <= fill <= 255):
         raise ValueError(f"fill must be an integer in [0, 255] for uint8 images (fill is in the image's units), got {fill}")
+
+
+@overload
+def erase(image: np.ndarray, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None) -> np.ndarray: ...
+
+
+@overload
+def erase(image: torch.Tensor, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None) -> torch.Tensor: ...
 
 
 def erase(image: Image, top, left, bottom, right, fill: float = 0.0, *, use_mask: bool | None = None) -> Image:

@@ -35,10 +35,13 @@ def _scale_shift(image: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -
 
     One output allocation, then the conversion and one in-place fused multiply-add (rounded
     once, as the uint8 paths are, so every memory layout gives the same values). On the CPU
-    a batch goes in cache-sized chunks of samples, so each chunk is converted and scaled
-    while it is still in cache. Measured at 1 thread on [64, 3, 224, 224] uint8: ~2.4-3.5x
-    faster than torch's plain ``(x.float() / 255 - mean) / std`` and ~1.6-1.9x faster than
-    ``addcmul`` on a converted copy (which allocates twice); see ``scripts/bench_loader.py``.
+    a batch goes in chunks of samples, so each chunk is converted and scaled while it is
+    still in cache.
+
+    Notes:
+        Measured at 1 thread on [64, 3, 224, 224] uint8: ~2.4-3.5x faster than the plain
+        ``(x.float() / 255 - mean) / std`` and ~1.6-1.9x faster than ``addcmul`` on a
+        converted copy (which allocates twice); see ``scripts/bench_loader.py``.
     """
     out = _memory.empty_like(image, torch.float32)
     if image.device.type != "cpu" or image.ndim < 4 or image.shape[0] == 0:
@@ -92,10 +95,13 @@ def normalize(image: Image, mean: np.ndarray, std: np.ndarray) -> Image:
 def _affine_hwc_rows(hwc: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
     """float32 ``x * scale[c] + bias[c]`` of one contiguous HWC image (any device).
 
-    Broadcasting a 3-long channel vector over the innermost dimension is slow (numpy and
-    torch both fall back to short loops: ~0.5-0.8 ms for 224 x 224); viewing the image as
-    ``(H, W * C)`` rows and the constants as one ``W * C`` row pattern keeps the loops long
-    (~0.05 ms). Never writes to ``hwc``.
+    The image is viewed as ``(H, W * C)`` rows and the constants as one ``W * C`` row
+    pattern. Never writes to ``hwc``.
+
+    Notes:
+        Broadcasting a 3-long channel vector over the innermost dimension makes numpy and
+        torch fall back to short loops (~0.5-0.8 ms for 224 x 224); the row view keeps the
+        loops long (~0.05 ms).
     """
     height, width, channels = hwc.shape
     rows = hwc.reshape(height, width * channels)
@@ -107,8 +113,11 @@ def _affine_hwc_rows(hwc: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> 
 def _affine_uint8_planes(image: torch.Tensor, scale: np.ndarray, bias: np.ndarray) -> torch.Tensor:
     """``x * scale[c] + bias[c]`` of a contiguous uint8 CPU tensor in one pass per channel.
 
-    OpenCV's ``addWeighted`` converts and scales at once (torch needs a float copy first),
-    about twice as fast on large batches, e.g. the 50 test-time views of an image.
+    OpenCV's ``addWeighted`` converts and scales at once.
+
+    Notes:
+        About twice as fast on large batches (the 50 test-time views of an image) as a float
+        copy then a multiply-add.
     """
     x = image.numpy()
     planes = x.reshape(-1, x.shape[-3], x.shape[-2] * x.shape[-1])
@@ -126,10 +135,12 @@ def _affine_uint8_channels_last(image: torch.Tensor, scale: np.ndarray, bias: np
     """``x * scale[c] + bias[c]`` of a channels-last uint8 CPU batch, returned channels-last.
 
     A per-channel table of the 256 levels' float32 results (rounded once, as ``addWeighted``
-    rounds: the same values as the contiguous path), applied by OpenCV's ``LUT`` in
-    cache-sized row chunks: ~2.5x faster than OpenCV's ``multiply`` then ``add``, and torch's
-    broadcast over the channel, the innermost dimension of this layout, is slower still
-    (``Uint8Collate`` batches are channels-last).
+    rounds: the same values as the contiguous path), applied by OpenCV's ``LUT`` in row
+    chunks (``Uint8Collate`` batches are channels-last).
+
+    Notes:
+        ~2.5x faster than OpenCV's ``multiply`` then ``add``; a broadcast over the channel,
+        the innermost dimension of this layout, is slower still.
     """
     hwc = image.permute(0, 2, 3, 1).numpy()
     batch, height, width, channels = hwc.shape
