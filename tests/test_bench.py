@@ -215,3 +215,30 @@ def test_hflip_fast_path_equals_numpy(height, width, channels, dtype):
         out = G.hflip(view)
         assert out.dtype == view.dtype and out.flags.c_contiguous
         assert np.array_equal(out, view[:, ::-1])
+
+
+def test_batched_loops_hand_each_slice_on_in_batches():
+    seen, batches = [], []
+    loop = bench.cases._Batched([bytes([i]) for i in range(20)], lambda data, i: seen.append(i) or i, batches.append, batch_size=8)
+    assert isinstance(loop, bench.Loop) and len(loop) == 20
+    assert loop(0, 10) == 10 and loop(10, None) == 10
+    assert seen == list(range(20))
+    assert batches == [list(range(8)), [8, 9], list(range(10, 18)), [18, 19]]
+
+
+@pytest.mark.filterwarnings("ignore:.*decoding and encoding capabilities of TorchVision:DeprecationWarning")
+def test_segmentation_case_ends_every_implementation_with_the_same_batches(tiny_set):
+    """augkit (batch stage on the collated batch) and each peer (stacked per-image outputs): float images, int64 masks."""
+    cases = bench.Bench(bench.find_images(tiny_set, 3))
+    for impl in cases.impls("seg"):
+        try:
+            runner = impl.setup()
+        except bench.Skip:
+            continue
+        outputs, finish = [], runner.finish
+        runner.finish = lambda items, finish=finish: outputs.append(finish(items))
+        assert runner() == 3
+        ((images, masks),) = outputs
+        assert images.shape == (3, 3, 480, 480) and images.dtype == torch.float32, impl.name
+        assert masks.shape == (3, 480, 480) and masks.dtype == torch.int64, impl.name
+        assert set(masks.unique().tolist()) <= set(range(21)) | {255}, impl.name

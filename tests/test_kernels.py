@@ -226,6 +226,7 @@ HELPERS: dict[str, str] = {
     "targets.crop_mask": "masks (no channel axis): tests/test_targets.py",
     "targets.resize_mask": "masks (no channel axis): tests/test_targets.py",
     "targets.resized_crop_mask": "masks (no channel axis): tests/test_targets.py",
+    "targets.resize_crop_mask": "masks (no channel axis): tests/test_mask_resize.py",
     "targets.flip_boxes": "boxes, not images: tests/test_targets.py",
     "targets.crop_boxes": "boxes, not images: tests/test_targets.py",
     "targets.resize_boxes": "boxes, not images: tests/test_targets.py",

@@ -15,11 +15,13 @@ Cases (``--cases`` takes the numbers or the names), declared in ``CASES``:
   5 ``batch``: batch-stage ops on ``[64, 3, 224, 224]``;
   6 ``tta``: the 50-view test protocol (ten crops at 5 scales);
   7 ``stats``: dataset statistics;
-  8 ``seg`` / ``det`` / ``det-ssd``: recipes with targets, one image at a time, ending in float
-    tensors: the segmentation recipe (image + label mask: random scale [0.5, 2] x 520,
-    flip, pad, random 480 crop, normalize), the detection recipe (image + 6 boxes with
-    labels: flip, to float), and the SSD detection recipe (photometric distort, zoom out,
-    IoU crop, flip, to float; albumentations has no zoom out or IoU crop).
+  8 ``seg`` / ``det`` / ``det-ssd``: recipes with targets, ending in float tensors: the
+    segmentation recipe (image + label mask: random scale [0.5, 2] x 520, flip, pad, random
+    480 crop, normalize; batches of 8 float images and int64 masks: augkit's batch stage runs
+    on the collated batch, the peers' collate stacks their per-image outputs), the detection
+    recipe (image + 6 boxes with labels: flip, to float; one image at a time, sizes differ)
+    and the SSD detection recipe (photometric distort, zoom out, IoU crop, flip, to float;
+    albumentations has no zoom out or IoU crop).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from augkit.bench.report import CEILING
 
 MEAN, STD = constants.IMAGENET_MEAN, constants.IMAGENET_STD
 JITTER = (0.4, 0.4, 0.4, 0.1)
+#: Images per batch in the segmentation case (torchvision's segmentation reference: ``--batch-size 8`` per GPU).
+SEG_BATCH = 8
 
 
 # ----------------------------------------------------------------------------- decoders
@@ -392,18 +396,37 @@ class Bench:
             self._target_cache = cache
         return self._target_cache
 
-    def seg(self) -> list[Impl]:
+    def seg(self, batch_size: int = SEG_BATCH) -> list[Impl]:
+        """The segmentation recipe: every implementation ends with batches of float images and int64 masks.
+
+        augkit runs its sample stage per image, ``Uint8Collate`` every ``batch_size`` images
+        and its batch stage (Normalize) on the batch, as in training; the peers run their
+        whole recipe per image and stack each batch (what a ``DataLoader``'s default collate
+        does). ``augkit (batch stage per image)`` normalizes per image and stacks as the peers do.
+        """
         targets = self._targets()
 
-        def augkit_setup():
+        def augkit_setup(batched: bool):
             sample, batch = _both_stages(augkit.presets.segmentation_train())
             rng = np.random.default_rng(self.seed)
 
             def one(data, i):
-                out = sample(augkit.Sample(augkit.open_image(data), mask=targets[i][0]), rng=rng)
-                return batch(out.image), out.mask.long()
+                return sample(augkit.Sample(augkit.open_image(data), mask=targets[i][0]), rng=rng)
 
-            return self._loop(one)
+            if not batched:
+
+                def alone(data, i):
+                    out = one(data, i)
+                    return batch(out.image), out.mask.long()
+
+                return _Batched(self.datas, alone, _stack, batch_size)
+            collate = augkit.data.Uint8Collate()
+
+            def finish(samples):
+                out = batch(collate(samples))
+                return out.images, out.masks.long()
+
+            return _Batched(self.datas, one, finish, batch_size)
 
         def tv_setup(pil: bool):
             v2 = need("torchvision.transforms.v2", "torchvision")
@@ -424,7 +447,7 @@ class Bench:
                 image = _pil_rgb(data) if pil else tv_tensors.Image(_tv_decode(data))
                 return pipeline(image, tv_tensors.Mask(torch.from_numpy(targets[i][0])))
 
-            return self._loop(one)
+            return _Batched(self.datas, one, _stack, batch_size)
 
         def albu_setup():
             A = need("albumentations")
@@ -444,10 +467,11 @@ class Bench:
                 out = pipeline(image=_cv2_rgb(data), mask=targets[i][0])
                 return torch.from_numpy(out["image"]).permute(2, 0, 1), torch.from_numpy(out["mask"]).long()
 
-            return self._loop(one)
+            return _Batched(self.datas, one, _stack, batch_size)
 
         return [
-            Impl("augkit", augkit_setup, augkit=True),
+            Impl("augkit", lambda: augkit_setup(batched=True), augkit=True),
+            Impl("augkit (batch stage per image)", lambda: augkit_setup(batched=False), augkit=True),
             Impl("torchvision v2 PIL", lambda: tv_setup(pil=True)),
             Impl("torchvision v2 tensor", lambda: tv_setup(pil=False)),
             Impl("albumentations", albu_setup),
@@ -577,6 +601,36 @@ def _tv_pad_if_smaller(v2, tv_tensors, size: int):
             return v2.functional.pad(inpt, padding=params["padding"], fill=255 if isinstance(inpt, tv_tensors.Mask) else 0)
 
     return PadIfSmaller()
+
+
+class _Batched(Loop):
+    """A per-image loop that hands every ``batch_size`` results (and the rest of its slice) to ``finish``.
+
+    The segmentation case's runner: ``fn`` is one image's per-image work, ``finish`` the
+    collate (and, for augkit, the batch stage). A slice of the harness's chunks ends its last
+    batch short, so every implementation does the same work per chunk.
+    """
+
+    def __init__(self, datas: list[bytes], fn: Callable[[bytes, int], object], finish: Callable[[list], object], batch_size: int) -> None:
+        super().__init__(datas, fn)
+        self.finish, self.batch_size = finish, batch_size
+
+    def __call__(self, start: int = 0, stop: int | None = None) -> int:
+        stop = len(self.datas) if stop is None else stop
+        pending: list = []
+        for i in range(start, stop):
+            pending.append(self.fn(self.datas[i], i))
+            if len(pending) == self.batch_size:
+                self.finish(pending)
+                pending = []
+        if pending:
+            self.finish(pending)
+        return stop - start
+
+
+def _stack(items: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(images, masks)`` pairs stacked into two batches (a ``DataLoader``'s default collate)."""
+    return torch.stack([image for image, _ in items]), torch.stack([mask for _, mask in items])
 
 
 def _make_loader(dataset, batch_size: int, workers: int, collate_fn=None):

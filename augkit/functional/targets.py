@@ -21,12 +21,19 @@ keypoints are numpy arrays or tensors. Every kernel returns a new object of the 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
 from augkit.functional import warping as A
 from augkit.functional._sampling import nearest_indices, padded_indices
 from augkit.targets import Boxes, Keypoints
+
+try:
+    import cv2
+except ImportError:  # pragma: no cover - OpenCV comes with albumentations, a dependency
+    cv2 = None  # type: ignore[assignment]
 
 
 def _is_tensor(x) -> bool:
@@ -85,16 +92,167 @@ def crop_mask(mask, top: int, left: int, height: int, width: int, fill: int = 0,
 
 
 def resize_mask(mask, size: tuple[int, int]):
-    """Resize a mask to ``size`` with nearest neighbour (values are copied, never blended)."""
+    """Resize a mask to ``size`` with nearest neighbour (values are copied, never blended).
+
+    The source pixels are torch's ``"nearest"`` ones (``nearest_indices``); see
+    ``resize_crop_mask`` for how they are gathered.
+    """
     h, w = mask_size(mask)
     if (h, w) == tuple(size):
         return mask
-    rows, cols = nearest_indices(h, size[0]), nearest_indices(w, size[1])
+    return resize_crop_mask(mask, size, 0, 0, int(size[0]), int(size[1]))
+
+
+def resize_crop_mask(mask, size: tuple[int, int], top: int, left: int, height: int, width: int, fill: int = 0):
+    """Return ``crop_mask(resize_mask(mask, size), top, left, height, width, fill)``, gathering only the window.
+
+    The nearest-neighbour source index of every kept row and column is computed directly
+    (the window's slice of ``nearest_indices``), so the result is exactly the resize-then-crop
+    one, at the cost of the window. Pixels of the window outside the resized mask are
+    ``fill``. On numpy (and CPU tensor) masks, columns go through OpenCV's ``INTER_NEAREST``
+    when it picks torch's source columns for that pair of widths (checked per pair; it does
+    for most), else through ``numpy.take``; rows are whole-row copies.
+
+    Args:
+        mask: ``[H, W]`` / ``[H, W, M]`` array or ``[..., H, W]`` tensor, any dtype.
+        size: ``(height, width)`` of the (virtual) resized mask.
+        top: Row of the window in the resized mask (may be negative: filled).
+        left: Column of the window in the resized mask (may be negative: filled).
+        height: Window height.
+        width: Window width.
+        fill: Value of window pixels outside the resized mask.
+
+    Returns:
+        The ``height x width`` window, same kind and dtype as ``mask``.
+
+    Example:
+        >>> mask = np.arange(12, dtype=np.uint8).reshape(3, 4)
+        >>> resize_crop_mask(mask, (6, 8), 1, 5, 3, 4, fill=99).tolist()
+        [[2, 3, 3, 99], [6, 7, 7, 99], [6, 7, 7, 99]]
+    """
+    rows_axis, cols_axis = _mask_axes(mask)
+    out_h, out_w = int(size[0]), int(size[1])
+    row_start, row_stop = min(max(top, 0), out_h), min(max(top + height, 0), out_h)
+    col_start, col_stop = min(max(left, 0), out_w), min(max(left + width, 0), out_w)
+    inside = row_stop > row_start and col_stop > col_start
+    whole = inside and (row_start, row_stop, col_start, col_stop) == (top, top + height, left, left + width)
+    window = (row_start, row_stop, col_start, col_stop)
     if _is_tensor(mask):
-        r = torch.from_numpy(rows).to(mask.device)
-        c = torch.from_numpy(cols).to(mask.device)
-        return mask.index_select(-2, r).index_select(-1, c)
-    return np.ascontiguousarray(mask[rows][:, cols])
+        region = _tensor_window(mask, (out_h, out_w), window) if inside else None
+        if whole:
+            return region
+        out = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
+        if region is not None:
+            out[..., row_start - top : row_stop - top, col_start - left : col_stop - left] = region
+        return out
+    region = _array_window(mask, (out_h, out_w), window) if inside else None
+    if whole:
+        return region
+    out = np.full((height, width, *mask.shape[2:]), fill, dtype=mask.dtype)
+    if region is not None:
+        out[row_start - top : row_stop - top, col_start - left : col_stop - left] = region
+    return out
+
+
+def _tensor_window(mask: torch.Tensor, size: tuple[int, int], window: tuple[int, int, int, int]) -> torch.Tensor:
+    """The window (inside the resized mask) of a ``[..., H, W]`` tensor mask."""
+    if mask.device.type == "cpu" and not mask.requires_grad:
+        h, w = mask.shape[-2:]
+        planes = [_array_window(plane.numpy(), size, window) for plane in mask.reshape(-1, h, w)]
+        if mask.ndim == 2:
+            return torch.from_numpy(planes[0])
+        return torch.from_numpy(np.stack(planes)).reshape(*mask.shape[:-2], *planes[0].shape)
+    row_start, row_stop, col_start, col_stop = window
+    h, w = mask.shape[-2:]
+    rows = torch.from_numpy(nearest_indices(h, size[0])[row_start:row_stop]).to(mask.device)
+    cols = torch.from_numpy(nearest_indices(w, size[1])[col_start:col_stop]).to(mask.device)
+    return mask.index_select(-2, rows).index_select(-1, cols)
+
+
+def _array_window(mask: np.ndarray, size: tuple[int, int], window: tuple[int, int, int, int]) -> np.ndarray:
+    """The window (inside the resized mask) of an ``[H, W]`` / ``[H, W, M]`` array, as a new contiguous array."""
+    row_start, row_stop, col_start, col_stop = window
+    in_h, in_w = mask.shape[:2]
+    out_h, out_w = size
+    if (
+        (row_start, row_stop, col_start, col_stop) == (0, out_h, 0, out_w)
+        and _opencv_nearest(mask, in_h, out_h)
+        and _opencv_nearest(mask, in_w, out_w)
+    ):
+        return _opencv_resize(mask, out_h, out_w)
+    rows = nearest_indices(in_h, out_h)[row_start:row_stop]
+    first, last = int(rows[0]), int(rows[-1]) + 1
+    region = mask[first:last]
+    rows = rows - first
+    if len(rows) < last - first:  # fewer rows out than in: drop rows before gathering columns
+        region, rows = np.take(region, rows, axis=0), None
+    if in_w != out_w:
+        if _opencv_nearest(region, in_w, out_w):
+            region = _opencv_resize(region, region.shape[0], out_w)[:, col_start:col_stop]
+        else:
+            region = np.take(region, nearest_indices(in_w, out_w)[col_start:col_stop], axis=1)
+    else:
+        region = region[:, col_start:col_stop]
+    if rows is not None and not (len(rows) == region.shape[0] and in_h == out_h):
+        region = np.take(region, rows, axis=0)
+    return np.ascontiguousarray(region)
+
+
+#: OpenCV keeps at most this many channels per pixel (``CV_CN_MAX``).
+_OPENCV_MAX_CHANNELS = 512
+
+
+def _opencv_nearest(mask: np.ndarray, n_in: int, n_out: int) -> bool:
+    """True when OpenCV's ``INTER_NEAREST`` gives torch's ``"nearest"`` pixels along an axis ``n_in -> n_out`` of ``mask``."""
+    if cv2 is None or n_in == 0 or mask.size == 0:
+        return False
+    channels = mask.dtype.itemsize * (int(np.prod(mask.shape[2:])) if mask.ndim > 2 else 1)
+    if channels > _OPENCV_MAX_CHANNELS or max(mask.shape[0], mask.shape[1], n_out) >= 1 << 15:
+        return False
+    return _opencv_picks_torch_indices(n_in, n_out) and _opencv_is_exact()
+
+
+@functools.lru_cache(maxsize=4096)
+def _opencv_picks_torch_indices(n_in: int, n_out: int) -> bool:
+    """Whether OpenCV's nearest source indices along an axis equal torch's for this pair of lengths.
+
+    OpenCV's ``resizeNN`` takes ``min(floor(i * (1 / (n_out / n_in))), n_in - 1)`` in float64,
+    torch ``min(floor(i * (n_in / n_out)), n_in - 1)`` in float32: they differ where the
+    product falls next to a whole number (about one pair of lengths in ten).
+    """
+    inverse = 1.0 / (n_out / n_in)
+    opencv = np.minimum(np.floor(np.arange(n_out, dtype=np.float64) * inverse).astype(np.int64), n_in - 1)
+    return bool(np.array_equal(opencv, nearest_indices(n_in, n_out)))
+
+
+def _opencv_is_exact() -> bool:
+    """OpenCV resamples nearest-neighbour itself (IPP's inexact resize is off) and was found exact here."""
+    return not cv2.ipp.useIPP_NotExact() and _opencv_checked()
+
+
+@functools.lru_cache(maxsize=1)
+def _opencv_checked() -> bool:
+    """Check once, on small masks of 1 to 8 bytes per pixel, that OpenCV picks the indices ``resizeNN`` does."""
+    sizes = [(7, 11, 3, 29), (45, 37, 91, 80), (64, 48, 200, 150), (33, 50, 17, 21)]
+    for in_h, in_w, out_h, out_w in sizes:
+        if not (_opencv_picks_torch_indices(in_h, out_h) and _opencv_picks_torch_indices(in_w, out_w)):
+            continue  # pragma: no cover - these pairs agree
+        for dtype, channels in ((np.uint8, 1), (np.uint8, 3), (np.int16, 1), (np.int32, 2), (np.int64, 1)):
+            mask = np.arange(in_h * in_w * channels, dtype=np.int64).reshape(in_h, in_w, channels).astype(dtype)
+            expected = mask[nearest_indices(in_h, out_h)][:, nearest_indices(in_w, out_w)]
+            if not np.array_equal(_opencv_resize(mask, out_h, out_w), expected):
+                return False
+    return True
+
+
+def _opencv_resize(mask: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """``cv2.resize(INTER_NEAREST)`` of a mask of any dtype, its pixels seen as bytes."""
+    mask = np.ascontiguousarray(mask)
+    in_h, in_w = mask.shape[:2]
+    pixel_bytes = mask.dtype.itemsize * (int(np.prod(mask.shape[2:])) if mask.ndim > 2 else 1)
+    as_bytes = mask.view(np.uint8).reshape(in_h, in_w, pixel_bytes) if pixel_bytes > 1 or mask.dtype != np.uint8 else mask
+    out = cv2.resize(as_bytes, (out_w, out_h), interpolation=cv2.INTER_NEAREST)
+    return out.reshape(out_h, out_w, pixel_bytes).view(mask.dtype).reshape(out_h, out_w, *mask.shape[2:])
 
 
 def resized_crop_mask(mask, top: int, left: int, height: int, width: int, size: tuple[int, int]):

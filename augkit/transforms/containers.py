@@ -18,6 +18,7 @@ from augkit._image import Image, batch_size, is_batch, shape_only, spatial_size
 from augkit._validate import check_probability, check_vector
 from augkit.encoded import EncodedJpeg
 from augkit.functional import geometry as G
+from augkit.functional import targets as T
 from augkit.rng import rows_of
 from augkit.targets import Batch, Sample
 from augkit.transforms import _window
@@ -177,8 +178,10 @@ class Compose(Transform):
         params, i = [], 0
         if isinstance(image, EncodedJpeg) and recorded is None:
             image, params, sizes = _window.run_head(self.transforms, image, rng)
-            for t, p, size in zip(self.transforms, params, sizes):
-                targets = _move(t, targets, p, size)
+            if len(params) == 2:  # a resize and the crop after it
+                targets = _move_pair(self.transforms[0], self.transforms[1], targets, tuple(params), tuple(sizes))
+            elif params:
+                targets = _move(self.transforms[0], targets, params[0], sizes[0])
             i = len(params)
         elif isinstance(image, EncodedJpeg):
             image = image.decode()
@@ -191,7 +194,7 @@ class Compose(Transform):
             pair = None if second is None else self._pair(first, second, image, p1, rng, recorded, i)
             if pair is not None:
                 image, p2, mid = pair
-                targets = _move(self.transforms[i + 1], _move(first, targets, p1, size), p2, mid)
+                targets = _move_pair(first, second, targets, (p1, p2), (size, mid))
                 params.extend((p1, p2))
                 i += 2
                 continue
@@ -238,6 +241,31 @@ def _move(transform: Transform, targets: Sample | None, params, size) -> Sample 
     if targets is None or not targets.has_spatial_targets():
         return targets
     return transform.apply_targets(targets, params, size)
+
+
+def _move_pair(first: Transform, second: Transform, targets: Sample | None, params: tuple, sizes: tuple) -> Sample | None:
+    """Move a sample's targets through a fused resize (``first``) and pure crop (``second``).
+
+    A mask of the image's size is resampled in the crop's window only
+    (``functional.targets.resize_crop_mask``: the nearest resize's source pixels of the kept
+    rows and columns, ``mask_fill`` outside), exactly what resizing the mask whole and
+    cropping it gives; boxes and keypoints move through both transforms in turn.
+
+    Args:
+        first: The resize (declares ``fused_resize_size``).
+        second: The crop (declares ``crop_window``).
+        targets: The sample (its image is not touched), or None.
+        params: ``(first's, second's)`` parameters.
+        sizes: The input ``(height, width)`` of each: the image's, then the resized one.
+    """
+    (p1, p2), (size, mid) = params, sizes
+    mask = targets.mask if targets is not None else None
+    window = second.crop_window(p2) if mask is not None else None
+    if window is None or not (first.geometric and second.geometric) or T.mask_size(mask) != tuple(size):
+        return _move(second, _move(first, targets, p1, size), p2, mid)
+    fused = T.resize_crop_mask(mask, mid, *window, fill=getattr(second, "mask_fill", 0))
+    moved = _move(second, _move(first, targets.replace(mask=None), p1, size), p2, mid)
+    return moved.replace(mask=fused)
 
 
 class RandomApplyParams(Applied):
