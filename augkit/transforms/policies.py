@@ -371,7 +371,8 @@ def _tv_space(kind: str, bins: int, height: int, width: int) -> dict[str, tuple[
             "AutoContrast": none,
             "Equalize": none,
         }
-    translate = (width / 3.0, height / 3.0) if kind == "augmix" else (150.0 / 331.0 * width, 150.0 / 331.0 * height)
+    augmix = kind in ("augmix", "augmix_partial")
+    translate = (width / 3.0, height / 3.0) if augmix else (150.0 / 331.0 * width, 150.0 / 331.0 * height)
     space = {
         "Identity": none,
         "ShearX": (_linspace(0.0, 0.3, bins), True),
@@ -383,7 +384,7 @@ def _tv_space(kind: str, bins: int, height: int, width: int) -> dict[str, tuple[
         "Color": (_linspace(0.0, 0.9, bins), True),
         "Contrast": (_linspace(0.0, 0.9, bins), True),
         "Sharpness": (_linspace(0.0, 0.9, bins), True),
-        "Posterize": (_posterize_bins(bins, 4 if kind == "augmix" else 8, 4), False),
+        "Posterize": (_posterize_bins(bins, 4 if augmix else 8, 4), False),
         "Solarize": (_linspace(1.0, 0.0, bins), False),
         "AutoContrast": none,
         "Equalize": none,
@@ -393,7 +394,7 @@ def _tv_space(kind: str, bins: int, height: int, width: int) -> dict[str, tuple[
         del space["Invert"]
     elif kind == "autoaugment":
         del space["Identity"]
-    elif kind in ("augmix", "augmix_partial"):
+    elif augmix:
         del space["Identity"], space["Invert"]
         if kind == "augmix_partial":
             for name in ("Brightness", "Color", "Contrast", "Sharpness"):
@@ -408,7 +409,7 @@ def _tv_argument(op: str, magnitude: np.ndarray) -> np.ndarray:
     if op in ("ShearX", "ShearY"):
         return np.array([math.degrees(math.atan(v)) for v in magnitude.reshape(-1)]).reshape(magnitude.shape)
     if op in ("TranslateX", "TranslateY", "Posterize"):
-        return np.trunc(magnitude)
+        return np.trunc(magnitude) + 0.0  # int(): -0.5 -> 0, not -0.0
     if op == "Solarize":
         return 255.0 * magnitude  # the threshold in uint8 levels (torchvision: bound * magnitude)
     return magnitude
