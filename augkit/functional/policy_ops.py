@@ -215,11 +215,11 @@ def shift(image, dx, dy, fill=None):
     cols = torch.arange(width, device=device).view(1, 1, 1, width) - torch.from_numpy(xs).to(device).view(-1, 1, 1, 1)
     rows = torch.arange(height, device=device).view(1, 1, height, 1) - torch.from_numpy(ys).to(device).view(-1, 1, 1, 1)
     inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    out = batch.gather(3, cols.clamp(0, width - 1).expand(n, channels, height, width))
-    out = out.gather(2, rows.clamp(0, height - 1).expand(n, channels, height, width))
+    moved = batch.gather(3, cols.clamp(0, width - 1).expand(n, channels, height, width))
+    moved = moved.gather(2, rows.clamp(0, height - 1).expand(n, channels, height, width))
     values = torch.from_numpy(_fill_row(fill, channels, _numpy_dtype(batch.dtype))).to(device).view(1, channels, 1, 1)
-    out = torch.where(inside, out, values)
-    return out if image.ndim == 4 else out[0]
+    moved = torch.where(inside, moved, values)
+    return moved if image.ndim == 4 else moved[0]
 
 
 def _numpy_dtype(dtype: torch.dtype):
