@@ -211,15 +211,53 @@ def shift(image, dx, dy, fill=None):
     n, channels, height, width = batch.shape
     xs = np.array(np.broadcast_to(np.asarray(dx, dtype=np.int64).reshape(-1), (n,)))
     ys = np.array(np.broadcast_to(np.asarray(dy, dtype=np.int64).reshape(-1), (n,)))
+    values = torch.from_numpy(_fill_row(fill, channels, _numpy_dtype(batch.dtype))).to(batch.device).view(1, channels, 1, 1)
+    if batch.device.type == "cpu":
+        moved = _shift_rows(batch, xs, ys, values)
+    else:
+        moved = _shift_gather(batch, xs, ys, values)
+    return moved if image.ndim == 4 else moved[0]
+
+
+def _shift_rows(batch: torch.Tensor, xs: np.ndarray, ys: np.ndarray, values: torch.Tensor) -> torch.Tensor:
+    """CPU: each image's kept window copied once (a memory copy per image, ~10x faster than a gather)."""
+    out = torch.empty_like(batch)
+    out.copy_(values.expand_as(out))
+    height, width = batch.shape[-2:]
+    for i, (x, y) in enumerate(zip(xs.tolist(), ys.tolist())):
+        if abs(x) < width and abs(y) < height:
+            out[i, :, max(y, 0) : height + min(y, 0), max(x, 0) : width + min(x, 0)] = batch[i, :, max(-y, 0) : height - max(y, 0), max(-x, 0) : width - max(x, 0)]
+    return out
+
+
+def _shift_gather(batch: torch.Tensor, xs: np.ndarray, ys: np.ndarray, values: torch.Tensor) -> torch.Tensor:
+    """Other devices: one gather per axis over the whole batch."""
+    n, channels, height, width = batch.shape
     device = batch.device
     cols = torch.arange(width, device=device).view(1, 1, 1, width) - torch.from_numpy(xs).to(device).view(-1, 1, 1, 1)
     rows = torch.arange(height, device=device).view(1, 1, height, 1) - torch.from_numpy(ys).to(device).view(-1, 1, 1, 1)
     inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
     moved = batch.gather(3, cols.clamp(0, width - 1).expand(n, channels, height, width))
     moved = moved.gather(2, rows.clamp(0, height - 1).expand(n, channels, height, width))
-    values = torch.from_numpy(_fill_row(fill, channels, _numpy_dtype(batch.dtype))).to(device).view(1, channels, 1, 1)
-    moved = torch.where(inside, moved, values)
-    return moved if image.ndim == 4 else moved[0]
+    return torch.where(inside, moved, values)
+
+
+def take_rows(images: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+    """The images at ``rows`` of a batch (a new tensor)."""
+    return images.index_select(0, torch.from_numpy(rows).to(images.device))
+
+
+def put_rows(out: torch.Tensor, rows: np.ndarray, values: torch.Tensor) -> None:
+    """Write ``values`` (one image per entry of ``rows``) into those rows of ``out``, in place.
+
+    On the CPU one copy per image: ``index_copy_`` runs element by element there (about 9x
+    slower on uint8 batches); elsewhere one ``index_copy_``.
+    """
+    if out.device.type == "cpu":
+        for k, row in enumerate(rows.tolist()):
+            out[row].copy_(values[k])
+    else:
+        out.index_copy_(0, torch.from_numpy(rows).to(out.device), values)
 
 
 def _numpy_dtype(dtype: torch.dtype):

@@ -282,19 +282,25 @@ class _Policy(Transform):
 
     def _step(self, images: torch.Tensor, ops: np.ndarray, magnitudes: np.ndarray, applied: np.ndarray) -> torch.Tensor:
         """One step of a batch: each distinct operation once, on the rows that chose it."""
-        out = None
-        chosen = np.unique(ops[applied]) if applied.any() else ()
-        for name in chosen:
+        groups = []
+        for name in np.unique(ops[applied]) if applied.any() else ():
             if self._kinds()[name] == "Identity":
                 continue
             rows = np.flatnonzero(applied & (ops == name))
             if rows.size == ops.shape[0]:
                 return self._op(name, images, magnitudes)
-            if out is None:
-                out = images.clone()
-            index = torch.from_numpy(rows).to(images.device)
-            out.index_copy_(0, index, self._op(name, images.index_select(0, index), magnitudes[rows]))
-        return images if out is None else out
+            groups.append((name, rows))
+        if not groups:
+            return images
+        out = torch.empty_like(images)
+        untouched = np.ones(ops.shape[0], dtype=bool)
+        for name, rows in groups:
+            PO.put_rows(out, rows, self._op(name, PO.take_rows(images, rows), magnitudes[rows]))
+            untouched[rows] = False
+        rest = np.flatnonzero(untouched)
+        if rest.size:
+            PO.put_rows(out, rest, images if rest.size == ops.shape[0] else PO.take_rows(images, rest))
+        return out
 
     def _columns(self, images: torch.Tensor, ops, magnitudes, applied) -> torch.Tensor:
         ops, magnitudes, applied = np.asarray(ops), np.asarray(magnitudes, dtype=np.float64), np.asarray(applied, dtype=bool)
