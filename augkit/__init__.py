@@ -13,6 +13,12 @@ __version__ = "0.1.0"
 # command's ``--help`` / ``--version`` stay fast: torch is imported only when needed.
 _EXPORTS = {
     "Affine": "augkit.transforms",
+    "AugMix": "augkit.transforms",
+    "AutoAugment": "augkit.transforms",
+    "RandAugment": "augkit.transforms",
+    "ThreeAugment": "augkit.transforms",
+    "TimmRandAugment": "augkit.transforms",
+    "TrivialAugmentWide": "augkit.transforms",
     "Albumentations": "augkit.interop",
     "Batch": "augkit.targets",
     "BoxFilter": "augkit.transforms",
@@ -96,6 +102,8 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
     from augkit.targets import Batch, Boxes, Keypoints, Sample
     from augkit.transforms import (
         Affine,
+        AugMix,
+        AutoAugment,
         AutoContrast,
         BoxFilter,
         CenterCrop,
@@ -115,6 +123,7 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
         PCALighting,
         Perspective,
         Posterize,
+        RandAugment,
         RandomApply,
         RandomCrop,
         RandomCropUpTo,
@@ -134,10 +143,13 @@ if TYPE_CHECKING:  # what static type checkers and IDEs see
         ShearY,
         Solarize,
         TenCrop,
+        ThreeAugment,
+        TimmRandAugment,
         ToTensor,
         Transform,
         TranslateX,
         TranslateY,
+        TrivialAugmentWide,
         VerticalFlip,
         Whiten,
         register,

@@ -289,8 +289,8 @@ def _draw(rng, images, t: _MixBase) -> MixParams:
             low, high = t.cutmix_minmax
             cut_h = source.integers(int(height * low), max(int(height * high), int(height * low) + 1), size=n)
             cut_w = source.integers(int(width * low), max(int(width * high), int(width * low) + 1), size=n)
-            top = source.integers(0, np.maximum(height - cut_h, 1), size=n)
-            left = source.integers(0, np.maximum(width - cut_w, 1), size=n)
+            top = source.integers(0, height - cut_h + 1, size=n)  # timm: randint(0, H - h + 1), flush with the edge too
+            left = source.integers(0, width - cut_w + 1, size=n)
             bottom, right = top + cut_h, left + cut_w
             kept = 1.0 - (bottom - top) * (right - left) / float(height * width)
         else:

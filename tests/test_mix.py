@@ -288,17 +288,25 @@ class _Recorder:
         monkeypatch.setattr(mixer, "_params_per_batch", batch)
 
     def params(self, b: int, mode: str) -> MixParams:
-        """Our parameters for what timm drew: one box for the batch, or one per CutMix row."""
+        """Our parameters for what timm drew: one box for the batch, one per CutMix row (or pair).
+
+        timm draws no box where lambda came out 1 (``prob`` < 1, or a pair/element left unmixed);
+        in ``"pair"`` mode row ``B - 1 - i`` takes row ``i``'s lambda and box.
+        """
         lam, cut = self.draws[-1]
-        lam = np.broadcast_to(np.asarray(lam, np.float64), (b,)).copy()
-        cut = np.broadcast_to(np.asarray(cut, bool), (b,)).copy()
+        n = b // 2 if mode == "pair" else b
+        lam = np.broadcast_to(np.asarray(lam, np.float64), (n,)).copy()
+        cut = np.broadcast_to(np.asarray(cut, bool), (n,)).copy() & (lam != 1.0)
         rows = np.flatnonzero(cut)
         boxes = self.boxes * len(rows) if mode == "batch" else self.boxes
         assert len(boxes) == len(rows)
-        box = np.zeros((4, b), np.int64)
+        box = np.zeros((4, n), np.int64)
         for row, ((yl, yh, xl, xh), corrected) in zip(rows, boxes):
             box[:, row] = (yl, xl, yh, xh)
             lam[row] = corrected
+        if mode == "pair":
+            lam, cut = np.concatenate([lam, lam[::-1]]), np.concatenate([cut, cut[::-1]])
+            box = np.concatenate([box, box[:, ::-1]], axis=1)
         return MixParams(lam, cut, *box)
 
 
@@ -344,3 +352,83 @@ def test_per_sample_is_a_deprecated_spelling_of_elem_mode():
     with pytest.warns(DeprecationWarning, match="mode='elem'"):
         t = augkit.Mixup(0.4, K, per_sample=True)
     assert t.mode == "elem" and t.per_sample and "per_sample" not in t.to_config()
+
+
+def _timm_and_ours(mixup_alpha, cutmix_alpha, **options):
+    timm_mixup = pytest.importorskip("timm.data.mixup")
+    theirs = timm_mixup.Mixup(mixup_alpha=mixup_alpha, cutmix_alpha=cutmix_alpha, label_smoothing=0.1, num_classes=K, **options)
+    options.pop("switch_prob", None)
+    if options.get("cutmix_minmax") is not None:
+        cutmix_alpha = 1.0  # timm forces it with cutmix_minmax
+    if mixup_alpha and cutmix_alpha:
+        ours = augkit.MixupOrCutMix(mixup_alpha, cutmix_alpha, num_classes=K, label_smoothing=0.1, **options)
+    elif mixup_alpha:
+        ours = augkit.Mixup(mixup_alpha, K, label_smoothing=0.1, **options)
+    else:
+        ours = augkit.CutMix(cutmix_alpha, K, label_smoothing=0.1, **options)
+    return timm_mixup, theirs, ours
+
+
+#: timm's options beyond the defaults, each a case: (mixup_alpha, cutmix_alpha, options).
+TIMM_OPTIONS = {
+    "prob-batch": (0.8, 1.0, {"prob": 0.5, "mode": "batch"}),
+    "prob-elem": (0.8, 1.0, {"prob": 0.6, "mode": "elem"}),
+    "pair": (0.8, 1.0, {"mode": "pair"}),
+    "pair-prob-mixup": (0.4, 0.0, {"mode": "pair", "prob": 0.7}),
+    "pair-cutmix": (0.0, 1.0, {"mode": "pair"}),
+    "minmax-batch": (0.0, 1.0, {"cutmix_minmax": (0.2, 0.8), "mode": "batch"}),
+    "minmax-elem": (0.8, 1.0, {"cutmix_minmax": (0.3, 0.9), "mode": "elem"}),
+    "no-correct-lam": (0.0, 1.0, {"correct_lam": False, "mode": "elem"}),
+    "no-correct-lam-pair": (0.8, 1.0, {"correct_lam": False, "mode": "pair", "switch_prob": 0.7}),
+}
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("case", sorted(TIMM_OPTIONS))
+def test_timm_options_same_as_timm(monkeypatch, case, seed):
+    """prob < 1, mode="pair", cutmix_minmax and correct_lam=False: timm's images and targets for timm's draws."""
+    mixup_alpha, cutmix_alpha, options = TIMM_OPTIONS[case]
+    mode = options.get("mode", "batch")
+    timm_mixup, theirs_mixer, ours = _timm_and_ours(mixup_alpha, cutmix_alpha, **dict(options))
+    b = 8
+    images = torch.rand(b, 3, 13, 17, generator=torch.Generator().manual_seed(seed))
+    labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 2])
+    recorder = _Recorder(monkeypatch, timm_mixup, theirs_mixer)
+    state = np.random.get_state()
+    np.random.seed(seed)  # timm draws from numpy's global generator
+    try:
+        theirs_images, theirs_targets = theirs_mixer(images.clone(), labels)
+    finally:
+        np.random.set_state(state)
+    our_images, our_targets = ours.apply(images, labels, recorder.params(b, mode))
+    assert (our_images - theirs_images).abs().max().item() <= 1e-6
+    assert (our_targets - theirs_targets).abs().max().item() <= 1e-6
+
+
+@pytest.mark.parametrize("thresh", [0.2, 0.5])
+def test_bce_targets_are_timms_thresholded_targets(monkeypatch, thresh):
+    """bce_target_thresh: the targets timm's BinaryCrossEntropy(target_threshold) trains on ("ResNet strikes back")."""
+    bce_module = pytest.importorskip("timm.loss.binary_cross_entropy")
+    seen = []
+    monkeypatch.setattr(bce_module.F, "binary_cross_entropy_with_logits", lambda x, target, *a, **k: seen.append(target) or x.sum())
+    loss = bce_module.BinaryCrossEntropy(target_threshold=thresh)
+    images = torch.rand(6, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 1, 2, 3, 4, 5])
+    for t in (augkit.Mixup(0.4, K, label_smoothing=0.1, mode="elem"), augkit.CutMix(1.0, K, mode="elem")):
+        params = t.sample(np.random.default_rng(3), images)
+        soft = type(t)(**{**t.config_args(), "bce_target_thresh": None}).apply(images, labels, params)[1]
+        binary = augkit.from_config({**t.to_config(), "bce_target_thresh": thresh}).apply(images, labels, params)[1]
+        loss(torch.zeros(6, K), soft)
+        assert torch.equal(binary, seen[-1])
+        assert set(binary.unique().tolist()) <= {0.0, 1.0} and (binary.sum(1) >= 1).all()
+
+
+def test_cutmix_minmax_boxes_reach_every_position_timm_draws():
+    """timm's rand_bbox_minmax: box sides in [min, max) of the side, corners uniform over every fitting position."""
+    t = augkit.CutMix(1.0, K, cutmix_minmax=(0.25, 0.75), mode="elem")
+    p = t.sample(np.random.default_rng(0), torch.zeros(20000, 1, 8, 8))
+    heights = p.bottom - p.top
+    assert set(heights.tolist()) == {2, 3, 4, 5}  # randint(int(8 * 0.25), int(8 * 0.75))
+    for h in (2, 5):
+        tops = p.top[heights == h]
+        assert set(tops.tolist()) == set(range(0, 8 - h + 1))  # randint(0, H - h + 1): touching the bottom too

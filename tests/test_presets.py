@@ -33,7 +33,32 @@ TABLE = {
     "segmentation_eval": ((300, 360, 3), (3, 520, 624), torch.uint8),
     "detection_train": ((300, 360, 3), (3, 300, 360), torch.uint8),
     "detection_eval": ((300, 360, 3), (3, 300, 360), torch.uint8),
+    "deit_train": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "deit_eval": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "convnext_train": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "convnext_eval": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "rsb_a1": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "rsb_a2": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "rsb_a3": ((300, 360, 3), (3, 160, 160), torch.uint8),
+    "rsb_eval": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "torchvision_resnet_v2": ((300, 360, 3), (3, 176, 176), torch.uint8),
+    "torchvision_resnet_v2_eval": ((300, 360, 3), (3, 224, 224), torch.uint8),
+    "timm_like": ((300, 360, 3), (3, 224, 224), torch.uint8),
 }
+
+
+def mixes(transform) -> bool:
+    """True when a batch stage holds a mixing transform (it then takes an augkit.Batch with labels)."""
+    from augkit.transforms.base import iter_leaves
+
+    return transform is not None and any(t.mixes_targets for t in iter_leaves(transform))
+
+
+def run_batch_stage(batch, x, rng):
+    """The batch stage on ``x``: a labelled ``Batch`` for mixing stages (its images returned), else the tensor."""
+    if mixes(batch):
+        return batch(augkit.Batch(x, torch.arange(x.shape[0]) % 10), rng=rng).images
+    return batch(x, rng=rng)
 
 
 def smooth_image(shape, seed: int) -> np.ndarray:
@@ -59,7 +84,7 @@ def run_pipeline(pipeline, image, seed: int = 0, batch_size: int = 2):
     """Sample stage on ``batch_size`` seeds, stacked; then the batch stage. Returns ``(x, y)``."""
     sample, batch = pipeline
     x = torch.stack([sample(image, rng=seed + i) for i in range(batch_size)])
-    y = None if batch is None else batch(x, rng=np.random.default_rng(seed))
+    y = None if batch is None else run_batch_stage(batch, x, np.random.default_rng(seed))
     return x, y
 
 
@@ -82,7 +107,7 @@ def test_preset_builds_runs_and_round_trips(name, use_stats, request):
     np.testing.assert_array_equal(image, original)  # the input is never modified
     if pipeline.batch is not None:
         views = out if out.ndim == 4 else torch.stack([out, pipeline.sample(image, rng=4)])
-        y = pipeline.batch(views, rng=np.random.default_rng(0))
+        y = run_batch_stage(pipeline.batch, views, np.random.default_rng(0))
         size = (224, 224) if name.startswith("alexnet") else tuple(views.shape[-2:])  # AlexNet crops in the batch stage
         assert y.shape == (*views.shape[:2], *size) and y.dtype == torch.float32 and torch.isfinite(y).all()
 
@@ -238,9 +263,21 @@ def test_cifar_presets_bring_photos_to_32(stats):
 
 def test_pipelines_render_in_the_preview(stats):
     image = smooth_image((120, 150, 3), 1)
-    for pipeline in (presets.alexnet_train(stats), presets.resnet_tta(), presets.cifar_train()):
+    for pipeline in (presets.alexnet_train(stats), presets.resnet_tta(), presets.cifar_train(), presets.deit_train(num_classes=10)):
         grid, layout = render_grid([image], pipeline, n=2, size=32)
         assert grid.size == layout.size and layout.cols == 3
+
+
+@pytest.mark.parametrize("policy_stage", ["sample", "batch"])
+def test_preview_captions_name_the_policy_ops(policy_stage):
+    from augkit.preview.cells import augment_one
+
+    image = smooth_image((120, 150, 3), 1)
+    _, lines = augment_one(image, presets.deit_train(num_classes=10, policy_stage=policy_stage), np.random.default_rng(2))
+    policy = [line for line in lines if "TimmRandAugment:" in line]
+    assert len(policy) == 1 and any(
+        op in policy[0] for op in ("Rotate", "Shear", "Translate", "Increasing", "Equalize", "Invert", "AutoContrast", "Solarize")
+    )
 
 
 def test_from_config_two_stage_form(tmp_path):
@@ -281,3 +318,148 @@ def test_pipeline_type():
     assert Pipeline(augkit.ToTensor()).batch is None
     with pytest.raises(TypeError, match="pair of transforms"):
         as_pipeline("RandomCrop")
+
+
+# ---- the recipes of timm and torchvision ----------------------------------------------------------
+
+
+def leaf(pipeline_stage, name):
+    from augkit.transforms.base import iter_leaves
+
+    found = [t for t in iter_leaves(pipeline_stage) if type(t).__name__ == name]
+    assert len(found) == 1, (name, pipeline_stage)
+    return found[0]
+
+
+def test_deit_recipe_is_deits():
+    sample, batch = presets.deit_train()
+    crop = leaf(sample, "RandomResizedCrop")
+    assert (crop.size, crop.scale, crop.interpolation) == ((224, 224), (0.08, 1.0), "bicubic")
+    assert leaf(sample, "HorizontalFlip").p == 0.5
+    policy = leaf(batch, "TimmRandAugment")
+    assert (policy.config, policy.fill, policy.spec.p, policy.spec.num_ops) == ("rand-m9-mstd0.5-inc1", (124.0, 116.0, 104.0), 0.5, 2)
+    erasing = leaf(batch, "RandomErasing")
+    assert (erasing.p, erasing.mode, erasing.count, erasing.max_count) == (0.25, "pixel", 1, 1)
+    mix = leaf(batch, "MixupOrCutMix")
+    assert (mix.mixup_alpha, mix.cutmix_alpha, mix.switch_prob, mix.label_smoothing, mix.mode) == (0.8, 1.0, 0.5, 0.1, "batch")
+    assert [type(t).__name__ for t in batch] == ["TimmRandAugment", "Normalize", "RandomErasing", "MixupOrCutMix"]
+    eval_sample, _ = presets.deit_eval()
+    resize, center = eval_sample[0], eval_sample[1]
+    assert (resize.shorter, resize.interpolation, center.size) == (256, "bicubic", (224, 224))
+    assert presets.convnext_train().to_config() == presets.deit_train().to_config()
+    assert [type(t).__name__ for t in presets.convnext_eval(size=384).sample] == ["Resize", "ToTensor"]
+
+
+def test_policy_stage_moves_the_policy_to_the_workers():
+    sample, batch = presets.deit_train(policy_stage="sample")
+    assert [type(t).__name__ for t in sample] == ["RandomResizedCrop", "HorizontalFlip", "TimmRandAugment", "ToTensor"]
+    assert [type(t).__name__ for t in batch] == ["Normalize", "RandomErasing", "MixupOrCutMix"]
+    image = smooth_image((300, 360, 3), 5)
+    x = torch.stack([sample(image, rng=i) for i in range(4)])
+    out = batch(augkit.Batch(x, torch.tensor([0, 1, 2, 3])), rng=0)
+    assert out.images.dtype == torch.float32 and out.labels.shape == (4, 1000)
+    with pytest.raises(ValueError, match="policy_stage must be one of"):
+        presets.deit_train(policy_stage="gpu")
+
+
+def test_rsb_procedures():
+    for name, size, ra, mixup, smoothing in (
+        ("rsb_a1", 224, "rand-m7-mstd0.5-inc1", 0.2, 0.1),
+        ("rsb_a2", 224, "rand-m7-mstd0.5-inc1", 0.1, 0.0),
+        ("rsb_a3", 160, "rand-m6-mstd0.5-inc1", 0.1, 0.0),
+    ):
+        sample, batch = getattr(presets, name)()
+        assert leaf(sample, "RandomResizedCrop").size == (size, size) and leaf(sample, "RandomResizedCrop").interpolation == "random"
+        assert leaf(batch, "TimmRandAugment").config == ra
+        mix = leaf(batch, "MixupOrCutMix")
+        assert (mix.mixup_alpha, mix.cutmix_alpha, mix.label_smoothing, mix.bce_target_thresh) == (mixup, 1.0, smoothing, 0.2)
+        assert not any(type(t).__name__ in ("RandomErasing", "ColorJitter") for t in batch)
+    x = torch.stack([presets.rsb_a1().sample(smooth_image((300, 360, 3), i), rng=i) for i in range(4)])
+    labels = presets.rsb_a1().batch(augkit.Batch(x, torch.tensor([0, 1, 2, 3])), rng=1).labels
+    assert set(labels.unique().tolist()) <= {0.0, 1.0}  # binary targets for the BCE loss
+    assert presets.rsb_eval().sample[0].shorter == 235  # timm: floor(224 / 0.95)
+
+
+def test_torchvision_resnet_v2_recipe():
+    sample, batch = presets.torchvision_resnet_v2()
+    assert leaf(sample, "RandomResizedCrop").size == (176, 176) and leaf(sample, "RandomResizedCrop").interpolation == "bilinear"
+    assert leaf(batch, "TrivialAugmentWide").interpolation == "bilinear"
+    erasing = leaf(batch, "RandomErasing")
+    assert (erasing.p, erasing.scale, erasing.ratio, erasing.value) == (0.1, (0.02, 0.33), (0.3, 3.3), 0.0)
+    mix = leaf(batch, "MixupOrCutMix")
+    assert (mix.mixup_alpha, mix.cutmix_alpha, mix.switch_prob, mix.label_smoothing) == (0.2, 1.0, 0.5, 0.1)
+    eval_sample, _ = presets.torchvision_resnet_v2_eval()
+    assert (eval_sample[0].shorter, eval_sample[0].interpolation, eval_sample[1].size) == (232, "bilinear", (224, 224))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"auto_augment": "rand-m9-mstd0.5-inc1", "re_prob": 0.25, "re_mode": "pixel", "interpolation": "bicubic"},
+        {"scale": (0.35, 1.0), "ratio": (0.5, 2.0), "hflip": 0.3, "vflip": 0.1, "color_jitter": 0.3, "re_prob": 0.4, "re_count": 3},
+        {"auto_augment": "rand-m7-mstd0.5-inc1-n3-p0.8", "interpolation": "random", "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5)},
+        {"color_jitter": (0.1, 0.2, 0.3, 0.05), "grayscale_prob": 0.2, "gaussian_blur_prob": 0.1, "interpolation": "nearest"},
+    ],
+)
+@pytest.mark.parametrize("policy_stage", ["sample", "batch"])
+def test_timm_like_mirrors_create_transform(options, policy_stage):
+    """Each of timm's training transforms has its augkit counterpart with the same arguments."""
+    timm_data = pytest.importorskip("timm.data")
+    theirs = {type(t).__name__: t for t in timm_data.create_transform(224, is_training=True, **options).transforms}
+    sample, batch = presets.timm_like(input_size=224, is_training=True, policy_stage=policy_stage, **options)
+    rrc, timm_rrc = leaf(sample, "RandomResizedCrop"), theirs["RandomResizedCropAndInterpolation"]
+    assert rrc.scale == pytest.approx(timm_rrc.scale) and rrc.ratio == pytest.approx(timm_rrc.ratio)
+    assert rrc.interpolation == options.get("interpolation", "bilinear")
+    assert leaf(sample, "HorizontalFlip").p == theirs["RandomHorizontalFlip"].p
+    if "RandomVerticalFlip" in theirs:
+        assert leaf(sample, "VerticalFlip").p == theirs["RandomVerticalFlip"].p
+    stages = [*sample, *([batch] if not isinstance(batch, augkit.Compose) else batch)]
+    if "RandAugment" in theirs:
+        policy = next(t for t in stages if type(t).__name__ == "TimmRandAugment")
+        assert [op.name for op in theirs["RandAugment"].ops] == list(policy.spec.ops)
+        assert theirs["RandAugment"].num_layers == policy.spec.num_ops and theirs["RandAugment"].ops[0].prob == policy.spec.p
+        assert tuple(theirs["RandAugment"].ops[0].kwargs["fillcolor"]) == policy.fill
+        assert theirs["RandAugment"].ops[0].magnitude_std == policy.spec.magnitude_std
+    if "ColorJitter" in theirs:
+        jitter = next(t for t in stages if type(t).__name__ == "ColorJitter")
+        for name in ("brightness", "contrast", "saturation", "hue"):
+            theirs_range = getattr(theirs["ColorJitter"], name)
+            assert getattr(jitter, name) == pytest.approx(
+                tuple(theirs_range) if theirs_range is not None else (0.0, 0.0) if name == "hue" else (1.0, 1.0)
+            )
+    assert ("RandomGrayscale" in theirs) == any(type(t).__name__ == "RandomGrayscale" for t in stages)
+    if "RandomErasing" in theirs:
+        erasing, timm_erasing = leaf(batch, "RandomErasing"), theirs["RandomErasing"]
+        assert (erasing.p, erasing.max_count or erasing.count) == (timm_erasing.probability, timm_erasing.max_count)
+        assert erasing.mode == timm_erasing.mode and erasing.scale == pytest.approx((timm_erasing.min_area, timm_erasing.max_area))
+    normalize = leaf(batch, "Normalize")
+    assert normalize.mean == pytest.approx(tuple(theirs["Normalize"].mean.tolist()))
+    assert normalize.std == pytest.approx(tuple(theirs["Normalize"].std.tolist()))
+
+
+@pytest.mark.parametrize(("crop_pct", "interpolation"), [(None, "bilinear"), (0.95, "bicubic"), (1.0, "bilinear")])
+def test_timm_like_eval_mirrors_create_transform(crop_pct, interpolation):
+    timm_data = pytest.importorskip("timm.data")
+    theirs = timm_data.create_transform(224, crop_pct=crop_pct, interpolation=interpolation).transforms
+    sample, _ = presets.timm_like(input_size=(3, 224, 224), crop_pct=crop_pct, interpolation=interpolation)
+    assert sample[0].shorter == theirs[0].size and sample[0].interpolation == interpolation and sample[1].size == tuple(theirs[1].size)
+    image = smooth_image((300, 360, 3), 1)
+    expected = theirs[1](theirs[0](Image.fromarray(image)))
+    assert (sample(image).permute(1, 2, 0).numpy().astype(int) - np.asarray(expected).astype(int)).__abs__().mean() <= 1.5
+
+
+def test_timm_like_refuses_what_it_does_not_mirror():
+    with pytest.raises(ValueError, match="timm's RandAugment strings"):
+        presets.timm_like(is_training=True, auto_augment="augmix-m5-w4-d2")
+    with pytest.raises(ValueError, match="input_size must be"):
+        presets.timm_like(input_size=(3, 224, 256))
+
+
+def test_preset_mixing_runs_through_the_device_loader():
+    image = smooth_image((300, 360, 3), 3)
+    sample, batch = presets.torchvision_resnet_v2(num_classes=10)
+    data = augkit.data.AugmentedDataset([(image, i % 10) for i in range(8)], sample, seed=0)
+    loader = torch.utils.data.DataLoader(data, batch_size=4, collate_fn=augkit.data.Uint8Collate())
+    images, targets = next(iter(augkit.data.DeviceLoader(loader, "cpu", batch, seed=0)))
+    assert images.shape == (4, 3, 176, 176) and targets.shape == (4, 10)
+    assert torch.allclose(targets.sum(1), torch.ones(4))

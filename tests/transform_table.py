@@ -159,6 +159,15 @@ TABLE: dict[str, Row] = {
     "TranslateX": Row(lambda: augkit.TranslateX(0.3), out_shape=(60, 80, 3), make_identity=lambda: augkit.TranslateX(pixels=0)),
     "TranslateY": Row(lambda: augkit.TranslateY(pixels=(-5, 12)), out_shape=(60, 80, 3), make_identity=lambda: augkit.TranslateY(0)),
     "Perspective": Row(lambda: augkit.Perspective(0.5, p=0.5), out_shape=(60, 80, 3), make_identity=lambda: augkit.Perspective(0.5, p=0.0)),
+    "RandAugment": Row(lambda: augkit.RandAugment(num_ops=3, magnitude=15, interpolation="bilinear", fill=(10, 20, 30))),
+    "TrivialAugmentWide": Row(augkit.TrivialAugmentWide),
+    "AutoAugment": Row(lambda: augkit.AutoAugment("svhn", interpolation="bilinear")),
+    "AugMix": Row(lambda: augkit.AugMix(severity=5, mixture_width=2)),
+    "ThreeAugment": Row(augkit.ThreeAugment),
+    "TimmRandAugment": Row(
+        lambda: augkit.RandAugment.from_timm("rand-m9-mstd0.5-inc1"),
+        make_identity=lambda: augkit.TimmRandAugment("rand-m9-p0"),
+    ),
     "TorchVision": Row(
         lambda: augkit.TorchVision(_torchvision_v2().RandomResizedCrop(32)),
         out_shape=(32, 32, 3),
@@ -200,4 +209,10 @@ BATCH_ROWS: dict[str, tuple[Callable[[], Any], Callable[[], torch.Tensor], float
     "TranslateY": (lambda: augkit.TranslateY(pixels=10), bchw, 0.0),
     "Perspective": (lambda: augkit.Perspective(0.5, p=0.5), bchw, 0.0),
     "RandomPhotometricDistort": (augkit.RandomPhotometricDistort, bchw, 0.0),
+    "RandAugment": (lambda: augkit.RandAugment(num_ops=3, magnitude=15, interpolation="bilinear", fill=(10, 20, 30)), bchw, 1.0),
+    "TrivialAugmentWide": (augkit.TrivialAugmentWide, bchw, 1.0),
+    "AutoAugment": (lambda: augkit.AutoAugment("imagenet"), bchw, 1.0),
+    "AugMix": (lambda: augkit.AugMix(severity=5, mixture_width=2), bchw, 1.0),
+    "ThreeAugment": (augkit.ThreeAugment, bchw, 1.0),
+    "TimmRandAugment": (lambda: augkit.RandAugment.from_timm("rand-m9-mstd0.5-inc1"), bchw, 1.0),
 }

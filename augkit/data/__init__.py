@@ -24,7 +24,7 @@ from augkit.data.iterable import AugmentedIterable
 from augkit.data.keyed import keyed_folder, sample_key
 from augkit.data.loader import DatasetNotReachedWarning, DeviceLoader
 from augkit.data.pad_collate import PadCollate
-from augkit.data.samplers import EpochSampler
+from augkit.data.samplers import EpochSampler, RepeatedAugmentationSampler
 from augkit.data.segmentation import SegmentationFolder
 from augkit.shards import TarShards, expand_urls, tar_samples
 
@@ -39,6 +39,7 @@ __all__ = [
     "ImageList",
     "Item",
     "PadCollate",
+    "RepeatedAugmentationSampler",
     "RepeatedEpochWarning",
     "SegmentationFolder",
     "SkippedItemWarning",

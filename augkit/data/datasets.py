@@ -244,6 +244,12 @@ class AugmentedDataset(Dataset):
         (distinct files). ``DeviceLoader`` also warns in the main process after an epoch in
         which items were skipped. If no item decodes, ``ImageDecodeError`` is raised.
 
+    Repeated augmentation: ``dataset[(i, r)]`` is repeat ``r`` of item ``i`` (what
+    ``augkit.data.RepeatedAugmentationSampler`` yields): it is augmented with the generator of
+    the key ``i + r * len(dataset)`` (``repeat_key``) and carries that key, so the repeats of
+    an image get different augmentations in both stages, each a pure function of ``(seed,
+    epoch, i, r)``; ``dataset[(i, 0)]`` is ``dataset[i]``.
+
     Any other error raised by the pipeline propagates unchanged, with a note (Python 3.11+,
     printed in its traceback, also when a DataLoader worker re-raises it) naming the item
     and its path.
@@ -389,12 +395,12 @@ class AugmentedDataset(Dataset):
             )
         return sample.replace(image=image, mask=mask)
 
-    def _augment(self, index: int, used: int):
-        """Load item ``used`` and run the pipeline with item ``index``'s generator."""
+    def _augment(self, index: int, used: int, key: int):
+        """Load item ``used`` and run the pipeline with the generator of ``key`` (item ``index``, or a repeat of it)."""
         image, target, has_target = self._load(used)
         if self.pipeline is not None:
             try:
-                image = self.pipeline(image, rng=derive_generator(self.seed, self.epoch, index))
+                image = self.pipeline(image, rng=derive_generator(self.seed, self.epoch, key))
             except ImageDecodeError:
                 raise  # from decoding a window: handled as any undecodable item
             except Exception as error:
@@ -405,8 +411,8 @@ class AugmentedDataset(Dataset):
                     error.add_note(f"augkit: raised while augmenting item {index} of AugmentedDataset ({source})")
                 raise
         if isinstance(image, Sample):
-            return image.replace(key=index)
-        return Item(image, target, index) if has_target else image
+            return image.replace(key=key)
+        return Item(image, target, key) if has_target else image
 
     def _note_served(self, index: int) -> None:
         state, all_flags = self._np
@@ -425,22 +431,43 @@ class AugmentedDataset(Dataset):
                 stacklevel=3,
             )
 
-    def __getitem__(self, index):
+    def repeat_key(self, index: int, repeat: int) -> int:
+        """The sample key of repeat ``repeat`` of item ``index``: ``index + repeat * len(self)`` (``index`` for repeat 0).
+
+        Repeat ``r`` of item ``i`` is augmented as item ``i + r * len(self)`` of the dataset
+        repeated ``r + 1`` times would be: with that key's generator and batch-stage stream.
+        """
+        return index + repeat * len(self.base)
+
+    def _split_index(self, index) -> tuple[int, int]:
+        """``index`` or ``(index, repeat)`` -> both, checked (negative indices count from the end)."""
+        repeat = 0
+        if isinstance(index, tuple) and len(index) == 2:
+            index, repeat = index
+            if isinstance(repeat, bool) or not isinstance(repeat, Integral) or repeat < 0:
+                raise TypeError(f"the repeat of an (index, repeat) key must be an int >= 0, got {repeat!r}")
         if isinstance(index, bool) or not isinstance(index, Integral):
-            raise TypeError(f"index must be an int, got {type(index).__name__}")
+            raise TypeError(f"index must be an int or an (index, repeat) pair of ints, got {type(index).__name__}")
         n = len(self.base)
         index = int(index)
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise IndexError(f"index {index} is out of range for a dataset of {n} items")
-        self._note_served(index)
+        return index, int(repeat)
+
+    def __getitem__(self, index):
+        index, repeat = self._split_index(index)
+        n = len(self.base)
+        key = self.repeat_key(index, repeat)
+        if repeat == 0:  # repeats of an item are expected: only a second pass over the item itself is
+            self._note_served(index)
         for step in range(n):
             candidate = (index + step) % n
             if self.on_error == "skip" and int(self._np[1][candidate]) & _BAD:
                 continue
             try:
-                return self._augment(index, candidate)
+                return self._augment(index, candidate, key)
             except ImageDecodeError as error:
                 if self.on_error == "raise":
                     raise

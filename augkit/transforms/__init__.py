@@ -31,11 +31,14 @@ from augkit.transforms.photometric import (
     Sharpness,
     Solarize,
 )
+from augkit.transforms.policies import AugMix, AutoAugment, RandAugment, ThreeAugment, TimmRandAugment, TrivialAugmentWide
 from augkit.transforms.tensor import ToTensor
 from augkit.transforms.views import FiveCrop, MultiScaleTenCrop, TenCrop
 from augkit.transforms.whiten import Whiten
 
 __all__ = [
+    "AugMix",
+    "AutoAugment",
     "AutoContrast",
     "BoxFilter",
     "Affine",
@@ -55,6 +58,7 @@ __all__ = [
     "PCALighting",
     "Posterize",
     "Perspective",
+    "RandAugment",
     "RandomApply",
     "RandomCrop",
     "RandomHorizontalFlip",
@@ -77,10 +81,13 @@ __all__ = [
     "ShearX",
     "ShearY",
     "TenCrop",
+    "ThreeAugment",
+    "TimmRandAugment",
     "ToTensor",
     "Transform",
     "TranslateX",
     "TranslateY",
+    "TrivialAugmentWide",
     "VerticalFlip",
     "Whiten",
     "params_at",
