@@ -859,7 +859,7 @@ def _train_pipeline(
     mixing,
 ) -> Pipeline:
     """RandomResizedCrop, flips, the policy and photometry in its stage, Normalize, erasing, mixing."""
-    geometry = [RandomResizedCrop(size, scale=scale, ratio=ratio, interpolation=interpolation)]
+    geometry: list[Transform] = [RandomResizedCrop(size, scale=scale, ratio=ratio, interpolation=interpolation)]
     geometry += [HorizontalFlip(p=hflip)] if hflip > 0 else []
     geometry += [VerticalFlip(p=vflip)] if vflip > 0 else []
     augment = ([policy] if policy is not None else []) + photometric
@@ -1360,12 +1360,12 @@ def torchvision_resnet_v2(
     )
 
 
-def torchvision_resnet_v2_eval(stats=None, *, resize: int = 232, size: int = 224) -> Pipeline:
+def torchvision_resnet_v2_eval(stats=None, *, shorter: int = 232, size: int = 224) -> Pipeline:
     """torchvision's ResNet-50 v2 evaluation: shorter side to 232 (bilinear), center crop 224.
 
     Args:
         stats: An ``augkit.stats.Stats`` (mean, std), or None for the ImageNet constants.
-        resize: The shorter side (``--val-resize-size 232``).
+        shorter: The shorter side (``--val-resize-size 232``).
         size: The crop (``--val-crop-size 224``).
 
     Returns:
@@ -1379,5 +1379,5 @@ def torchvision_resnet_v2_eval(stats=None, *, resize: int = 232, size: int = 224
         torchvision's ``ResNet50_Weights.IMAGENET1K_V2`` (``ImageClassification(crop_size=224,
         resize_size=232)``); ``references/classification/presets.py`` (``ClassificationPresetEval``).
     """
-    sample = Compose([Resize(shorter=resize), CenterCrop(size), ToTensor()])
+    sample = Compose([Resize(shorter=shorter), CenterCrop(size), ToTensor()])
     return Pipeline(sample, _mean_std(stats, constants.IMAGENET_MEAN, constants.IMAGENET_STD))

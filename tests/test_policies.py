@@ -620,7 +620,7 @@ def test_photometric_policies_leave_targets():
 @pytest.mark.parametrize("fill", [None, 0, 77, (10, 200, 30)])
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
 def test_whole_pixel_shift_equals_the_warp(photos, fill, interpolation):
-    from augkit.functional import affine as A
+    from augkit.functional import warping as A
 
     rng = np.random.default_rng(8)
     batch = torch.stack([chw(p) for p in photos[:5]])

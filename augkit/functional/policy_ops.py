@@ -12,7 +12,7 @@ group with the rows' magnitudes. This module holds those kernels:
   uint8 levels (0-255; float images compare with ``level / 255``), ``GaussianBlur`` takes sigma.
 - ``solarize_add``: timm's ``SolarizeAdd`` (PIL's lookup table ``min(255, x + add)`` below
   128), exact on uint8.
-- ``shift``: a translation by whole pixels, equal to ``augkit.functional.affine.affine`` with
+- ``shift``: a translation by whole pixels, equal to ``augkit.functional.warping.affine`` with
   an integer ``translate`` (any interpolation: the samples fall on pixel centres), without
   the warp's sampling grid.
 - ``augmix_blend``: AugMix's weighted sum of the original and its chains, in float32 and
@@ -178,7 +178,7 @@ def _fill_row(fill, channels: int, dtype) -> np.ndarray:
 def shift(image, dx, dy, fill=None):
     """Translate by whole pixels (right and down for positive shifts), ``fill`` where nothing comes in.
 
-    Equal to ``augkit.functional.affine.affine(image, 0, (dx, dy), 1, (0, 0), interpolation,
+    Equal to ``augkit.functional.warping.affine(image, 0, (dx, dy), 1, (0, 0), interpolation,
     fill)`` for integer shifts, whatever the interpolation (every sample falls on a pixel
     centre), and much cheaper: a copy of the kept window.
 
@@ -226,7 +226,9 @@ def _shift_rows(batch: torch.Tensor, xs: np.ndarray, ys: np.ndarray, values: tor
     height, width = batch.shape[-2:]
     for i, (x, y) in enumerate(zip(xs.tolist(), ys.tolist())):
         if abs(x) < width and abs(y) < height:
-            out[i, :, max(y, 0) : height + min(y, 0), max(x, 0) : width + min(x, 0)] = batch[i, :, max(-y, 0) : height - max(y, 0), max(-x, 0) : width - max(x, 0)]
+            out[i, :, max(y, 0) : height + min(y, 0), max(x, 0) : width + min(x, 0)] = batch[
+                i, :, max(-y, 0) : height - max(y, 0), max(-x, 0) : width - max(x, 0)
+            ]
     return out
 
 

@@ -138,13 +138,13 @@ def resize_crop_mask(mask, size: tuple[int, int], top: int, left: int, height: i
     whole = inside and (row_start, row_stop, col_start, col_stop) == (top, top + height, left, left + width)
     window = (row_start, row_stop, col_start, col_stop)
     if _is_tensor(mask):
-        region = _tensor_window(mask, (out_h, out_w), window) if inside else None
+        tensor_region = _tensor_window(mask, (out_h, out_w), window) if inside else None
         if whole:
-            return region
-        out = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
-        if region is not None:
-            out[..., row_start - top : row_stop - top, col_start - left : col_stop - left] = region
-        return out
+            return tensor_region
+        filled = torch.full((*mask.shape[:-2], height, width), fill, dtype=mask.dtype, device=mask.device)
+        if tensor_region is not None:
+            filled[..., row_start - top : row_stop - top, col_start - left : col_stop - left] = tensor_region
+        return filled
     region = _array_window(mask, (out_h, out_w), window) if inside else None
     if whole:
         return region
@@ -184,8 +184,9 @@ def _array_window(mask: np.ndarray, size: tuple[int, int], window: tuple[int, in
     first, last = int(rows[0]), int(rows[-1]) + 1
     region = mask[first:last]
     rows = rows - first
-    if len(rows) < last - first:  # fewer rows out than in: drop rows before gathering columns
-        region, rows = np.take(region, rows, axis=0), None
+    rows_taken = len(rows) < last - first
+    if rows_taken:  # fewer rows out than in: drop rows before gathering columns
+        region = np.take(region, rows, axis=0)
     if in_w != out_w:
         if _opencv_nearest(region, in_w, out_w):
             region = _opencv_resize(region, region.shape[0], out_w)[:, col_start:col_stop]
@@ -193,7 +194,7 @@ def _array_window(mask: np.ndarray, size: tuple[int, int], window: tuple[int, in
             region = np.take(region, nearest_indices(in_w, out_w)[col_start:col_stop], axis=1)
     else:
         region = region[:, col_start:col_stop]
-    if rows is not None and not (len(rows) == region.shape[0] and in_h == out_h):
+    if not rows_taken and not (len(rows) == region.shape[0] and in_h == out_h):
         region = np.take(region, rows, axis=0)
     return np.ascontiguousarray(region)
 

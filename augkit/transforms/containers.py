@@ -192,7 +192,7 @@ class Compose(Transform):
             given = targets.replace(image=image) if first.samples_targets and targets is not None else image
             p1 = first.sample(rng, given) if recorded is None else recorded[i]
             pair = None if second is None else self._pair(first, second, image, p1, rng, recorded, i)
-            if pair is not None:
+            if second is not None and pair is not None:
                 image, p2, mid = pair
                 targets = _move_pair(first, second, targets, (p1, p2), (size, mid))
                 params.extend((p1, p2))
@@ -261,11 +261,11 @@ def _move_pair(first: Transform, second: Transform, targets: Sample | None, para
     (p1, p2), (size, mid) = params, sizes
     mask = targets.mask if targets is not None else None
     window = second.crop_window(p2) if mask is not None else None
-    if window is None or not (first.geometric and second.geometric) or T.mask_size(mask) != tuple(size):
+    if targets is None or window is None or not (first.geometric and second.geometric) or T.mask_size(mask) != tuple(size):
         return _move(second, _move(first, targets, p1, size), p2, mid)
     fused = T.resize_crop_mask(mask, mid, *window, fill=getattr(second, "mask_fill", 0))
     moved = _move(second, _move(first, targets.replace(mask=None), p1, size), p2, mid)
-    return moved.replace(mask=fused)
+    return None if moved is None else moved.replace(mask=fused)
 
 
 class RandomApplyParams(Applied):

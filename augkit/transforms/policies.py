@@ -42,8 +42,8 @@ import torch
 from augkit import constants
 from augkit._image import batch_size, check_any_image, is_batch, spatial_size
 from augkit._validate import check_int, check_probability, check_real
-from augkit.functional import affine as A
 from augkit.functional import policy_ops as PO
+from augkit.functional import warping as A
 from augkit.transforms.affine import (
     Rotate,
     RotateParams,
@@ -829,7 +829,7 @@ class AugMix(_Policy):
         weights = (chains / chains.sum(axis=1, keepdims=True)).astype(np.float32) * rest[:, None]
         return ops, magnitudes, applied, original, weights
 
-    def apply(self, image, params: AugMixParams):
+    def apply(self, image, params: AugMixParams):  # type: ignore[override]  # its own parameter kind
         """Run each chain (grouped per operation for a batch) and mix."""
         image = check_any_image(image)
         chains = []
@@ -939,7 +939,7 @@ _TIMM_INCREASING = (
     "TranslateXRel", "TranslateYRel",
 )  # fmt: skip
 _TIMM_3A = ("SolarizeIncreasing", "Desaturate", "GaussianBlur")
-_TIMM_WEIGHTED_3A = {
+_TIMM_WEIGHTED_3A: dict[str, float] = {
     "SolarizeIncreasing": 6, "Desaturate": 6, "GaussianBlur": 6, "Rotate": 3, "ShearX": 2, "ShearY": 2,
     "PosterizeIncreasing": 1, "AutoContrast": 1, "ColorIncreasing": 1, "SharpnessIncreasing": 1, "ContrastIncreasing": 1,
     "BrightnessIncreasing": 1, "Equalize": 1, "Invert": 1,
