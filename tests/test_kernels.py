@@ -26,6 +26,7 @@ from augkit.functional import geometry as G
 from augkit.functional import mix as M
 from augkit.functional import normalization as N
 from augkit.functional import photometric as P
+from augkit.functional import policy_ops as PO
 from augkit.functional import views as V
 from augkit.functional import warping as A
 from augkit.functional import whitening as W
@@ -51,6 +52,18 @@ def _jitter_params(rng, leading):
         "hue": rng.uniform(-0.1, 0.1, leading),
         "order": np.argsort(rng.random(leading + (4,)), axis=-1),
     }
+
+
+def _augmix_blend(image, params):
+    """AugMix's mix of the image with one chain (the image flipped left-right)."""
+    original, weights = params
+    chain = torch.flip(image, (-1,)) if isinstance(image, torch.Tensor) else np.ascontiguousarray(image[:, ::-1])
+    return PO.augmix_blend(image, [chain], original, weights)
+
+
+def _augmix_weights(rng, leading):
+    original = rng.uniform(0.2, 0.8, leading)
+    return original, (1 - original)[..., None] * np.ones(leading + (1,))
 
 
 def _boxes(rng, leading):
@@ -181,6 +194,18 @@ KERNELS: dict[str, KernelCase] = {
     "warping.warp": KernelCase(
         lambda x, p: A.warp(x, A.affine_grid(_identity_theta(x), x.shape[-2:], x.shape[-2:]), "nearest"), takes=("batch",)
     ),
+    # The policy kernels take one image or one [B, C, H, W] batch (no further leading dimensions).
+    "policy_ops.solarize_add": KernelCase(
+        lambda x, p: PO.solarize_add(x, p), lambda rng, leading: rng.integers(0, 110, leading), ("array", "batch")
+    ),
+    "policy_ops.photometric": KernelCase(lambda x, p: PO.photometric("Contrast", x, p), _factors(0.1, 1.9), cuda_atol=1.0),
+    "policy_ops.photometric[posterize]": KernelCase(
+        lambda x, p: PO.photometric("Posterize", x, p), lambda rng, leading: rng.integers(1, 9, leading)
+    ),
+    "policy_ops.shift": KernelCase(
+        lambda x, p: PO.shift(x, *p, fill=7), lambda rng, leading: tuple(rng.integers(-12, 12, (2, *leading))), ("batch",)
+    ),
+    "policy_ops.augmix_blend": KernelCase(_augmix_blend, _augmix_weights, ("array", "batch"), atol=1e-6, cuda_atol=1.0),
     "geometry.crop_batch": KernelCase(
         lambda x, p: G.crop_batch(x, *p, 6, 8, fill=3), _crop_origins, ("batch",), shape=lambda shape: (*shape[:-2], 6, 8)
     ),
@@ -188,6 +213,8 @@ KERNELS: dict[str, KernelCase] = {
 
 #: Public functions that take no image, and where they are tested.
 HELPERS: dict[str, str] = {
+    "policy_ops.take_rows": "batch-row plumbing of the grouped policy ops: tests/test_policies.py",
+    "policy_ops.put_rows": "batch-row plumbing of the grouped policy ops (writes into its output by design): tests/test_policies.py",
     "geometry.shorter_side_size": "a size computation: tests/test_geometry.py",
     "color.pca_lighting_offset": "an offset from eigenvalues: tests/test_color.py",
     "erasing.cutout_box": "a box from a centre: tests/test_erase.py",
