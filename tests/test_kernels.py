@@ -26,6 +26,7 @@ from augkit.functional import geometry as G
 from augkit.functional import mix as M
 from augkit.functional import normalization as N
 from augkit.functional import photometric as P
+from augkit.functional import policy_ops as PO
 from augkit.functional import views as V
 from augkit.functional import warping as A
 from augkit.functional import whitening as W
@@ -181,6 +182,25 @@ KERNELS: dict[str, KernelCase] = {
     "warping.warp": KernelCase(
         lambda x, p: A.warp(x, A.affine_grid(_identity_theta(x), x.shape[-2:], x.shape[-2:]), "nearest"), takes=("batch",)
     ),
+    "policy_ops.photometric": KernelCase(lambda x, p: PO.photometric("Contrast", x, p), _factors(0.2, 1.8), cuda_atol=1.0),
+    "policy_ops.photometric[posterize]": KernelCase(
+        lambda x, p: PO.photometric("Posterize", x, p), lambda rng, leading: rng.integers(0, 9, leading), dtypes=(np.uint8,)
+    ),
+    "policy_ops.solarize_add": KernelCase(
+        lambda x, p: PO.solarize_add(x, p), lambda rng, leading: rng.integers(0, 110, leading), ("array", "batch"), atol=1e-6
+    ),
+    "policy_ops.shift": KernelCase(
+        lambda x, p: PO.shift(x, p[0], p[1], 3),
+        lambda rng, leading: (rng.integers(-6, 7, leading), rng.integers(-6, 7, leading)),
+        ("array", "batch"),
+    ),
+    "policy_ops.augmix_blend": KernelCase(
+        lambda x, p: PO.augmix_blend(x, [P.invert(x), P.posterize(x, 3) if _is_uint8(x) else x * 0.5], p[0], p[1]),
+        lambda rng, leading: (rng.uniform(0.2, 0.8, leading), rng.uniform(0.0, 0.4, leading + (2,))),
+        ("array", "batch"),
+        atol=1e-6,
+        cuda_atol=1.0,
+    ),
     "geometry.crop_batch": KernelCase(
         lambda x, p: G.crop_batch(x, *p, 6, 8, fill=3), _crop_origins, ("batch",), shape=lambda shape: (*shape[:-2], 6, 8)
     ),
@@ -197,6 +217,8 @@ HELPERS: dict[str, str] = {
     "mix.soft_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
     "mix.mix_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
     "views.five_crop_windows": "window positions: tests/test_tta.py",
+    "policy_ops.take_rows": "rows of a batch (the policies' grouping): tests/test_policies.py, batch == sample stage per sample",
+    "policy_ops.put_rows": "rows of a batch (the policies' grouping): tests/test_policies.py, batch == sample stage per sample",
     "views.mirror_window": "a window position: tests/test_tta.py",
     "whitening.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
     "normalization.peak_value": "the value of white per dtype: tests/test_decode_modes.py",

@@ -732,7 +732,7 @@ class AutoAugment(_Policy):
     Example:
         >>> params = AutoAugment("cifar10").sample(np.random.default_rng(0), np.zeros((32, 32, 3), np.uint8))
         >>> params.sub_policy, len(params.ops)
-        (3, 2)
+        (21, 2)
 
     References:
         Cubuk et al., "AutoAugment: Learning Augmentation Strategies from Data", CVPR 2019;
