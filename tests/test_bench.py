@@ -117,7 +117,7 @@ def test_bench_arguments(tmp_path, capsys):
     assert bench.parse_cases("3,2") == ["sample", "full", "loader"]
     assert bench.parse_cases("all") == bench.ALL_CASES
     with pytest.raises(ValueError, match="unknown case"):
-        bench.parse_cases("9")
+        bench.parse_cases("99")
     assert main(["bench", "--cases", "nope"]) == 2
     assert main(["bench", "--data", str(tmp_path), "--cases", "1"]) == 2
     assert "no JPEGs" in capsys.readouterr().out
@@ -242,3 +242,27 @@ def test_segmentation_case_ends_every_implementation_with_the_same_batches(tiny_
         assert images.shape == (3, 3, 480, 480) and images.dtype == torch.float32, impl.name
         assert masks.shape == (3, 480, 480) and masks.dtype == torch.int64, impl.name
         assert set(masks.unique().tolist()) <= set(range(21)) | {255}, impl.name
+
+
+@pytest.mark.filterwarnings("ignore:.*decoding and encoding capabilities of TorchVision:DeprecationWarning")
+def test_policy_cases_compare_like_outputs(tiny_set):
+    """The DeiT case ends every implementation in uint8 [3, 224, 224]; the policy case keeps the batch's shape and dtype."""
+    cases = bench.Bench(bench.find_images(tiny_set, 3))
+    seen = []
+    for impl in cases.impls("deit"):
+        try:
+            runner = impl.setup()
+        except bench.Skip:
+            continue
+        outputs, fn = [], runner.fn
+        runner.fn = lambda data, i, fn=fn: outputs.append(fn(data, i))
+        assert runner() == 3
+        assert all(tuple(o.shape) == (3, 224, 224) and o.dtype == torch.uint8 for o in outputs), impl.name
+        seen.append(impl.name)
+    assert "augkit" in seen
+    for impl in cases.impls("policy"):
+        try:
+            assert impl.setup()() == 64
+        except bench.Skip:
+            continue
+    assert {c.name: c.cpu_time for c in bench.CASES if c.number == "9"} == {"deit": True, "policy": True}

@@ -94,3 +94,22 @@ def test_claims_are_read_from_the_docs_and_checked_on_paired_ratios(tmp_path, ca
     figures["rows"][0]["rates"] = [40.0, 40.0, 40.0]
     path.write_text(json.dumps(figures))
     assert script.main([str(path)]) == 0
+
+
+def test_claims_compare_the_augkit_row_of_the_same_group():
+    script = _claims_script()
+    row = lambda name, rates, ours=False: {"case": "policy", "name": name, "augkit": ours, "rates": rates}  # noqa: E731
+    figures = {
+        "rows": [
+            row("RandAugment: augkit", [30.0, 30.0, 30.0], True),
+            row("RandAugment: torchvision v2 per-sample", [10.0, 10.0, 10.0]),
+            row("TrivialAugmentWide: augkit", [12.0, 12.0, 12.0], True),
+            row("TrivialAugmentWide: torchvision v2 per-sample", [10.0, 10.0, 10.0]),
+        ]
+    }
+    claims = [
+        ("policy", ["RandAugment: torchvision v2 per-sample"], 2.0),
+        ("policy", ["TrivialAugmentWide: torchvision v2 per-sample"], 2.0),
+    ]
+    results = script.check(figures, claims)
+    assert [(r["ratio"], r["met"]) for r in results] == [(3.0, True), (1.2, False)]

@@ -54,18 +54,6 @@ def _jitter_params(rng, leading):
     }
 
 
-def _augmix_blend(image, params):
-    """AugMix's mix of the image with one chain (the image flipped left-right)."""
-    original, weights = params
-    chain = torch.flip(image, (-1,)) if isinstance(image, torch.Tensor) else np.ascontiguousarray(image[:, ::-1])
-    return PO.augmix_blend(image, [chain], original, weights)
-
-
-def _augmix_weights(rng, leading):
-    original = rng.uniform(0.2, 0.8, leading)
-    return original, (1 - original)[..., None] * np.ones(leading + (1,))
-
-
 def _boxes(rng, leading):
     top, left = rng.integers(-2, HEIGHT, leading), rng.integers(-2, WIDTH, leading)
     bottom, right = top + rng.integers(0, 8, leading), left + rng.integers(0, 9, leading)
@@ -194,18 +182,25 @@ KERNELS: dict[str, KernelCase] = {
     "warping.warp": KernelCase(
         lambda x, p: A.warp(x, A.affine_grid(_identity_theta(x), x.shape[-2:], x.shape[-2:]), "nearest"), takes=("batch",)
     ),
-    # The policy kernels take one image or one [B, C, H, W] batch (no further leading dimensions).
-    "policy_ops.solarize_add": KernelCase(
-        lambda x, p: PO.solarize_add(x, p), lambda rng, leading: rng.integers(0, 110, leading), ("array", "batch")
-    ),
-    "policy_ops.photometric": KernelCase(lambda x, p: PO.photometric("Contrast", x, p), _factors(0.1, 1.9), cuda_atol=1.0),
+    "policy_ops.photometric": KernelCase(lambda x, p: PO.photometric("Contrast", x, p), _factors(0.2, 1.8), cuda_atol=1.0),
     "policy_ops.photometric[posterize]": KernelCase(
-        lambda x, p: PO.photometric("Posterize", x, p), lambda rng, leading: rng.integers(1, 9, leading)
+        lambda x, p: PO.photometric("Posterize", x, p), lambda rng, leading: rng.integers(0, 9, leading), dtypes=(np.uint8,)
+    ),
+    "policy_ops.solarize_add": KernelCase(
+        lambda x, p: PO.solarize_add(x, p), lambda rng, leading: rng.integers(0, 110, leading), ("array", "batch"), atol=1e-6
     ),
     "policy_ops.shift": KernelCase(
-        lambda x, p: PO.shift(x, *p, fill=7), lambda rng, leading: tuple(rng.integers(-12, 12, (2, *leading))), ("batch",)
+        lambda x, p: PO.shift(x, p[0], p[1], 3),
+        lambda rng, leading: (rng.integers(-6, 7, leading), rng.integers(-6, 7, leading)),
+        ("array", "batch"),
     ),
-    "policy_ops.augmix_blend": KernelCase(_augmix_blend, _augmix_weights, ("array", "batch"), atol=1e-6, cuda_atol=1.0),
+    "policy_ops.augmix_blend": KernelCase(
+        lambda x, p: PO.augmix_blend(x, [P.invert(x), P.posterize(x, 3) if _is_uint8(x) else x * 0.5], p[0], p[1]),
+        lambda rng, leading: (rng.uniform(0.2, 0.8, leading), rng.uniform(0.0, 0.4, leading + (2,))),
+        ("array", "batch"),
+        atol=1e-6,
+        cuda_atol=1.0,
+    ),
     "geometry.crop_batch": KernelCase(
         lambda x, p: G.crop_batch(x, *p, 6, 8, fill=3), _crop_origins, ("batch",), shape=lambda shape: (*shape[:-2], 6, 8)
     ),
@@ -213,8 +208,6 @@ KERNELS: dict[str, KernelCase] = {
 
 #: Public functions that take no image, and where they are tested.
 HELPERS: dict[str, str] = {
-    "policy_ops.take_rows": "batch-row plumbing of the grouped policy ops: tests/test_policies.py",
-    "policy_ops.put_rows": "batch-row plumbing of the grouped policy ops (writes into its output by design): tests/test_policies.py",
     "geometry.shorter_side_size": "a size computation: tests/test_geometry.py",
     "color.pca_lighting_offset": "an offset from eigenvalues: tests/test_color.py",
     "erasing.cutout_box": "a box from a centre: tests/test_erase.py",
@@ -224,6 +217,8 @@ HELPERS: dict[str, str] = {
     "mix.soft_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
     "mix.mix_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
     "views.five_crop_windows": "window positions: tests/test_tta.py",
+    "policy_ops.take_rows": "rows of a batch (the policies' grouping): tests/test_policies.py, batch == sample stage per sample",
+    "policy_ops.put_rows": "rows of a batch (the policies' grouping): tests/test_policies.py, batch == sample stage per sample",
     "views.mirror_window": "a window position: tests/test_tta.py",
     "whitening.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
     "normalization.peak_value": "the value of white per dtype: tests/test_decode_modes.py",

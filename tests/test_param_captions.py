@@ -61,3 +61,51 @@ def test_erasing_captions_show_boxes():
 def test_perspective_caption_lists_the_corners():
     _, lines = augment_one(IMAGE, augkit.Perspective(p=1.0), np.random.default_rng(1))
     assert re.fullmatch(r"Perspective: corners=(\(-?\d+,-?\d+\) ){3}\(-?\d+,-?\d+\)", lines[0]), lines
+
+
+def test_policy_params_caption_ops_with_units():
+    from augkit.transforms.policies import AugMixParams, AutoAugmentParams, PolicyParams
+
+    nan = float("nan")
+    params = PolicyParams(("Rotate", "PosterizeIncreasing", "Equalize", "SolarizeAdd"), (12.345, 6.0, nan, 40.0), (True, True, True, False))
+    assert params.describe() == "Rotate 12.3°, PosterizeIncreasing 6 bits, Equalize, (SolarizeAdd +40 levels skipped)"
+    other = PolicyParams(("ShearX", "TranslateYRel", "Solarize", "Color", "Sharpness"), (-8.0, 31.6, 77.0, 1.25, 0.5), (True,) * 5)
+    assert other.describe() == "ShearX -8.0°, TranslateYRel +32 px, Solarize above 77, Color x1.25, Sharpness x0.50"
+    assert AutoAugmentParams(("Invert",), (nan,), (True,), 4).describe() == "sub-policy 4: Invert"
+    augmix = AugMixParams(
+        (("Rotate", "Equalize"), ("Posterize", "Rotate")), ((-5.0, nan), (3.0, 0.0)), ((True, True), (True, False)), 0.5, (0.3, 0.2)
+    )
+    assert augmix.describe() == "0.50 image + 0.30 [Rotate -5.0°, Equalize] + 0.20 [Posterize 3 bits]"
+
+
+def _policy_line(policy, pipeline, seed: int) -> tuple[str, object]:
+    out, lines = augment_one(IMAGE, pipeline, np.random.default_rng(seed))
+    (line,) = [line for line in lines if type(policy).__name__ + ":" in line]
+    return line, out
+
+
+def test_preview_captions_show_each_images_policy_draws():
+    """Each image's caption names the operations that policy drew for it, with their arguments."""
+    policies = [
+        augkit.RandAugment(num_ops=3),
+        augkit.RandAugment.from_timm("rand-m9-mstd0.5-inc1"),
+        augkit.TrivialAugmentWide(),
+        augkit.AutoAugment(),
+        augkit.ThreeAugment(),
+    ]
+    for policy in policies:
+        for stage in ("sample", "batch"):
+            pipeline = policy if stage == "sample" else (augkit.ToTensor(), policy)
+            seen = set()
+            for seed in range(6):
+                line, _ = _policy_line(policy, pipeline, seed)
+                params = policy.sample(np.random.default_rng(seed), IMAGE)  # the same first draws as the preview's
+                assert line == ("batch " if stage == "batch" else "") + f"{type(policy).__name__}: {params.describe()}"
+                for name, magnitude, applied in zip(params.ops, params.magnitudes, params.applied):
+                    assert name in line
+                    if applied and np.isfinite(magnitude) and name.startswith("Rotate"):
+                        assert f"{magnitude:.1f}°" in line
+                seen.add(line)
+            assert len(seen) > 1, f"{type(policy).__name__} drew the same caption for every image"
+    line, _ = _policy_line(augkit.AugMix(), augkit.AugMix(), 0)
+    assert re.fullmatch(r"AugMix: \d\.\d\d image( \+ \d\.\d\d \[[^\]]+\])+", line), line

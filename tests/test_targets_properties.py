@@ -290,13 +290,9 @@ def run_row(name: str, kind: str, seed: int):
 
 
 #: Warps: outside the image, the image's fill and the mask's background label 0 both appear.
-#: The policies may draw one of those warps.
-WARPS = {"Rotate", "Affine", "ShearX", "ShearY", "TranslateX", "TranslateY", "Perspective", "RandomZoomOut"} | {
-    "RandAugment",
-    "TimmRandAugment",
-    "TrivialAugmentWide",
-    "AutoAugment",
-}
+WARPS = {"Rotate", "Affine", "ShearX", "ShearY", "TranslateX", "TranslateY", "Perspective", "RandomZoomOut"}
+#: Policies whose operations include those warps (``AugMix`` refuses targets; ``ThreeAugment`` does not warp).
+WARPS |= {"RandAugment", "TimmRandAugment", "TrivialAugmentWide", "AutoAugment"}
 
 #: Transforms that draw their parameters around the boxes (every probe carries them), and drop a
 #: box whose centre leaves the crop (SSD's rule: its region may stay in the mask).

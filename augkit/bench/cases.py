@@ -22,6 +22,12 @@ Cases (``--cases`` takes the numbers or the names), declared in ``CASES``:
     recipe (image + 6 boxes with labels: flip, to float; one image at a time, sizes differ)
     and the SSD detection recipe (photometric distort, zoom out, IoU crop, flip, to float;
     albumentations has no zoom out or IoU crop).
+  9 ``deit`` / ``policy``: the DeiT sample stage with its policy in the workers (decode, bicubic
+    RandomResizedCrop 224, flip, timm's ``rand-m9-mstd0.5-inc1``, uint8 CHW) against timm's
+    ``create_transform`` on PIL images and albumentations' closest equivalent; and policies on a
+    uint8 ``[64, 3, 224, 224]`` batch (``RandAugment``, ``TrivialAugmentWide``: per sample)
+    against torchvision v2's in a per-sample loop. Both are timed in CPU seconds of the
+    process (``Case.cpu_time``): per-core rates, steady on a shared machine.
 """
 
 from __future__ import annotations
@@ -551,6 +557,96 @@ class Bench:
     def det_ssd(self) -> list[Impl]:
         return self._det("ssd")
 
+    # 9. policies: the DeiT sample stage, and policies on a batch -------------------------
+    def deit(self) -> list[Impl]:
+        """DeiT's sample stage with the policy in the workers, ending in uint8 ``[3, 224, 224]``.
+
+        augkit: ``presets.deit_train(policy_stage="sample").sample`` on ``open_image``. timm:
+        ``create_transform(224, is_training=True, auto_augment="rand-m9-mstd0.5-inc1",
+        interpolation="bicubic")`` (DeiT's ``--train-interpolation bicubic``) up to its
+        ``ToTensor``, then ``PILToTensor`` (uint8, like augkit's); PIL decode. albumentations
+        has no RandAugment: bicubic ``RandomResizedCrop`` + ``HorizontalFlip`` + ``SomeOf`` two
+        of the 14 comparable ops (with repetition), each applied with p=0.5 at magnitude 9 of
+        10 (``_albu_rand_ops``), on OpenCV-decoded RGB. Decoding is included for all three.
+        """
+
+        def augkit_setup():
+            sample = augkit.presets.deit_train(policy_stage="sample").sample
+            if sample is None:
+                raise ValueError("deit_train has no sample stage")
+            rng = np.random.default_rng(self.seed)
+            return self._loop(lambda d, i: sample(augkit.open_image(d), rng=rng))
+
+        def timm_setup():
+            factory = need("timm.data", "timm")
+            v2 = need("torchvision.transforms.v2", "torchvision")
+            primary, secondary, _ = factory.create_transform(
+                224, is_training=True, auto_augment="rand-m9-mstd0.5-inc1", interpolation="bicubic", separate=True
+            )
+            to_tensor = v2.PILToTensor()
+            steps = [*primary.transforms, *secondary.transforms]
+            _pillow13_posterize(steps)
+
+            def one(data, i):
+                image = _pil_rgb(data)
+                for step in steps:
+                    image = step(image)
+                return to_tensor(image)
+
+            return self._loop(one)
+
+        def albu_setup():
+            A = need("albumentations")
+            cv2 = need("cv2", "OpenCV")
+            pipeline = A.Compose(
+                [
+                    A.RandomResizedCrop((224, 224), interpolation=cv2.INTER_CUBIC),
+                    A.HorizontalFlip(),
+                    A.SomeOf(_albu_rand_ops(A), n=2, replace=True, p=1.0),
+                ],
+                seed=self.seed,
+            )
+            return self._loop(lambda d, i: torch.from_numpy(pipeline(image=_cv2_rgb(d))["image"]).permute(2, 0, 1))
+
+        return [
+            Impl("augkit", augkit_setup, augkit=True),
+            Impl("timm (PIL)", timm_setup),
+            Impl("albumentations", albu_setup),
+        ]
+
+    def policy(self, batch_size: int = 64) -> list[Impl]:
+        """Policies on a uint8 ``[64, 3, 224, 224]`` batch, per sample: augkit on the batch, torchvision v2 image by image."""
+        batch = _real_batch(self.datas, batch_size)
+        rng = np.random.default_rng(self.seed)
+
+        def once(fn: Callable[[], object]) -> Callable[[], int]:
+            def run() -> int:
+                fn()
+                return batch_size
+
+            return run
+
+        def augkit_setup(make: Callable[[], augkit.Transform]):
+            def setup():
+                op = make()
+                return once(lambda: op(batch, rng=rng))
+
+            return setup
+
+        def tv_setup(name: str):
+            def setup():
+                op = getattr(need("torchvision.transforms.v2", "torchvision"), name)()
+                return once(lambda: torch.stack([op(x) for x in batch]))
+
+            return setup
+
+        return [
+            Impl("RandAugment: augkit", augkit_setup(augkit.RandAugment), augkit=True),
+            Impl("RandAugment: torchvision v2 per-sample", tv_setup("RandAugment")),
+            Impl("TrivialAugmentWide: augkit", augkit_setup(augkit.TrivialAugmentWide), augkit=True),
+            Impl("TrivialAugmentWide: torchvision v2 per-sample", tv_setup("TrivialAugmentWide")),
+        ]
+
     def impls(self, case: str) -> list[Impl]:
         """The implementations of the case named ``case``."""
         return next(c for c in CASES if c.name == case).build(self)
@@ -628,6 +724,55 @@ class _Batched(Loop):
         return stop - start
 
 
+def _pillow13_posterize(steps: list) -> None:
+    """Let timm's RandAugment posterize to 0 bits (black) as with Pillow < 13, which now refuses 0 bits.
+
+    timm's ``PosterizeIncreasing`` at magnitude 9 with noise reaches 0 bits kept; Pillow 13's
+    ``ImageOps.posterize`` raises there, so timm's transform fails on some draws.
+    """
+    from PIL import Image
+
+    aa = need("timm.data.auto_augment", "timm")
+
+    def posterize(image, bits, **kwargs):
+        return Image.new(image.mode, image.size) if bits <= 0 else aa.posterize(image, bits, **kwargs)
+
+    for step in steps:
+        for op in getattr(step, "ops", []):
+            if getattr(op, "aug_fn", None) is aa.posterize:
+                op.aug_fn = posterize
+
+
+def _albu_rand_ops(A) -> list:
+    """albumentations' counterparts of timm's increasing RandAugment ops at magnitude 9 of 10, each with p=0.5.
+
+    timm's ``rand-m9-mstd0.5-inc1`` draws 2 of 15 ops, each applied with p=0.5, magnitude 9
+    (noise std 0.5) on a scale of 10. Here: Rotate up to 27 degrees, ShearX / ShearY up to
+    0.27 (15 degrees), TranslateX / TranslateY up to 0.405 of the size (fill: ImageNet's
+    mean), Posterize to 1-4 bits, Solarize above 0.1-1.0 (of 255), brightness, contrast and
+    saturation (Color) factors 0.19-1.81, Sharpen, AutoContrast, Equalize, Invert: 14 ops
+    (timm's SolarizeAdd has no counterpart), two drawn with repetition.
+    """
+    fill = tuple(round(255 * m) for m in MEAN)
+    factor = 0.81
+    return [
+        A.AutoContrast(p=0.5),
+        A.Equalize(p=0.5),
+        A.InvertImg(p=0.5),
+        A.Affine(rotate=(-27, 27), fill=fill, p=0.5),
+        A.Posterize(num_bits=(1, 4), p=0.5),
+        A.Solarize(threshold_range=(0.1, 1.0), p=0.5),
+        A.ColorJitter(brightness=0, contrast=0, saturation=(1 - factor, 1 + factor), hue=0, p=0.5),
+        A.ColorJitter(brightness=0, contrast=(1 - factor, 1 + factor), saturation=0, hue=0, p=0.5),
+        A.ColorJitter(brightness=(1 - factor, 1 + factor), contrast=0, saturation=0, hue=0, p=0.5),
+        A.Sharpen(alpha=(0.0, 0.81), lightness=(1.0, 1.0), p=0.5),
+        A.Affine(shear={"x": (-15, 15), "y": (0, 0)}, fill=fill, p=0.5),
+        A.Affine(shear={"x": (0, 0), "y": (-15, 15)}, fill=fill, p=0.5),
+        A.Affine(translate_percent={"x": (-0.405, 0.405), "y": (0, 0)}, fill=fill, p=0.5),
+        A.Affine(translate_percent={"x": (0, 0), "y": (-0.405, 0.405)}, fill=fill, p=0.5),
+    ]
+
+
 def _stack(items: list) -> tuple[torch.Tensor, torch.Tensor]:
     """``(images, masks)`` pairs stacked into two batches (a ``DataLoader``'s default collate)."""
     return torch.stack([image for image, _ in items]), torch.stack([mask for _, mask in items])
@@ -662,6 +807,8 @@ class Case:
     number: str
     title: str
     build: Callable[[Bench], list[Impl]]
+    #: Timed in CPU seconds of the process (``time.process_time``) rather than wall seconds.
+    cpu_time: bool = False
 
 
 CASES: tuple[Case, ...] = (
@@ -677,6 +824,8 @@ CASES: tuple[Case, ...] = (
     Case("seg", "8", "segmentation recipe, image + mask", Bench.seg),
     Case("det", "8", "detection recipe (hflip), image + boxes", Bench.det),
     Case("det-ssd", "8", "SSD detection recipe, image + boxes", Bench.det_ssd),
+    Case("deit", "9", "DeiT sample stage with RandAugment m9 (uint8), per core", Bench.deit, cpu_time=True),
+    Case("policy", "9", "policies per sample on a [64, 3, 224, 224] uint8 batch, 1 thread", Bench.policy, cpu_time=True),
 )
 CASE_NUMBERS: dict[str, list[str]] = {}
 for _case in CASES:
@@ -695,5 +844,5 @@ def parse_cases(text: str) -> list[str]:
         elif item in ALL_CASES:
             wanted.add(item)
         else:
-            raise ValueError(f"unknown case {item!r}: use numbers 1-8 or names {', '.join(ALL_CASES)}")
+            raise ValueError(f"unknown case {item!r}: use numbers 1-9 or names {', '.join(ALL_CASES)}")
     return [c for c in ALL_CASES if c in wanted]

@@ -88,7 +88,7 @@ def chunks(runners: list) -> list[tuple[int, int | None]]:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> list[Row]:
+def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s", clock: Callable[[], float] = time.perf_counter) -> list[Row]:
     """Warm each implementation up once (not timed), then time ``repeats`` interleaved rounds.
 
     Args:
@@ -97,6 +97,8 @@ def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> 
         repeats: Timed rounds; each runs every implementation once, in a rotating order (per
             chunk of images where every implementation is a per-image loop).
         unit: The rate's unit.
+        clock: The timer: ``time.perf_counter`` (wall seconds), or ``time.process_time`` (CPU
+            seconds of the process, every thread counted: per-core rates).
 
     Returns:
         One row per implementation; ``rates[r]`` is its rate in round ``r``.
@@ -118,9 +120,9 @@ def measure(case: str, impls: list[Impl], repeats: int, unit: str = "img/s") -> 
             shift = (r + c) % max(len(runners), 1)
             for k in list(range(shift, len(runners))) + list(range(shift)):
                 runner = runners[k][1]
-                start = time.perf_counter()
+                start = clock()
                 counts[k] += runner(first, stop) if stop is not None else runner()
-                seconds[k] += time.perf_counter() - start
+                seconds[k] += clock() - start
         for (row, _), count, elapsed in zip(runners, counts, seconds):
             row.rates.append(count / elapsed)
     return rows

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from augkit import io as augkit_io
-from augkit.bench.cases import Bench
+from augkit.bench.cases import CASES, Bench
 from augkit.bench.data import find_images
 from augkit.bench.harness import Row, measure
 from augkit.bench.report import environment, format_ratios, format_table, peer_ratios
@@ -57,7 +57,9 @@ def run_benchmark(data: Path, cases: list[str], n_images: int | None, repeats: i
         warnings.filterwarnings("ignore", message=".*decoding and encoding capabilities of TorchVision", category=DeprecationWarning)
         for case in cases:
             start = time.perf_counter()
-            rows += measure(case, bench.impls(case), repeats)
+            cpu_time = next(c.cpu_time for c in CASES if c.name == case)
+            clock = time.process_time if cpu_time else time.perf_counter
+            rows += measure(case, bench.impls(case), repeats, unit="img/CPU-s" if cpu_time else "img/s", clock=clock)
             print(f"  {case}: {time.perf_counter() - start:.1f} s", file=out, flush=True)
     table = format_table(rows)
     print(table, file=out)

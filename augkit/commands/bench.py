@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="folder of JPEGs (default: a set of 1,000 built once from the bundled sample photos in $XDG_CACHE_HOME/augkit/bench-data)",
     )
-    parser.add_argument("--cases", default="all", help="comma-separated case numbers 1-8 or names (default all)")
+    parser.add_argument("--cases", default="all", help="comma-separated case numbers 1-9 or names (default all)")
     parser.add_argument("--n-images", type=int, default=None, help="use the first N images (default all)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions per implementation (default 5)")
     parser.add_argument("--threads", type=int, default=1, help="torch / OpenCV threads (default 1)")

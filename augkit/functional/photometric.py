@@ -450,8 +450,11 @@ def autocontrast(image, *, vectorized: bool | None = None):
     image = _checked(image, "autocontrast")
     _require_channels(image, (1, 3), "autocontrast")
     if isinstance(image, np.ndarray):
-        flat = image.reshape(-1, image.shape[-1])
-        low, high = flat.min(axis=0), flat.max(axis=0)
+        # Reduce whole rows first (contiguous, vectorized), then the pixels of the row: a
+        # reduction over a [H * W, C] view with few columns is about 50x slower.
+        rows = image.reshape(image.shape[0], -1)
+        low = rows.min(axis=0).reshape(-1, image.shape[-1]).min(axis=0)
+        high = rows.max(axis=0).reshape(-1, image.shape[-1]).max(axis=0)
         if _is_uint8(image):
             return _lut_hwc(image, _autocontrast_tables(low, high))
         return _stretch(image, low, high, 1.0)

@@ -81,9 +81,32 @@ def _format_magnitude(value: float) -> str:
     return f"{value:.3g}"
 
 
+#: How a caption shows each operation's argument, by the operation's base name (see the module
+#: docstring for the units); longer names first, so ``SolarizeAdd`` is not read as ``Solarize``.
+_CAPTION_UNITS = (
+    ("SolarizeAdd", lambda m: f"+{m:.0f} levels"),
+    ("Solarize", lambda m: f"above {m:.0f}"),
+    ("Posterize", lambda m: f"{int(round(m))} bits"),
+    ("Rotate", lambda m: f"{m:.1f}°"),
+    ("Shear", lambda m: f"{m:.1f}°"),
+    ("Translate", lambda m: f"{m:+.0f} px"),
+    ("GaussianBlur", lambda m: f"sigma {m:.2f}"),
+    ("Brightness", lambda m: f"x{m:.2f}"),
+    ("Color", lambda m: f"x{m:.2f}"),
+    ("Contrast", lambda m: f"x{m:.2f}"),
+    ("Sharpness", lambda m: f"x{m:.2f}"),
+    ("Desaturate", lambda m: f"x{m:.2f}"),
+)
+
+
 def _op_text(name: str, magnitude: float, applied: bool) -> str:
-    text = name if math.isnan(magnitude) else f"{name}({_format_magnitude(magnitude)})"
-    return text if applied else f"[{text} skipped]"
+    """``"Rotate 12.3°"``, ``"Posterize 6 bits"``, ``"Equalize"``; ``"(Rotate 12.3° skipped)"`` when it did not run."""
+    if math.isnan(magnitude):
+        text = name
+    else:
+        unit = next((f for prefix, f in _CAPTION_UNITS if name.startswith(prefix)), None)
+        text = f"{name} {unit(magnitude) if unit is not None else _format_magnitude(magnitude)}"
+    return text if applied else f"({text} skipped)"
 
 
 def _tuple(values) -> tuple:
@@ -111,10 +134,10 @@ class PolicyParams:
         return type(self)(*(_tuple(np.asarray(getattr(self, f))[index]) for f in ("ops", "magnitudes", "applied")))
 
     def describe(self) -> str:
-        """The operations in order, e.g. ``"Rotate(-12.5) Equalize [Solarize(77) skipped]"``."""
+        """The operations in order with their arguments, e.g. ``"Rotate -12.5°, Equalize, (Solarize above 77 skipped)"``."""
         if isinstance(self.ops, np.ndarray):
             return f"{self.ops.shape[0]} images, {self.ops.shape[1]} ops each"
-        return " ".join(_op_text(n, m, a) for n, m, a in zip(self.ops, self.magnitudes, self.applied)) or "no op"
+        return ", ".join(_op_text(n, m, a) for n, m, a in zip(self.ops, self.magnitudes, self.applied)) or "no op"
 
 
 @dataclass(frozen=True)
@@ -163,14 +186,14 @@ class AugMixParams:
         return AugMixParams(rows[0], rows[1], rows[2], float(np.asarray(self.original)[index]), rows[3])
 
     def describe(self) -> str:
-        """Each chain's operations and weight, and the input's weight."""
+        """The input's weight, then each chain's weight and its steps, e.g. ``"0.62 image + 0.38 [Rotate 12.3°, Posterize 6 bits]"``."""
         if isinstance(self.ops, np.ndarray):
             return f"{self.ops.shape[0]} images, {self.ops.shape[1]} chains each"
         chains = []
         for ops, mags, applied, weight in zip(self.ops, self.magnitudes, self.applied, self.weights):
-            steps = " ".join(_op_text(n, m, True) for n, m, a in zip(ops, mags, applied) if a)
-            chains.append(f"{weight:.2f}*[{steps}]")
-        return f"{self.original:.2f}*image + " + " + ".join(chains)
+            steps = ", ".join(_op_text(n, m, True) for n, m, a in zip(ops, mags, applied) if a)
+            chains.append(f"{weight:.2f} [{steps}]")
+        return f"{self.original:.2f} image + " + " + ".join(chains)
 
 
 # --------------------------------------------------------------------------------------------
