@@ -318,12 +318,31 @@ class Sample:
         object.__setattr__(self, "keypoints", _as_keypoints(self.keypoints))
 
     def replace(self, **changes: Any) -> Sample:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields changed.
+
+        Only the changed fields are converted (boxes and keypoints given as arrays become
+        ``Boxes`` / ``Keypoints``); the others are the already-checked values of this sample.
+        Transforms replace a sample's fields several times per call, so this skips
+        ``dataclasses.replace``'s full re-construction.
+        """
+        if type(self) is not Sample or not changes.keys() <= _SAMPLE_FIELDS:
+            return dataclasses.replace(self, **changes)  # a subclass, or an unknown field (its TypeError)
+        new = object.__new__(Sample)
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
+        if "boxes" in changes:
+            fields["boxes"] = _as_boxes(fields["boxes"])
+        if "keypoints" in changes:
+            fields["keypoints"] = _as_keypoints(fields["keypoints"])
+        return new
 
     def has_spatial_targets(self) -> bool:
         """True when the sample carries a mask, boxes or keypoints."""
-        return any(getattr(self, name) is not None for name in SPATIAL_TARGETS)
+        return self.mask is not None or self.boxes is not None or self.keypoints is not None
+
+
+_SAMPLE_FIELDS = frozenset(field.name for field in dataclasses.fields(Sample))
 
 
 @dataclass(frozen=True)

@@ -395,9 +395,23 @@ class Transform(Configurable):
         Returns:
             The transformed input, of the same kind.
         """
+        if rng is None and self._draws_nothing():
+            return self.run(image, None)[0]  # no fresh generator (OS entropy) for a transform that never draws
         return self.run(image, _as_rng(rng))[0]
 
     # ------------------------------------------------------------------ the base's machinery
+
+    def _draws_nothing(self) -> bool:
+        """True for a leaf that keeps the base's ``sample`` (deterministic: it never reads a generator)."""
+        cls = type(self)
+        return (
+            cls._own_sample is Transform._own_sample
+            and cls.run is Transform.run
+            and cls._draw is Transform._draw
+            and not cls.random_apply
+            and not self.same_on_batch
+            and not self.children()
+        )
 
     def _unsupported(self, target: str) -> UnsupportedTargetError:
         return UnsupportedTargetError(
