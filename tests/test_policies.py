@@ -337,7 +337,7 @@ def tv_functional(op: str, image: torch.Tensor, argument: float, interpolation: 
 
 
 #: Per-op bound (uint8 levels) of augkit against torchvision's functional op: exact, but for
-#: bilinear warps and the blur (rounding ties, see augkit.functional.affine / photometric).
+#: bilinear warps and the blur (rounding ties, see augkit.functional.warping / photometric).
 def bound(op: str, interpolation: str) -> float:
     if any(op.startswith(g) for g in ("Shear", "Translate", "Rotate")) and interpolation == "bilinear":
         return 1.0

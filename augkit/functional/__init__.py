@@ -24,9 +24,9 @@ The kernels users call are importable from here, as torchvision's ``functional``
     F.hflip(image), F.resize(image, (224, 224)), F.adjust_brightness(batch, factors)
 
 Each also lives in its module (``augkit.functional.geometry``, ``.color``, ``.photometric``,
-``.erase``, ``.mix``, ``.normalize``, ``.affine``, ``.whiten``); the kernels of masks, boxes
-and keypoints are in ``augkit.functional.targets``, the test-time view writers in
-``augkit.functional.views``.
+``.erasing``, ``.mix``, ``.normalization``, ``.warping``, ``.whitening``); the kernels of
+masks, boxes and keypoints are in ``augkit.functional.targets``, the test-time view writers in
+``augkit.functional.views``, the policies' operations in ``augkit.functional.policy_ops``.
 
 Example:
     >>> import numpy as np
