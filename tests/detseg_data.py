@@ -93,7 +93,11 @@ def make_coco(root: Path, count: int = 4, seed: int = 0) -> tuple[Path, Path]:
 
 def _compressed(mask: np.ndarray) -> dict:
     """pycocotools' compressed form, written with the documented string format."""
-    counts = uncompressed_rle(mask)["counts"]
+    return {"counts": encode_string(uncompressed_rle(mask)["counts"]), "size": list(mask.shape)}
+
+
+def encode_string(counts) -> str:
+    """An independent writer of pycocotools' compressed string (the format as documented in maskApi.c)."""
     out = []
     for i, value in enumerate(counts):
         x = int(value) - (int(counts[i - 2]) if i > 2 else 0)
@@ -101,9 +105,11 @@ def _compressed(mask: np.ndarray) -> dict:
         while more:
             c = x & 0x1F
             x >>= 5
-            more = x != -1 if c & 0x10 else x != 0
-            out.append(chr((c | (0x20 if more else 0)) + 48))
-    return {"counts": "".join(out), "size": list(mask.shape)}
+            more = not ((c & 0x10) == 0 and x == 0 or (c & 0x10) != 0 and x == -1)
+            if more:
+                c |= 0x20
+            out.append(chr(c + 48))
+    return "".join(out)
 
 
 def make_segmentation_folder(root: Path, count: int = 4, classes: int = 5, palette: bool = True) -> Path:

@@ -241,7 +241,8 @@ def test_parameters_follow_torchvision_definitions():
     assert np.abs(params.translate_x).max() <= 20 and np.abs(params.translate_y).max() <= 30
     assert params.translate_x.dtype == np.int64 and np.abs(params.translate_x).max() == 20
     assert 0.5 <= params.scale.min() and params.scale.max() <= 2.0
-    assert 1 <= params.shear_x.min() and params.shear_x.max() <= 2 and 3 <= params.shear_y.min() and params.shear_y.max() <= 4
+    assert 1 <= params.shear_x.min() < 1.1 and 1.9 < params.shear_x.max() <= 2  # within (1, 2) and spanning it
+    assert 3 <= params.shear_y.min() < 3.1 and 3.9 < params.shear_y.max() <= 4
     one = augkit.Affine(10).sample(np.random.default_rng(0), image)
     assert (one.translate_x, one.translate_y, one.scale, one.shear_x, one.shear_y) == (0, 0, 1.0, 0.0, 0.0)
     # RandomPerspective: each corner within distortion * half side of its own corner

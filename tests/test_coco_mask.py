@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from detseg_data import encode_string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,22 +37,6 @@ def runs_to_mask(runs, height, width) -> np.ndarray:
     for i, run in enumerate(runs):
         flat += [i % 2] * run
     return np.array(flat, np.uint8).reshape(width, height).T
-
-
-def encode_string(counts) -> str:
-    """An independent writer of pycocotools' compressed string (the format as documented in maskApi.c)."""
-    out = []
-    for i, value in enumerate(counts):
-        x = int(value) - (int(counts[i - 2]) if i > 2 else 0)
-        more = True
-        while more:
-            c = x & 0x1F
-            x >>= 5
-            more = not ((c & 0x10) == 0 and x == 0 or (c & 0x10) != 0 and x == -1)
-            if more:
-                c |= 0x20
-            out.append(chr(c + 48))
-    return "".join(out)
 
 
 def mask_runs(mask: np.ndarray) -> list[int]:

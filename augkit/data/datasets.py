@@ -204,6 +204,32 @@ def open_item_image(image, pipeline, mode: str, max_pixels: int, check_whole_fil
     return decode(image, max_pixels=max_pixels, mode=mode)
 
 
+def check_augmenting_options(pipeline: Transform | Pipeline | None, on_error: str, check_whole_file: bool) -> Transform | None:
+    """Check the options the augmenting datasets share; return the sample-stage transform.
+
+    Args:
+        pipeline: A sample-stage transform, a ``Pipeline`` (its sample stage is used), or None.
+        on_error: One of ``ON_ERROR_CHOICES``.
+        check_whole_file: A bool.
+
+    Returns:
+        The transform the workers run (None for no augmentation).
+
+    Raises:
+        TypeError: ``check_whole_file`` is not a bool, or the pipeline cannot run in the sample stage.
+        ValueError: ``on_error`` is not one of ``ON_ERROR_CHOICES``.
+    """
+    if isinstance(pipeline, Pipeline):
+        pipeline = pipeline.sample
+    if pipeline is not None:
+        check_stage(pipeline, SAMPLE_STAGE, "pipeline")
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
+    if not isinstance(check_whole_file, bool):
+        raise TypeError(f"check_whole_file must be a bool, got {type(check_whole_file).__name__}")
+    return pipeline
+
+
 def _implicit_seed() -> int:
     return int(torch.initial_seed()) % (2**63)
 
@@ -298,17 +324,10 @@ class AugmentedDataset(Dataset):
             )
         if not hasattr(base, "__getitem__") or not hasattr(base, "__len__"):
             raise TypeError(f"base must be an indexable dataset with len(), got {type(base).__name__}")
-        if isinstance(pipeline, Pipeline):
-            pipeline = pipeline.sample
-        if pipeline is not None:
-            check_stage(pipeline, SAMPLE_STAGE, "pipeline")
-        if on_error not in ON_ERROR_CHOICES:
-            raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
+        pipeline = check_augmenting_options(pipeline, on_error, check_whole_file)
         self.base = base
         self.pipeline = pipeline
         self.on_error = on_error
-        if not isinstance(check_whole_file, bool):
-            raise TypeError(f"check_whole_file must be a bool, got {type(check_whole_file).__name__}")
         self.check_whole_file = check_whole_file
         self.mode = check_mode(mode)
         self.max_pixels = check_max_pixels(max_pixels)

@@ -24,13 +24,19 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from augkit._validate import check_int
-from augkit.data.datasets import ON_ERROR_CHOICES, RepeatedEpochWarning, SkippedItemWarning, _implicit_seed, open_item_image
 from augkit.data.datasets import Item as Item
+from augkit.data.datasets import (
+    RepeatedEpochWarning,
+    SkippedItemWarning,
+    _implicit_seed,
+    check_augmenting_options,
+    open_item_image,
+)
 from augkit.errors import ImageDecodeError
 from augkit.io import MAX_PIXELS, check_max_pixels, check_mode
-from augkit.pipeline import Pipeline, check_stage
+from augkit.pipeline import Pipeline
 from augkit.rng import derive_generator
-from augkit.transforms.base import SAMPLE_STAGE, Transform
+from augkit.transforms.base import Transform
 
 #: Most DataLoader workers one ``AugmentedIterable`` serves.
 MAX_WORKERS = 256
@@ -190,18 +196,11 @@ class AugmentedIterable(IterableDataset):
             )
         if not hasattr(source, "__iter__"):
             raise TypeError(f"source must be an iterable of samples, got {type(source).__name__}")
-        if isinstance(pipeline, Pipeline):
-            pipeline = pipeline.sample
-        if pipeline is not None:
-            check_stage(pipeline, SAMPLE_STAGE, "pipeline")
-        if on_error not in ON_ERROR_CHOICES:
-            raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
+        pipeline = check_augmenting_options(pipeline, on_error, check_whole_file)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if not (isinstance(key, str) or callable(key)):
             raise TypeError(f"key must be a field name or a function of the sample, got {type(key).__name__}")
-        if not isinstance(check_whole_file, bool):
-            raise TypeError(f"check_whole_file must be a bool, got {type(check_whole_file).__name__}")
         self.source = source
         self.pipeline = pipeline
         self.key = key

@@ -113,15 +113,20 @@ class EpochSampler(Sampler[int]):
         for dataset in self._targets:
             dataset.set_epoch(epoch)
 
-    def __iter__(self) -> Iterator[int]:
-        if self._iterations and not self._pinned:
-            self._apply(self.epoch + 1)
-        elif not self._iterations and not self._pinned:
-            self._apply(self.epoch)
+    def _begin_epoch(self) -> np.ndarray:
+        """Move to this pass's epoch (the next one, unless pinned) and return its order of the indices."""
+        if not self._pinned:
+            self._apply(self.epoch + 1 if self._iterations else self.epoch)
         self._pinned = False
         self._iterations += 1
         length = len(self.dataset)
-        order = derive_generator(self.seed, self.epoch, 0, stream=3).permutation(length) if self.shuffle else np.arange(length)
+        if self.shuffle:
+            return derive_generator(self.seed, self.epoch, 0, stream=3).permutation(length)
+        return np.arange(length)
+
+    def __iter__(self) -> Iterator[int]:
+        order = self._begin_epoch()
+        length = len(self.dataset)
         total = self.num_samples * self.num_replicas
         if self.drop_last:
             order = order[:total]
@@ -216,14 +221,7 @@ class RepeatedAugmentationSampler(EpochSampler):
         return np.repeat(order, int(repeats))
 
     def __iter__(self) -> Iterator[tuple[int, int]]:  # type: ignore[override]  # (index, repeat) pairs
-        if self._iterations and not self._pinned:
-            self._apply(self.epoch + 1)
-        elif not self._iterations and not self._pinned:
-            self._apply(self.epoch)
-        self._pinned = False
-        self._iterations += 1
-        length = len(self.dataset)
-        order = derive_generator(self.seed, self.epoch, 0, stream=3).permutation(length) if self.shuffle else np.arange(length)
+        order = self._begin_epoch()
         indices = self._repeated(order)
         total = self.num_samples * self.num_replicas
         if total > len(indices) and len(indices):
