@@ -13,9 +13,7 @@ a caller that keeps its batch must pay for it).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +21,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's augkit, not an installed one
 
+from _timing import median_ms  # noqa: E402  (scripts/_timing.py)
+
 import augkit  # noqa: E402
 from augkit.functional import erasing as E  # noqa: E402
 from augkit.functional import mix as M  # noqa: E402
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:
@@ -64,7 +54,7 @@ def main() -> None:
     cutout = augkit.Cutout(max(s // 2, 1))  # half the side, as DeVries & Taylor on CIFAR (16 of 32)
     for name, x in (("uint8", uint8), ("float32", floats)):
         add(f"augkit Cutout({cutout.size[0]}) {name}", lambda x=x: cutout(x, rng=rng))
-        p = cutout.sample(rng, x)
+        p = cutout.sample(rng, x).params  # p=1: every row applied, the boxes of all rows
         add(f"  kernel, mask path {name}", lambda x=x, p=p: E.erase(x, p.top, p.left, p.bottom, p.right, 0, use_mask=True))
         add(f"  kernel, slice path {name}", lambda x=x, p=p: E.erase(x, p.top, p.left, p.bottom, p.right, 0, use_mask=False))
     try:

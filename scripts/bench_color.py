@@ -9,27 +9,15 @@ CHW tensor. Also PCALighting. Run: ``python scripts/bench_color.py [--repeats 7]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import cv2
 import numpy as np
 import torch
+from _timing import median_ms  # scripts/_timing.py
 
 import augkit
 from augkit.functional.color import color_jitter
 from augkit.samples import sample_paths
-
-
-def median_ms(fn, repeats: int, inner: int = 1) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - start) * 1000.0 / inner)
-    return statistics.median(times)
 
 
 def natural_batch(batch: int, size: int = 224) -> torch.Tensor:

@@ -15,9 +15,7 @@ runs, milliseconds; the ratio is torchvision's time over augkit's.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +23,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's augkit, not an installed one
 
+from _timing import median_ms  # noqa: E402  (scripts/_timing.py)
+
 import augkit  # noqa: E402
 from augkit.functional import photometric as P  # noqa: E402
 from augkit.samples import sample_paths  # noqa: E402
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def photo_batch(batch: int, size: int) -> torch.Tensor:
