@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from guard_page import before_a_guard_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -141,26 +142,6 @@ def test_strided_sources_and_bad_arguments():
         module.resize_window(image, out.view(np.int8)[::-1], 0, 0, 40, 50, 30, 36, 8, 9, True)
 
 
-def _before_a_guard_page(image: np.ndarray):
-    """A copy of image whose last byte is followed by an inaccessible page (Linux), or None."""
-    import ctypes
-    import mmap
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None)
-    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    pages = -(-image.nbytes // mmap.PAGESIZE) + 1
-    memory = mmap.mmap(-1, pages * mmap.PAGESIZE)
-    base = ctypes.addressof(ctypes.c_char.from_buffer(memory))
-    if libc.mprotect(base + (pages - 1) * mmap.PAGESIZE, mmap.PAGESIZE, 0) != 0:
-        return None
-    copy = np.frombuffer(memory, np.uint8, image.nbytes, (pages - 1) * mmap.PAGESIZE - image.nbytes).reshape(image.shape)
-    copy[...] = image
-    return copy, memory
-
-
 @pytest.mark.parametrize("channels", [3, 4])
 def test_no_read_past_the_source_end(channels):
     # the SIMD passes read 4 or 16 bytes at a time: near the end of the last row they must not
@@ -169,7 +150,7 @@ def test_no_read_past_the_source_end(channels):
     rng = np.random.default_rng(channels)
     for in_w, out_w, antialias in ((37, 23, True), (37, 23, False), (20, 41, True), (61, 29, True), (9, 4, True)):
         image = rng.integers(0, 256, (7, in_w, channels), dtype=np.uint8)
-        guarded = _before_a_guard_page(image)
+        guarded = before_a_guard_page(image)
         if guarded is None:
             pytest.skip("no guard pages here")
         for size in ((7, out_w), (5, out_w)):  # horizontal pass alone, and both passes

@@ -13,6 +13,11 @@ are built with one batched matrix product and resampled with one ``grid_sample``
   float copy of the image is made and label values are never rounded.
 * ``"bilinear"`` computes what torchvision computes, per channel, with the same operations.
 
+On the CPU, with augkit's C extension ``augkit._warp`` built, the grid is resampled by
+``_warp.sample``: torch's ``grid_sample`` arithmetic (fused multiply-adds where torch's x86-64
+build has them) and torchvision's fill blend and rounding, the same bits without the float copy
+of the image, the coverage pass or the channels-first copies of HWC arrays.
+
 ``fill`` follows torchvision: None leaves pixels from outside the image at 0 (grid_sample's
 zero padding); a number (or one per channel) fills them, blending at the border for bilinear
 exactly as torchvision does (``(sample - fill) * coverage + fill``).
@@ -20,6 +25,7 @@ exactly as torchvision does (``(sample - fill) * coverage + fill``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -28,6 +34,11 @@ import torch
 import torch.nn.functional as nnf
 
 from augkit.functional._sampling import read_only_tensor
+
+try:  # The optional C accelerator (see setup.py); without it torch's grid_sample resamples.
+    from augkit import _warp as _native
+except ImportError:  # pragma: no cover - an install without a compiler
+    _native = None  # type: ignore[assignment]
 
 #: The interpolations the warps support.
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -163,8 +174,23 @@ def _grid_dtype(dtype: torch.dtype) -> torch.dtype:
     return dtype if dtype.is_floating_point else torch.float32
 
 
+#: Base grids up to this many pixels are kept for reuse (a 1024 x 1024 one is 12 MB of float32).
+_CACHED_GRID_PIXELS = 1 << 20
+
+
 def _base_grid(oh: int, ow: int, start_x: float, start_y: float, dtype, device) -> torch.Tensor:
-    """``[1, oh * ow, 3]`` rows ``(x, y, 1)`` from ``start`` in steps of 1 (torchvision's base grid)."""
+    """``[1, oh * ow, 3]`` rows ``(x, y, 1)`` from ``start`` in steps of 1 (torchvision's base grid); never written to."""
+    if oh * ow <= _CACHED_GRID_PIXELS:
+        return _cached_base_grid(oh, ow, start_x, start_y, dtype, torch.device(device))
+    return _build_base_grid(oh, ow, start_x, start_y, dtype, device)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_base_grid(oh: int, ow: int, start_x: float, start_y: float, dtype, device) -> torch.Tensor:
+    return _build_base_grid(oh, ow, start_x, start_y, dtype, device)
+
+
+def _build_base_grid(oh: int, ow: int, start_x: float, start_y: float, dtype, device) -> torch.Tensor:
     base = torch.empty(1, oh, ow, 3, dtype=dtype, device=device)
     base[..., 0].copy_(torch.linspace(start_x, start_x + ow - 1.0, steps=ow, device=device))
     base[..., 1].copy_(torch.linspace(start_y, start_y + oh - 1.0, steps=oh, device=device).unsqueeze_(-1))
@@ -311,13 +337,55 @@ def warp(images: torch.Tensor, grid, interpolation: str = "nearest", fill: Fill 
     if interpolation == "bilinear" and images.dtype == torch.bool:
         raise TypeError("bilinear interpolation needs numeric pixels, got a bool tensor (use 'nearest')")
     rows = _chunk_rows(images, out_size)
-    if rows >= batch:
+    native = _native_sampling(images, interpolation)
+    if rows >= batch and not native:
         return _warp_rows(images, grid_of(0, batch), interpolation, values, out_size)
     out = images.new_empty((batch, channels, *out_size))
     for start in range(0, batch, rows):
         stop = min(start + rows, batch)
-        out[start:stop] = _warp_rows(images[start:stop], grid_of(start, stop), interpolation, values, out_size)
+        if native:
+            _sample_native(images[start:stop].numpy(), out[start:stop].numpy(), grid_of(start, stop), interpolation, values)
+        else:
+            out[start:stop] = _warp_rows(images[start:stop], grid_of(start, stop), interpolation, values, out_size)
     return out
+
+
+def _native_sampling(images, interpolation: str) -> bool:
+    """Whether ``augkit._warp`` resamples these images: on the CPU, with a float32 grid.
+
+    Bilinear: uint8 and float32; nearest: bool, integers and float32 (other float dtypes get
+    grids of their own dtype, which only torch's ``grid_sample`` takes).
+    """
+    if _native is None:
+        return False
+    if isinstance(images, np.ndarray):
+        dtype = images.dtype
+        if interpolation == "nearest":
+            return dtype == np.float32 or (dtype.kind in "biu" and dtype.itemsize in (1, 2, 4, 8))
+        return dtype in (np.uint8, np.float32)
+    if images.device.type != "cpu" or images.requires_grad or images.is_conj() or images.is_neg():
+        return False
+    if interpolation == "nearest":
+        return images.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float32)
+    return images.dtype in (torch.uint8, torch.float32)
+
+
+def _sample_native(src: np.ndarray, dst: np.ndarray, grid: torch.Tensor, interpolation: str, fill: list[float] | None) -> None:
+    """``_warp.sample`` of ``[B, C, H, W]`` array views (any strides) at a float32 ``grid``, torchvision's fill."""
+    channels = src.shape[1]
+    values = None
+    if fill is not None:
+        row = np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,))
+        if interpolation == "bilinear":
+            values = row.astype(np.float32)
+        elif dst.dtype == bool:
+            values = row >= 0.5
+        elif np.issubdtype(dst.dtype, np.integer):
+            info = np.iinfo(dst.dtype)
+            values = np.clip(np.rint(row), info.min, info.max).astype(dst.dtype)
+        else:
+            values = row.astype(dst.dtype)
+    _native.sample(src, dst, np.ascontiguousarray(grid.numpy()), interpolation == "bilinear", values)
 
 
 #: Float values of one group of samples warped at a time on the CPU (about 10 MB of float32).
@@ -356,7 +424,13 @@ def _as_batch(image) -> tuple[torch.Tensor, str]:
 
 
 def _resample(image, batch: torch.Tensor, kind: str, grids, interpolation: str, fill: Fill, out_size):
-    """``warp`` of the batch view, returned as the input's kind; nearest on an array is gathered by numpy."""
+    """``warp`` of the batch view, returned as the input's kind; arrays go to ``augkit._warp`` in their own layout (else nearest is gathered by numpy)."""
+    if kind in ("hwc", "hw") and image.size and _native_sampling(image, interpolation):
+        values = _fill_values(fill, batch.shape[1])
+        out = np.empty((*out_size, *image.shape[2:]), dtype=image.dtype)
+        as_batch = (lambda a: a[None, None]) if kind == "hw" else (lambda a: a.transpose(2, 0, 1)[None])
+        _sample_native(as_batch(image), as_batch(out), grids(0, 1), interpolation, values)
+        return out
     if interpolation == "nearest" and kind in ("hwc", "hw") and image.size:
         return _gather_array(image, grids(0, 1), fill, out_size)
     return _from_batch(warp(batch, grids, interpolation, fill, out_size), kind)
