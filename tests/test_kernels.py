@@ -218,7 +218,6 @@ HELPERS: dict[str, str] = {
     "mix.mix_targets": "targets, not images: test_target_kernels_take_empty_batches below, tests/test_mix.py",
     "views.five_crop_windows": "window positions: tests/test_tta.py",
     "policy_ops.take_rows": "rows of a batch (the policies' grouping): tests/test_policies.py, batch == sample stage per sample",
-    "policy_ops.put_rows": "rows of a batch (the policies' grouping): tests/test_policies.py, batch == sample stage per sample",
     "views.mirror_window": "a window position: tests/test_tta.py",
     "whitening.whitening_matrix": "a matrix from a covariance: tests/test_normalize.py",
     "normalization.peak_value": "the value of white per dtype: tests/test_decode_modes.py",

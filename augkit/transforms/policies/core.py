@@ -258,33 +258,38 @@ class _Policy(Transform):
                 image = self._op(name, image, magnitude)
         return image
 
-    def _step(self, images: torch.Tensor, ops: np.ndarray, magnitudes: np.ndarray, applied: np.ndarray) -> torch.Tensor:
-        """One step of a batch: each distinct operation once, on the rows that chose it."""
+    def _step(self, whole, rows, ops: np.ndarray, magnitudes: np.ndarray, applied: np.ndarray):
+        """One step of a batch: each distinct operation once, on the rows that chose it.
+
+        The batch is ``whole`` (a tensor) while one operation ran on every row, else ``rows``
+        (one tensor per image, views into the groups' results): each group is stacked once
+        and its results are not copied back, so a row is copied only into the groups it joins
+        (and once at the end, ``_columns``). Returns the new ``(whole, rows)``, one of them None.
+        """
         groups = []
         for name in np.unique(ops[applied]) if applied.any() else ():
             if self._kinds()[name] == "Identity":
                 continue
-            rows = np.flatnonzero(applied & (ops == name))
-            if rows.size == ops.shape[0]:
-                return self._op(name, images, magnitudes)
-            groups.append((name, rows))
+            picked = np.flatnonzero(applied & (ops == name))
+            if picked.size == ops.shape[0]:
+                return self._op(name, whole if rows is None else torch.stack(rows), magnitudes), None
+            groups.append((name, picked))
         if not groups:
-            return images
-        out = torch.empty_like(images)
-        untouched = np.ones(ops.shape[0], dtype=bool)
-        for name, rows in groups:
-            PO.put_rows(out, rows, self._op(name, PO.take_rows(images, rows), magnitudes[rows]))
-            untouched[rows] = False
-        rest = np.flatnonzero(untouched)
-        if rest.size:
-            PO.put_rows(out, rest, images if rest.size == ops.shape[0] else PO.take_rows(images, rest))
-        return out
+            return whole, rows
+        if rows is None:
+            rows = list(whole.unbind(0))
+        for name, picked in groups:
+            group = PO.take_rows(whole, picked) if whole is not None else torch.stack([rows[i] for i in picked.tolist()])
+            for row, image in zip(picked.tolist(), self._op(name, group, magnitudes[picked]).unbind(0)):
+                rows[row] = image
+        return None, rows
 
     def _columns(self, images: torch.Tensor, ops, magnitudes, applied) -> torch.Tensor:
         ops, magnitudes, applied = np.asarray(ops), np.asarray(magnitudes, dtype=np.float64), np.asarray(applied, dtype=bool)
+        whole, rows = images, None
         for k in range(ops.shape[1]):
-            images = self._step(images, ops[:, k], magnitudes[:, k], applied[:, k])
-        return images
+            whole, rows = self._step(whole, rows, ops[:, k], magnitudes[:, k], applied[:, k])
+        return whole if rows is None else torch.stack(rows)
 
     def apply(self, image, params: PolicyParams):
         """Run the recorded operations (grouped per operation for a batch)."""
