@@ -15,6 +15,13 @@ setup(
         Extension("augkit._jpeg", ["augkit/_ext/jpeg.c"], libraries=["jpeg"], extra_compile_args=COMPILE_ARGS, optional=True),
         Extension("augkit._color", ["augkit/_ext/color.c"], depends=SIMD, extra_compile_args=COMPILE_ARGS, optional=True),
         Extension("augkit._resize", ["augkit/_ext/resize.c"], depends=SIMD, extra_compile_args=COMPILE_ARGS, optional=True),
+        Extension(
+            "augkit._sharpness",
+            ["augkit/_ext/sharpness.c"],
+            depends=SIMD,
+            extra_compile_args=COMPILE_ARGS + ["-ffp-contract=off"],
+            optional=True,
+        ),
         # torch's float32 operations in torch's order: fused multiply-adds only where the source asks (fmaf)
         Extension(
             "augkit._warp", ["augkit/_ext/warp.c"], depends=SIMD, extra_compile_args=COMPILE_ARGS + ["-ffp-contract=off"], optional=True

@@ -10,7 +10,9 @@ functional ops (``F.rotate`` / ``F.affine`` / ``F.perspective``) applied per sam
 loop with the same parameters, for nearest and bilinear. Parameter drawing is included for
 augkit (it is part of the transform call), not for torchvision. Sample stage: ``Resize``
 with ``interpolation="bicubic"`` against torchvision v2 ``Resize(BICUBIC, antialias=True)``
-on the bundled photos (uint8 CHW tensor for torchvision, HWC array for augkit).
+on the bundled photos (uint8 CHW tensor for torchvision, HWC array for augkit). The last
+column of the warps is augkit resampling with torch's ``grid_sample`` instead of its C kernel
+``augkit._warp`` (an install without a compiler).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's augkit, not an installed one
 
 import augkit  # noqa: E402
+from augkit.functional import warping  # noqa: E402
 from augkit.samples import sample_paths  # noqa: E402
 from augkit.transforms.base import params_at  # noqa: E402
 
@@ -79,9 +82,22 @@ def torchvision_loop(TF, transform, batch: torch.Tensor, params):
     return outs
 
 
+def without_native_warps(fn):
+    """``fn`` run with torch's ``grid_sample`` resampling instead of ``augkit._warp`` (what an install without a compiler runs)."""
+
+    def run():
+        saved, warping._native = warping._native, None
+        try:
+            return fn()
+        finally:
+            warping._native = saved
+
+    return run
+
+
 def bench_warps(TF, batch: torch.Tensor, repeat: int) -> None:
     print(f"batch stage, {tuple(batch.shape)} {batch.dtype} on {batch.device}: ms per batch (median of {repeat})")
-    print(f"{'op':<12}{'interp':<10}{'augkit':>10}{'torchvision loop':>18}{'ratio':>8}{'ratio of minima':>17}")
+    print(f"{'op':<12}{'interp':<10}{'augkit':>10}{'torchvision loop':>18}{'ratio':>8}{'ratio of minima':>17}{'without _warp':>15}")
     for interpolation in ("nearest", "bilinear"):
         for name, transform in (
             ("Rotate", augkit.Rotate(30, interpolation=interpolation)),
@@ -92,7 +108,8 @@ def bench_warps(TF, batch: torch.Tensor, repeat: int) -> None:
             ours, theirs, of_minima = paired_ms(
                 lambda t=transform: t(batch, rng=0), lambda t=transform, p=params: torchvision_loop(TF, t, batch, p), repeat
             )
-            print(f"{name:<12}{interpolation:<10}{ours:>10.1f}{theirs:>18.1f}{theirs / ours:>7.2f}x{of_minima:>16.2f}x")
+            plain = paired_ms(without_native_warps(lambda t=transform: t(batch, rng=0)), lambda: None, repeat)[0]
+            print(f"{name:<12}{interpolation:<10}{ours:>10.1f}{theirs:>18.1f}{theirs / ours:>7.2f}x{of_minima:>16.2f}x{plain:>15.1f}")
 
 
 def bench_bicubic(T2, repeat: int) -> None:

@@ -31,9 +31,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export PYTHONDONTWRITEBYTECODE=1
 cd "$work"
 # The extensions are optional in setup.py: make sure the sanitized ones were built.
-"$python" -c "import augkit._resize, augkit._color, augkit._jpeg, augkit._warp"
+"$python" -c "import augkit._resize, augkit._color, augkit._jpeg, augkit._warp, augkit._sharpness"
 
-tests=(tests/test_resize_native.py tests/test_color_native.py tests/test_warp_native.py tests/test_encoded.py)
+tests=(tests/test_resize_native.py tests/test_color_native.py tests/test_warp_native.py tests/test_sharpness_native.py tests/test_encoded.py)
 if [ "$#" -gt 0 ]; then
     "$python" -m pytest -q -p no:cacheprovider "$@"
     exit
@@ -42,6 +42,6 @@ start=$SECONDS
 "$python" -m pytest -q -p no:cacheprovider "${tests[@]}"
 # The lower SIMD levels run the kernels' other code paths.
 for level in sse2 portable; do
-    AUGKIT_SIMD=$level "$python" -m pytest -q -p no:cacheprovider tests/test_resize_native.py tests/test_color_native.py tests/test_warp_native.py
+    AUGKIT_SIMD=$level "$python" -m pytest -q -p no:cacheprovider tests/test_resize_native.py tests/test_color_native.py tests/test_warp_native.py tests/test_sharpness_native.py
 done
 echo "sanitize.sh: clean ($((SECONDS - start)) s of tests, sources from $repo)"

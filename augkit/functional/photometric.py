@@ -44,6 +44,11 @@ import torch.nn.functional as F
 from augkit import _memory
 from augkit._image import check_any_image
 
+try:  # The optional C accelerator (see setup.py); without it OpenCV and numpy sharpen uint8 images.
+    from augkit import _sharpness as _native_sharpness
+except ImportError:  # pragma: no cover - an install without a compiler
+    _native_sharpness = None  # type: ignore[assignment]
+
 #: torchvision's grayscale weights (ITU-R 601-2 luma, as ``rgb_to_grayscale`` writes them).
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
 
@@ -500,9 +505,14 @@ def _sharpen_array(image: np.ndarray, factor: float) -> np.ndarray:
     height, width = image.shape[:2]
     if height <= 2 or width <= 2:
         return image.copy()
+    alpha = _blend_weight(np.asarray([factor]), image.dtype == np.float64)[0]
+    if _is_uint8(image) and _native_sharpness is not None:
+        out = np.empty_like(image)
+        as_planes = (lambda a: a[None, None]) if image.ndim == 2 else (lambda a: a.transpose(2, 0, 1)[None])
+        _native_sharpness.sharpen(as_planes(image), as_planes(out), np.asarray([alpha]))
+        return out
     out = image.copy()
     inner = out[1:-1, 1:-1]
-    alpha = _blend_weight(np.asarray([factor]), image.dtype == np.float64)[0]
     if _is_uint8(image):
         # Rounded to uint8 by OpenCV: the exact sum / 13 is never within 1/26 of a tie, far
         # beyond float32 errors, so this is torchvision's round(conv) exactly.
@@ -556,6 +566,11 @@ def adjust_sharpness(image, factor, *, vectorized: bool | None = None):
     height, width = image.shape[-2:]
     if image.numel() == 0 or height <= 2 or width <= 2:
         return image.clone()
+    if _image_by_image(image, vectorized, floats_too=True) and image.dtype == torch.uint8 and _native_sharpness is not None:
+        batch = _flat(image)  # any strides: the kernel reads them as they are
+        out = _memory.empty_like(batch)
+        _native_sharpness.sharpen(batch.numpy(), out.numpy(), _blend_weight(factors, False))
+        return out.view(image.shape)
     if _image_by_image(image, vectorized, floats_too=True):
         src, out, dst = _planes(image)
         for i in range(src.shape[0]):

@@ -373,7 +373,7 @@ def _native_sampling(images, interpolation: str) -> bool:
 def _sample_native(src: np.ndarray, dst: np.ndarray, grid: torch.Tensor, interpolation: str, fill: list[float] | None) -> None:
     """``_warp.sample`` of ``[B, C, H, W]`` array views (any strides) at a float32 ``grid``, torchvision's fill."""
     channels = src.shape[1]
-    values = None
+    values: np.ndarray | None = None
     if fill is not None:
         row = np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,))
         if interpolation == "bilinear":
