@@ -178,3 +178,63 @@ def test_the_kernels_give_torchs_pixels_with_and_without_the_extension(monkeypat
     for got, expected in zip(with_extension, without):
         got, expected = torch.as_tensor(got), torch.as_tensor(expected)
         assert got.dtype == expected.dtype and torch.equal(got, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.tuples(st.integers(1, 300), st.integers(1, 300)),
+    out_size=st.tuples(st.integers(1, 300), st.integers(1, 300)),
+    batch=st.integers(1, 3),
+)
+def test_affine_grids_equal_torchs(level, seed, size, out_size, batch):
+    """The grid rows the extension builds are torch's matmul's, bit for bit (where the check at first use agreed)."""
+    if not W.native_affine_grids():
+        pytest.skip("this machine's BLAS orders the grid's operations differently: torch's grids are used")
+    rng = np.random.default_rng(seed)
+    matrices = [
+        W.affine_matrix(
+            rng.uniform(-20, 20, 2), rng.uniform(-180, 180), rng.uniform(-60, 60, 2), rng.uniform(0.3, 3), rng.uniform(-40, 40, 2)
+        )
+        for _ in range(batch)
+    ]
+    grids = W.AffineGrids(torch.tensor(np.stack(matrices), dtype=torch.float32), size, out_size)
+    built = np.empty((batch, *out_size, 2), np.float32)
+    native.affine_grid(grids.coefficients(0, batch), *grids.start, built)
+    np.testing.assert_array_equal(built, grids(0, batch).numpy())
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_sample_affine_equals_sample_at_torchs_grid(level, interpolation):
+    rng = np.random.default_rng(11)
+    images = torch.from_numpy(rng.integers(0, 256, (3, 3, 45, 67), dtype=np.uint8))
+    matrices = np.stack([W.affine_matrix((0.0, 0.0), angle, (3.0, -5.0), 1.2, (7.0, 0.0)) for angle in (0.0, 27.0, -133.0)])
+    grids = W.AffineGrids(torch.tensor(matrices, dtype=torch.float32), (45, 67), (51, 38))
+    for fill in (None, np.array([12, 200, 99], np.float32 if interpolation == "bilinear" else np.uint8)):
+        expected = torch.empty((3, 3, 51, 38), dtype=torch.uint8)
+        native.sample(images.numpy(), expected.numpy(), grids(0, 3).numpy(), interpolation == "bilinear", fill)
+        got = torch.empty_like(expected)
+        native.sample_affine(images.numpy(), got.numpy(), grids.coefficients(0, 3), *grids.start, interpolation == "bilinear", fill)
+        assert torch.equal(got, expected)
+    with pytest.raises(ValueError, match="one row per image"):
+        native.sample_affine(images.numpy(), got.numpy(), grids.coefficients(0, 2), *grids.start, True, None)
+    with pytest.raises(ValueError, match="float32"):
+        native.affine_grid(grids.coefficients(0, 3), 0.0, 0.0, np.empty((3, 4, 5, 2), np.float64))
+
+
+def test_affine_grid_is_the_documented_arithmetic(level):
+    """fl(fma(y, b, x * a)) + c per coordinate at every level (the fused step emulated in extended precision)."""
+    rng = np.random.default_rng(3)
+    coefficients = rng.uniform(-0.05, 0.05, (2, 6)).astype(np.float32)
+    coefficients[:, [2, 5]] = rng.uniform(-1.5, 1.5, (2, 2))
+    x0, y0 = -41.5, -17.0
+    built = np.empty((2, 35, 84, 2), np.float32)
+    native.affine_grid(coefficients, x0, y0, built)
+    x = (np.float32(x0) + np.arange(84, dtype=np.float32))[None, None, :]
+    y = (np.float32(y0) + np.arange(35, dtype=np.float32))[None, :, None]
+    wide = np.longdouble
+    for axis in range(2):
+        a, b, c = (coefficients[:, 3 * axis + k].reshape(2, 1, 1) for k in range(3))
+        product = (x * a).astype(np.float32)
+        fused = (wide(1) * y * b.astype(wide) + product).astype(np.float32)  # one rounding of the exact y * b + product
+        np.testing.assert_array_equal(built[..., axis], (fused + c).astype(np.float32))

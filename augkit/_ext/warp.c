@@ -42,7 +42,10 @@ typedef enum { U8, F32 } Kind;
 typedef struct {
     const char *src;
     char *dst;
-    const float *grid;
+    const float *grid;  /* [B, oh, ow, 2], or NULL: rows built from coef (affine) */
+    const float *coef;  /* [B, 6] affine coefficients (ax, bx, cx, ay, by, cy), or NULL */
+    float x0, y0;       /* the affine base grid's first column and row */
+    float *row;         /* scratch for one row of an affine grid (2 * ow floats) */
     const char *fill; /* NULL: none */
     Py_ssize_t B, C, H, W, oh, ow, itemsize;
     Py_ssize_t ss[4], ds[4]; /* byte strides of src and dst */
@@ -119,14 +122,30 @@ AUGKIT_INLINE void nearest_pixel(const Warp *q, const char *sb, const float *g, 
     }
 }
 
+/* One row of torchvision's affine grid (_affine_grid: the base grid (x, y, 1) times the
+ * rescaled matrix) as torch's CPU matmul computes it: fl(fma(y, b, x * a)) + c, per coordinate. */
+AUGKIT_INLINE void affine_row_scalar(const float *c, float x0, float y, Py_ssize_t ow, float *out) {
+    for (Py_ssize_t j = 0; j < ow; j++) {
+        float x = x0 + (float)j;
+        out[2 * j] = fmaf(y, c[1], x * c[0]) + c[2];
+        out[2 * j + 1] = fmaf(y, c[4], x * c[3]) + c[5];
+    }
+}
+
 /* Every pixel of every sample, one at a time (the portable and sse2 levels). */
 AUGKIT_INLINE void each_pixel(const Warp *q, int bilinear) {
     const float sx = (float)q->W / 2.0f, sy = (float)q->H / 2.0f;
-    const float *g = q->grid;
     for (Py_ssize_t b = 0; b < q->B; b++) {
         const char *sb = q->src + b * q->ss[0];
         for (Py_ssize_t i = 0; i < q->oh; i++) {
             char *drow = q->dst + b * q->ds[0] + i * q->ds[2];
+            const float *g = q->row;
+            if (q->coef == NULL) {
+                g = q->grid + 2 * (b * q->oh + i) * q->ow;
+            } else {
+                affine_row_scalar(q->coef + 6 * b, q->x0, q->y0 + (float)i, q->ow, q->row);
+                g = q->row;
+            }
             for (Py_ssize_t j = 0; j < q->ow; j++, g += 2) {
                 if (bilinear)
                     bilinear_pixel(q, sb, g, drow + j * q->ds[3], sx, sy);
@@ -347,10 +366,10 @@ static int offsets_fit(const Warp *q) {
     return (q->H + 1) * q->ss[2] + (q->W + 1) * q->ss[3] + q->C * q->ss[1] < ((Py_ssize_t)1 << 30);
 }
 
-/* One sample's rows. */
-AUGKIT_TARGET_AVX2_FMA static void rows_avx2(const Warp *q, const char *sb, const float *g, char *db, int bilinear) {
+/* Rows [first, last) of one sample, g the first one's grid entries. */
+AUGKIT_TARGET_AVX2_FMA static void rows_avx2(const Warp *q, const char *sb, const float *g, Py_ssize_t first, Py_ssize_t last, char *db, int bilinear) {
     const float sx = (float)q->W / 2.0f, sy = (float)q->H / 2.0f;
-    for (Py_ssize_t i = 0; i < q->oh; i++, g += 2 * q->ow) {
+    for (Py_ssize_t i = first; i < last; i++, g += 2 * q->ow) {
         char *drow = db + i * q->ds[2];
         if (!bilinear)
             nearest_row_avx2(q, sb, g, drow, sx, sy);
@@ -361,9 +380,39 @@ AUGKIT_TARGET_AVX2_FMA static void rows_avx2(const Warp *q, const char *sb, cons
     }
 }
 
+/* affine_row_scalar, 8 columns at a time (the same operations, lane by lane), interleaved. */
+AUGKIT_TARGET_AVX2_FMA static void affine_row_avx2(const float *c, float x0, float y, Py_ssize_t ow, float *out) {
+    const __m256 ax = _mm256_set1_ps(c[0]), bx = _mm256_set1_ps(c[1]), cx = _mm256_set1_ps(c[2]);
+    const __m256 ay = _mm256_set1_ps(c[3]), by = _mm256_set1_ps(c[4]), cy = _mm256_set1_ps(c[5]);
+    const __m256 vy = _mm256_set1_ps(y), steps = _mm256_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f);
+    Py_ssize_t j = 0;
+    for (; j + 8 <= ow; j += 8) {
+        __m256 x = _mm256_add_ps(_mm256_set1_ps(x0 + (float)j), steps); /* exact: integers and halves below 2^23 */
+        __m256 gx = _mm256_add_ps(_mm256_fmadd_ps(vy, bx, _mm256_mul_ps(x, ax)), cx);
+        __m256 gy = _mm256_add_ps(_mm256_fmadd_ps(vy, by, _mm256_mul_ps(x, ay)), cy);
+        __m256 lo = _mm256_unpacklo_ps(gx, gy), hi = _mm256_unpackhi_ps(gx, gy);
+        _mm256_storeu_ps(out + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(out + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+    for (; j < ow; j++) {
+        float x = x0 + (float)j;
+        out[2 * j] = fmaf(y, c[1], x * c[0]) + c[2];
+        out[2 * j + 1] = fmaf(y, c[4], x * c[3]) + c[5];
+    }
+}
+
 AUGKIT_TARGET_AVX2_FMA static void run_avx2(const Warp *q, int bilinear) {
-    for (Py_ssize_t b = 0; b < q->B; b++)
-        rows_avx2(q, q->src + b * q->ss[0], q->grid + 2 * b * q->oh * q->ow, q->dst + b * q->ds[0], bilinear);
+    for (Py_ssize_t b = 0; b < q->B; b++) {
+        const char *sb = q->src + b * q->ss[0];
+        if (q->coef == NULL) {
+            rows_avx2(q, sb, q->grid + 2 * b * q->oh * q->ow, 0, q->oh, q->dst + b * q->ds[0], bilinear);
+            continue;
+        }
+        for (Py_ssize_t i = 0; i < q->oh; i++) {
+            affine_row_avx2(q->coef + 6 * b, q->x0, q->y0 + (float)i, q->ow, q->row);
+            rows_avx2(q, sb, q->row, i, i + 1, q->dst + b * q->ds[0], bilinear);
+        }
+    }
 }
 #endif
 
@@ -391,78 +440,180 @@ static int is_format(const Py_buffer *view, const char *format) {
     return strcmp(f, format) == 0;
 }
 
+/* A call's images and fill, checked; release() gives them back. */
+typedef struct {
+    Py_buffer src, dst, fill;
+    int have_src, have_dst, have_fill;
+    Warp q;
+} Request;
+
+static void release(Request *r) {
+    if (r->have_fill) PyBuffer_Release(&r->fill);
+    if (r->have_dst) PyBuffer_Release(&r->dst);
+    if (r->have_src) PyBuffer_Release(&r->src);
+}
+
+/* The images of a call into r->q (grid left unset); 0, or -1 with an error set. */
+static int prepare(PyObject *src_obj, PyObject *dst_obj, int bilinear, PyObject *fill_obj, Request *r) {
+    memset(r, 0, sizeof(*r));
+    if (PyObject_GetBuffer(src_obj, &r->src, PyBUF_STRIDES | PyBUF_FORMAT) < 0) return -1;
+    r->have_src = 1;
+    if (PyObject_GetBuffer(dst_obj, &r->dst, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return -1;
+    r->have_dst = 1;
+    Py_buffer *src = &r->src, *dst = &r->dst;
+    if (src->ndim != 4 || dst->ndim != 4) {
+        PyErr_SetString(PyExc_ValueError, "src and dst must be 4-dimensional [B, C, H, W] buffers");
+        return -1;
+    }
+    if (!same_format(src, dst)) {
+        PyErr_SetString(PyExc_ValueError, "src and dst must have the same item type");
+        return -1;
+    }
+    if (dst->shape[0] != src->shape[0] || dst->shape[1] != src->shape[1]) {
+        PyErr_SetString(PyExc_ValueError, "src [B, C, H, W] and dst [B, C, oh, ow] do not agree");
+        return -1;
+    }
+    Kind kind = U8;
+    if (bilinear) {
+        if (is_format(src, "B"))
+            kind = U8;
+        else if (is_format(src, "f"))
+            kind = F32;
+        else {
+            PyErr_SetString(PyExc_ValueError, "bilinear sampling takes uint8 or float32 images");
+            return -1;
+        }
+    } else if (src->itemsize != 1 && src->itemsize != 2 && src->itemsize != 4 && src->itemsize != 8) {
+        PyErr_SetString(PyExc_ValueError, "nearest sampling takes items of 1, 2, 4 or 8 bytes");
+        return -1;
+    }
+    if (fill_obj != Py_None) {
+        if (PyObject_GetBuffer(fill_obj, &r->fill, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+        r->have_fill = 1;
+        int ok = r->fill.ndim == 1 && r->fill.shape[0] == src->shape[1] && (bilinear ? is_format(&r->fill, "f") : same_format(&r->fill, src));
+        if (!ok) {
+            PyErr_SetString(PyExc_ValueError, "fill must hold one value per channel (float32 for bilinear, the image's type for nearest)");
+            return -1;
+        }
+    }
+    Warp q = {src->buf, dst->buf, NULL, NULL, 0.0f, 0.0f, NULL, r->have_fill ? r->fill.buf : NULL, src->shape[0], src->shape[1],
+              src->shape[2], src->shape[3], dst->shape[2], dst->shape[3], src->itemsize, {0}, {0}, kind};
+    for (int k = 0; k < 4; k++) q.ss[k] = src->strides[k], q.ds[k] = dst->strides[k];
+    if (!(q.H > 0 && q.W > 0 && q.H < (1 << 24) && q.W < (1 << 24)) && q.B * q.C * q.oh * q.ow > 0) {
+        PyErr_SetString(PyExc_ValueError, "src must have 1 to 2^24 - 1 rows and columns");
+        return -1;
+    }
+    r->q = q;
+    return 0;
+}
+
+/* Resample r->q (its grid or its coefficients set), without the GIL. */
+static PyObject *execute(Request *r, int bilinear) {
+    Warp *q = &r->q;
+    if (q->B * q->C * q->oh * q->ow == 0) return Py_NewRef(Py_None);
+    if (q->coef != NULL && (q->row = PyMem_RawMalloc(sizeof(float) * 2 * (size_t)q->ow)) == NULL) return PyErr_NoMemory();
+    augkit_simd level = simd;
+    Py_BEGIN_ALLOW_THREADS
+    run(q, bilinear, level);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(q->row);
+    q->row = NULL;
+    return Py_NewRef(Py_None);
+}
+
 static PyObject *sample(PyObject *self, PyObject *args) {
-    PyObject *src_obj, *dst_obj, *grid_obj, *fill_obj;
-    int bilinear_mode;
-    if (!PyArg_ParseTuple(args, "OOOpO:sample", &src_obj, &dst_obj, &grid_obj, &bilinear_mode, &fill_obj)) return NULL;
-    Py_buffer src = {0}, dst = {0}, grid = {0}, fill = {0};
-    int have_src = 0, have_dst = 0, have_grid = 0, have_fill = 0;
-    PyObject *result = NULL;
-    if (PyObject_GetBuffer(src_obj, &src, PyBUF_STRIDES | PyBUF_FORMAT) < 0) goto done;
-    have_src = 1;
-    if (PyObject_GetBuffer(dst_obj, &dst, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) goto done;
-    have_dst = 1;
+    PyObject *src_obj, *dst_obj, *grid_obj, *fill_obj, *result = NULL;
+    int bilinear;
+    if (!PyArg_ParseTuple(args, "OOOpO:sample", &src_obj, &dst_obj, &grid_obj, &bilinear, &fill_obj)) return NULL;
+    Request r;
+    Py_buffer grid = {0};
+    int have_grid = 0;
+    if (prepare(src_obj, dst_obj, bilinear, fill_obj, &r) < 0) goto done;
     if (PyObject_GetBuffer(grid_obj, &grid, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
     have_grid = 1;
-    if (src.ndim != 4 || dst.ndim != 4) {
-        PyErr_SetString(PyExc_ValueError, "src and dst must be 4-dimensional [B, C, H, W] buffers");
-        goto done;
-    }
-    if (!same_format(&src, &dst)) {
-        PyErr_SetString(PyExc_ValueError, "src and dst must have the same item type");
-        goto done;
-    }
     if (grid.ndim != 4 || !is_format(&grid, "f") || grid.shape[3] != 2) {
         PyErr_SetString(PyExc_ValueError, "grid must be a C-contiguous float32 [B, oh, ow, 2] buffer");
         goto done;
     }
-    if (dst.shape[0] != src.shape[0] || dst.shape[1] != src.shape[1] || grid.shape[0] != src.shape[0] || grid.shape[1] != dst.shape[2] ||
-        grid.shape[2] != dst.shape[3]) {
+    if (grid.shape[0] != r.q.B || grid.shape[1] != r.q.oh || grid.shape[2] != r.q.ow) {
         PyErr_SetString(PyExc_ValueError, "src [B, C, H, W], dst [B, C, oh, ow] and grid [B, oh, ow, 2] do not agree");
         goto done;
     }
-    Kind kind = U8;
-    if (bilinear_mode) {
-        if (is_format(&src, "B"))
-            kind = U8;
-        else if (is_format(&src, "f"))
-            kind = F32;
-        else {
-            PyErr_SetString(PyExc_ValueError, "bilinear sampling takes uint8 or float32 images");
-            goto done;
-        }
-    } else if (src.itemsize != 1 && src.itemsize != 2 && src.itemsize != 4 && src.itemsize != 8) {
-        PyErr_SetString(PyExc_ValueError, "nearest sampling takes items of 1, 2, 4 or 8 bytes");
-        goto done;
-    }
-    if (fill_obj != Py_None) {
-        if (PyObject_GetBuffer(fill_obj, &fill, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
-        have_fill = 1;
-        int ok = fill.ndim == 1 && fill.shape[0] == src.shape[1] && (bilinear_mode ? is_format(&fill, "f") : same_format(&fill, &src));
-        if (!ok) {
-            PyErr_SetString(PyExc_ValueError, "fill must hold one value per channel (float32 for bilinear, the image's type for nearest)");
-            goto done;
-        }
-    }
-    Warp q = {src.buf, dst.buf, grid.buf, have_fill ? fill.buf : NULL, src.shape[0], src.shape[1], src.shape[2], src.shape[3],
-              dst.shape[2], dst.shape[3], src.itemsize, {0}, {0}, kind};
-    for (int k = 0; k < 4; k++) q.ss[k] = src.strides[k], q.ds[k] = dst.strides[k];
-    if (q.H > 0 && q.W > 0 && q.H < (1 << 24) && q.W < (1 << 24)) {
-        augkit_simd level = simd;
-        Py_BEGIN_ALLOW_THREADS
-        run(&q, bilinear_mode, level);
-        Py_END_ALLOW_THREADS
-    } else if (q.B * q.C * q.oh * q.ow > 0) {
-        PyErr_SetString(PyExc_ValueError, "src must have 1 to 2^24 - 1 rows and columns");
-        goto done;
-    }
-    result = Py_NewRef(Py_None);
+    r.q.grid = grid.buf;
+    result = execute(&r, bilinear);
 done:
-    if (have_fill) PyBuffer_Release(&fill);
     if (have_grid) PyBuffer_Release(&grid);
-    if (have_dst) PyBuffer_Release(&dst);
-    if (have_src) PyBuffer_Release(&src);
+    release(&r);
     return result;
+}
+
+/* The [B, 6] float32 affine coefficients of a call, checked against B; 0, or -1 with an error set. */
+static int get_coefficients(PyObject *obj, Py_ssize_t batch, Py_buffer *view) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (view->ndim != 2 || !is_format(view, "f") || view->shape[1] != 6 || view->shape[0] != batch) {
+        PyErr_SetString(PyExc_ValueError, "coefficients must be a C-contiguous float32 [B, 6] buffer, one row per image");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *sample_affine(PyObject *self, PyObject *args) {
+    PyObject *src_obj, *dst_obj, *coef_obj, *fill_obj, *result = NULL;
+    float x0, y0;
+    int bilinear;
+    if (!PyArg_ParseTuple(args, "OOOffpO:sample_affine", &src_obj, &dst_obj, &coef_obj, &x0, &y0, &bilinear, &fill_obj)) return NULL;
+    Request r;
+    Py_buffer coef = {0};
+    int have_coef = 0;
+    if (prepare(src_obj, dst_obj, bilinear, fill_obj, &r) < 0) goto done;
+    if (get_coefficients(coef_obj, r.q.B, &coef) < 0) goto done;
+    have_coef = 1;
+    r.q.coef = coef.buf, r.q.x0 = x0, r.q.y0 = y0;
+    result = execute(&r, bilinear);
+done:
+    if (have_coef) PyBuffer_Release(&coef);
+    release(&r);
+    return result;
+}
+
+static PyObject *affine_grid(PyObject *self, PyObject *args) {
+    PyObject *coef_obj, *out_obj;
+    float x0, y0;
+    if (!PyArg_ParseTuple(args, "OffO:affine_grid", &coef_obj, &x0, &y0, &out_obj)) return NULL;
+    Py_buffer out = {0}, coef = {0};
+    if (PyObject_GetBuffer(out_obj, &out, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return NULL;
+    if (out.ndim != 4 || !is_format(&out, "f") || out.shape[3] != 2) {
+        PyErr_SetString(PyExc_ValueError, "out must be a C-contiguous float32 [B, oh, ow, 2] buffer");
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (get_coefficients(coef_obj, out.shape[0], &coef) < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    const float *c = coef.buf;
+    float *g = out.buf;
+    const Py_ssize_t batch = out.shape[0], oh = out.shape[1], ow = out.shape[2];
+    augkit_simd level = simd;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t b = 0; b < batch; b++) {
+        for (Py_ssize_t i = 0; i < oh; i++) {
+            float *row = g + 2 * (b * oh + i) * ow;
+#if AUGKIT_HAVE_AVX2
+            if (level == AUGKIT_AVX2) {
+                affine_row_avx2(c + 6 * b, x0, y0 + (float)i, ow, row);
+                continue;
+            }
+#endif
+            affine_row_scalar(c + 6 * b, x0, y0 + (float)i, ow, row);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    (void)level;
+    PyBuffer_Release(&coef);
+    PyBuffer_Release(&out);
+    return Py_NewRef(Py_None);
 }
 
 static PyObject *simd_level(PyObject *self, PyObject *args) { return augkit_simd_call(&simd, NEEDS_FMA, args); }
@@ -472,6 +623,14 @@ static PyMethodDef methods[] = {
      "sample(src, dst, grid, bilinear, fill)\n--\n\n"
      "torch's grid_sample (align_corners=False, zeros padding) of src [B, C, H, W] at grid [B, oh, ow, 2]\n"
      "into dst [B, C, oh, ow], with torchvision's fill; bit-exact."},
+    {"sample_affine", sample_affine, METH_VARARGS,
+     "sample_affine(src, dst, coefficients, x0, y0, bilinear, fill)\n--\n\n"
+     "sample() at the affine grid of coefficients [B, 6] (built row by row, as affine_grid), never stored whole."},
+    {"affine_grid", affine_grid, METH_VARARGS,
+     "affine_grid(coefficients, x0, y0, out)\n--\n\n"
+     "torchvision's affine grid into out [B, oh, ow, 2]: for the base point (x0 + j, y0 + i),\n"
+     "fl(fma(y, b, x * a)) + c per coordinate, (a, b, c) = coefficients[:, 0:3] for x and [:, 3:6] for y,\n"
+     "the rescaled matrix as torch's CPU matmul multiplies it."},
     {"simd_level", simd_level, METH_VARARGS, AUGKIT_SIMD_DOC},
     {NULL, NULL, 0, NULL},
 };

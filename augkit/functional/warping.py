@@ -218,6 +218,67 @@ def affine_grid(theta: torch.Tensor, in_size: tuple[int, int], out_size: tuple[i
     return torch.matmul(base, rescaled).view(-1, oh, ow, 2)
 
 
+class AffineGrids:
+    """The affine sampling grids of a batch, built for a range of samples when asked.
+
+    Calling it gives torch's grid (``affine_grid``); ``augkit._warp`` instead builds the same
+    grid row by row while it resamples (``coefficients``), where ``native_affine_grids`` found
+    its rows equal to torch's matmul on this machine.
+
+    Args:
+        theta: ``[B, 2, 3]`` float tensor (see ``affine_grid``).
+        in_size: Input ``(height, width)``.
+        out_size: Output ``(height, width)``.
+    """
+
+    def __init__(self, theta: torch.Tensor, in_size: tuple[int, int], out_size: tuple[int, int]) -> None:
+        self.theta, self.in_size, self.out_size = theta, tuple(in_size), tuple(out_size)
+
+    def __call__(self, start: int, stop: int) -> torch.Tensor:
+        return affine_grid(self.theta[start:stop], self.in_size, self.out_size)
+
+    def coefficients(self, start: int, stop: int) -> np.ndarray:
+        """``[n, 6]`` float32 ``(a, b, c)`` of x then of y: the rescaled matrix ``affine_grid`` multiplies by."""
+        h, w = self.in_size
+        theta = self.theta[start:stop]
+        rescaled = theta.transpose(1, 2).div(torch.tensor([0.5 * w, 0.5 * h], dtype=theta.dtype, device=theta.device))
+        return np.ascontiguousarray(rescaled.transpose(1, 2).reshape(-1, 6).cpu().numpy())
+
+    @property
+    def start(self) -> tuple[float, float]:
+        """The base grid's first ``(x, y)``."""
+        oh, ow = self.out_size
+        return (1.0 - ow) * 0.5, (1.0 - oh) * 0.5
+
+
+@functools.cache
+def native_affine_grids() -> bool:
+    """Whether ``augkit._warp.affine_grid`` gives torch's affine grids bit for bit here (checked once).
+
+    torch builds them with its CPU matmul, whose operation order is the BLAS library's; the
+    extension repeats the order found on x86-64 builds (a product, a fused multiply-add, a sum).
+    A few grids of different sizes are compared; any difference keeps torch's grids.
+    """
+    if _native is None:
+        return False
+    rng = np.random.default_rng(0)
+    for (h, w), (oh, ow) in (((224, 224), (224, 224)), ((37, 53), (29, 61)), ((480, 640), (512, 383))):
+        matrices = np.stack(
+            [
+                affine_matrix(
+                    rng.uniform(-9, 9, 2), rng.uniform(-180, 180), rng.uniform(-40, 40, 2), rng.uniform(0.5, 2), rng.uniform(-30, 30, 2)
+                )
+                for _ in range(3)
+            ]
+        )
+        grids = AffineGrids(torch.tensor(matrices, dtype=torch.float32), (h, w), (oh, ow))
+        built = np.empty((3, oh, ow, 2), np.float32)
+        _native.affine_grid(grids.coefficients(0, 3), *grids.start, built)
+        if not np.array_equal(built, grids(0, 3).numpy()):
+            return False
+    return True
+
+
 def perspective_grid(coefficients: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The ``grid_sample`` grid of perspective coefficients (torchvision's ``_perspective_grid``, batched).
 
@@ -344,7 +405,7 @@ def warp(images: torch.Tensor, grid, interpolation: str = "nearest", fill: Fill 
     for start in range(0, batch, rows):
         stop = min(start + rows, batch)
         if native:
-            _sample_native(images[start:stop].numpy(), out[start:stop].numpy(), grid_of(start, stop), interpolation, values)
+            _sample_native(images[start:stop].numpy(), out[start:stop].numpy(), grid, interpolation, values, (start, stop))
         else:
             out[start:stop] = _warp_rows(images[start:stop], grid_of(start, stop), interpolation, values, out_size)
     return out
@@ -370,8 +431,14 @@ def _native_sampling(images, interpolation: str) -> bool:
     return images.dtype in (torch.uint8, torch.float32)
 
 
-def _sample_native(src: np.ndarray, dst: np.ndarray, grid: torch.Tensor, interpolation: str, fill: list[float] | None) -> None:
-    """``_warp.sample`` of ``[B, C, H, W]`` array views (any strides) at a float32 ``grid``, torchvision's fill."""
+def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, fill: list[float] | None, rows=None) -> None:
+    """``_warp.sample`` of ``[B, C, H, W]`` array views (any strides), torchvision's fill.
+
+    ``grid`` is a float32 grid tensor, a function building one for ``rows`` (a range of
+    samples, all of them by default), or ``AffineGrids``, whose grids the extension builds
+    itself when it can.
+    """
+    rows = (0, src.shape[0]) if rows is None else rows
     channels = src.shape[1]
     values: np.ndarray | None = None
     if fill is not None:
@@ -385,7 +452,12 @@ def _sample_native(src: np.ndarray, dst: np.ndarray, grid: torch.Tensor, interpo
             values = np.clip(np.rint(row), info.min, info.max).astype(dst.dtype)
         else:
             values = row.astype(dst.dtype)
-    _native.sample(src, dst, np.ascontiguousarray(grid.numpy()), interpolation == "bilinear", values)
+    bilinear = interpolation == "bilinear"
+    if isinstance(grid, AffineGrids) and grid.theta.dtype == torch.float32 and native_affine_grids():
+        _native.sample_affine(src, dst, grid.coefficients(*rows), *grid.start, bilinear, values)
+        return
+    grid = grid(*rows) if callable(grid) else grid[rows[0] : rows[1]]
+    _native.sample(src, dst, np.ascontiguousarray(grid.numpy()), bilinear, values)
 
 
 #: Float values of one group of samples warped at a time on the CPU (about 10 MB of float32).
@@ -429,7 +501,7 @@ def _resample(image, batch: torch.Tensor, kind: str, grids, interpolation: str, 
         values = _fill_values(fill, batch.shape[1])
         out = np.empty((*out_size, *image.shape[2:]), dtype=image.dtype)
         as_batch = (lambda a: a[None, None]) if kind == "hw" else (lambda a: a.transpose(2, 0, 1)[None])
-        _sample_native(as_batch(image), as_batch(out), grids(0, 1), interpolation, values)
+        _sample_native(as_batch(image), as_batch(out), grids, interpolation, values)
         return out
     if interpolation == "nearest" and kind in ("hwc", "hw") and image.size:
         return _gather_array(image, grids(0, 1), fill, out_size)
@@ -533,8 +605,7 @@ def affine(
         raise ValueError(f"scale must be > 0, got {params[3].tolist()}")
     matrices = affine_matrix((cx, cy), params[0], params[1:3], params[3], params[4:6])
     theta = _theta(matrices, batch)
-    grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), (height, width))  # noqa: E731
-    return _resample(image, batch, kind, grids, interpolation, fill, (height, width))
+    return _resample(image, batch, kind, AffineGrids(theta, (height, width), (height, width)), interpolation, fill, (height, width))
 
 
 def rotated_size(angle: float, height: int, width: int) -> tuple[int, int]:
@@ -618,8 +689,7 @@ def rotate(
     warped_rows = np.flatnonzero(turns < 0)
     if warped_rows.size == b:
         theta = _theta(matrices, batch)
-        grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), out_size)  # noqa: E731
-        return _resample(image, batch, kind, grids, interpolation, fill, out_size)
+        return _resample(image, batch, kind, AffineGrids(theta, (height, width), out_size), interpolation, fill, out_size)
     out = torch.empty_like(batch)
     for k in range(4):  # at most four groups of exact quarter turns, each one kernel
         rows = np.flatnonzero(turns == k)
@@ -628,8 +698,7 @@ def rotate(
             out[index] = _quarter_turns(batch.index_select(0, index), k)
     index = torch.from_numpy(warped_rows).to(batch.device)
     theta = _theta(matrices[warped_rows], batch)
-    grids = lambda start, stop: affine_grid(theta[start:stop], (height, width), out_size)  # noqa: E731
-    out[index] = warp(batch.index_select(0, index), grids, interpolation, fill, out_size)
+    out[index] = warp(batch.index_select(0, index), AffineGrids(theta, (height, width), out_size), interpolation, fill, out_size)
     return _from_batch(out, kind)
 
 
