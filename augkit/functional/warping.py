@@ -232,7 +232,9 @@ class AffineGrids:
     """
 
     def __init__(self, theta: torch.Tensor, in_size: tuple[int, int], out_size: tuple[int, int]) -> None:
-        self.theta, self.in_size, self.out_size = theta, tuple(in_size), tuple(out_size)
+        self.theta = theta
+        self.in_size: tuple[int, int] = (int(in_size[0]), int(in_size[1]))
+        self.out_size: tuple[int, int] = (int(out_size[0]), int(out_size[1]))
 
     def __call__(self, start: int, stop: int) -> torch.Tensor:
         return affine_grid(self.theta[start:stop], self.in_size, self.out_size)
