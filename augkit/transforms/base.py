@@ -225,6 +225,8 @@ def _put(images: torch.Tensor, rows: np.ndarray, values: torch.Tensor, name: str
             f"{name} in the batch stage needs shape- and dtype-preserving transforms; got"
             f" {tuple(values.shape[1:])} {values.dtype} from {tuple(images.shape[1:])} {images.dtype}"
         )
+    if rows.size == images.shape[0]:  # every row: the values are the batch (rows are ascending)
+        return values
     return images.index_copy(0, torch.from_numpy(rows).to(images.device), values)
 
 
@@ -442,7 +444,11 @@ class Transform(Configurable):
         if isinstance(given, Batch):
             sub = given.select(rows)
         else:
-            sub = _take(image, rows) if self.sample_reads_pixels else _shape_stand_in(image, rows.size)
+            sub = (
+                (image if rows.size == decision.size else _take(image, rows))
+                if self.sample_reads_pixels
+                else _shape_stand_in(image, rows.size)
+            )
         return self.applied_params(decision, own(self, rows_of(rng, rows), sub))
 
     def _dispatch(self, x: Any, params: Any, *extra: Any) -> Any:
@@ -470,7 +476,8 @@ class Transform(Configurable):
         fast = self.apply_masked(image, applied, params.params)
         if fast is not None:
             return fast
-        return _put(image, rows, own(self, _take(image, rows), params.params), type(self).__name__)
+        chosen = image if rows.size == applied.size else _take(image, rows)
+        return _put(image, rows, own(self, chosen, params.params), type(self).__name__)
 
     def _apply_sample(self, sample: Sample, params: Any) -> Sample | Batch:
         """Apply to one sample and its targets (a ``Batch`` of views for transforms that make views)."""
