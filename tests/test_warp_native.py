@@ -238,3 +238,14 @@ def test_affine_grid_is_the_documented_arithmetic(level):
         product = (x * a).astype(np.float32)
         fused = (wide(1) * y * b.astype(wide) + product).astype(np.float32)  # one rounding of the exact y * b + product
         np.testing.assert_array_equal(built[..., axis], (fused + c).astype(np.float32))
+
+
+def test_warp_keeps_torchs_precision_for_float64_grids():
+    """A float64 grid is resampled by torch in float64, as before the extension (no silent float32 rounding)."""
+    rng = np.random.default_rng(2)
+    images = torch.from_numpy(rng.integers(0, 256, (2, 3, 20, 30), dtype=np.uint8))
+    grid = torch.from_numpy(rng.uniform(-1.1, 1.1, (2, 17, 23, 2)))
+    for interpolation in ("nearest", "bilinear"):
+        expected = W._warp_rows(images, grid, interpolation, [9.0], (17, 23))
+        assert torch.equal(W.warp(images, grid, interpolation, fill=9.0), expected)
+        assert torch.equal(W.warp(images, lambda start, stop: grid[start:stop], interpolation, fill=9.0, out_size=(17, 23)), expected)

@@ -406,10 +406,10 @@ def warp(images: torch.Tensor, grid, interpolation: str = "nearest", fill: Fill 
     out = images.new_empty((batch, channels, *out_size))
     for start in range(0, batch, rows):
         stop = min(start + rows, batch)
-        if native:
-            _sample_native(images[start:stop].numpy(), out[start:stop].numpy(), grid, interpolation, values, (start, stop))
-        else:
-            out[start:stop] = _warp_rows(images[start:stop], grid_of(start, stop), interpolation, values, out_size)
+        chunk = grid if callable(grid) else grid[start:stop]
+        if native and _sample_native(images[start:stop].numpy(), out[start:stop].numpy(), chunk, interpolation, values, (start, stop)):
+            continue
+        out[start:stop] = _warp_rows(images[start:stop], grid_of(start, stop), interpolation, values, out_size)
     return out
 
 
@@ -433,12 +433,13 @@ def _native_sampling(images, interpolation: str) -> bool:
     return images.dtype in (torch.uint8, torch.float32)
 
 
-def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, fill: list[float] | None, rows=None) -> None:
-    """``_warp.sample`` of ``[B, C, H, W]`` array views (any strides), torchvision's fill.
+def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, fill: list[float] | None, rows=None) -> bool:
+    """``_warp.sample`` of ``[B, C, H, W]`` array views (any strides) into ``dst``, torchvision's fill.
 
-    ``grid`` is a float32 grid tensor, a function building one for ``rows`` (a range of
+    ``grid`` is the grid of these samples, a function building it for ``rows`` (a range of
     samples, all of them by default), or ``AffineGrids``, whose grids the extension builds
-    itself when it can.
+    itself when it can. Returns False, writing nothing, for a grid that is not float32 on the
+    CPU (torch's ``grid_sample`` then resamples in the grid's precision, as before).
     """
     rows = (0, src.shape[0]) if rows is None else rows
     channels = src.shape[1]
@@ -457,9 +458,12 @@ def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, f
     bilinear = interpolation == "bilinear"
     if isinstance(grid, AffineGrids) and grid.theta.dtype == torch.float32 and native_affine_grids():
         _native.sample_affine(src, dst, grid.coefficients(*rows), *grid.start, bilinear, values)
-        return
-    grid = grid(*rows) if callable(grid) else grid[rows[0] : rows[1]]
+        return True
+    grid = grid(*rows) if callable(grid) else grid
+    if grid.dtype != torch.float32 or grid.device.type != "cpu":
+        return False
     _native.sample(src, dst, np.ascontiguousarray(grid.numpy()), bilinear, values)
+    return True
 
 
 #: Float values of one group of samples warped at a time on the CPU (about 10 MB of float32).
@@ -503,8 +507,8 @@ def _resample(image, batch: torch.Tensor, kind: str, grids, interpolation: str, 
         values = _fill_values(fill, batch.shape[1])
         out = np.empty((*out_size, *image.shape[2:]), dtype=image.dtype)
         as_batch = (lambda a: a[None, None]) if kind == "hw" else (lambda a: a.transpose(2, 0, 1)[None])
-        _sample_native(as_batch(image), as_batch(out), grids, interpolation, values)
-        return out
+        if _sample_native(as_batch(image), as_batch(out), grids, interpolation, values):
+            return out
     if interpolation == "nearest" and kind in ("hwc", "hw") and image.size:
         return _gather_array(image, grids(0, 1), fill, out_size)
     return _from_batch(warp(batch, grids, interpolation, fill, out_size), kind)
