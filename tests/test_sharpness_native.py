@@ -12,22 +12,19 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from native_levels import LEVELS, at_level
 
 from augkit.functional import photometric as P
 
 native = pytest.importorskip("augkit._sharpness")
 TF = pytest.importorskip("torchvision.transforms.v2.functional")
 
-LEVELS = ("portable", "sse2", "avx2")
-
 
 @pytest.fixture(params=LEVELS, scope="module")
 def level(request):
     """Each SIMD level the CPU runs (a missing one falls back to the next below, still checked)."""
-    default = native.simd_level()
-    native.simd_level(request.param)
-    yield native.simd_level()
-    native.simd_level(default)
+    with at_level(native, request.param) as name:
+        yield name
 
 
 def _layouts(images: torch.Tensor):

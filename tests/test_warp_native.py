@@ -15,21 +15,18 @@ import torch
 from guard_page import before_a_guard_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from native_levels import LEVELS, at_level
 
 from augkit.functional import warping as W
 
 native = pytest.importorskip("augkit._warp")
 
-LEVELS = ("portable", "sse2", "avx2")
-
 
 @pytest.fixture(params=LEVELS, scope="module")
 def level(request):
     """Each SIMD level the CPU runs (a missing one falls back to the next below, still checked)."""
-    default = native.simd_level()
-    native.simd_level(request.param)
-    yield native.simd_level()
-    native.simd_level(default)
+    with at_level(native, request.param) as name:
+        yield name
 
 
 def _reference(images: torch.Tensor, grid: torch.Tensor, interpolation: str, fill) -> torch.Tensor:

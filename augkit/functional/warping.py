@@ -442,19 +442,10 @@ def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, f
     CPU (torch's ``grid_sample`` then resamples in the grid's precision, as before).
     """
     rows = (0, src.shape[0]) if rows is None else rows
-    channels = src.shape[1]
     values: np.ndarray | None = None
     if fill is not None:
-        row = np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,))
-        if interpolation == "bilinear":
-            values = row.astype(np.float32)
-        elif dst.dtype == bool:
-            values = row >= 0.5
-        elif np.issubdtype(dst.dtype, np.integer):
-            info = np.iinfo(dst.dtype)
-            values = np.clip(np.rint(row), info.min, info.max).astype(dst.dtype)
-        else:
-            values = row.astype(dst.dtype)
+        row = np.broadcast_to(np.asarray(fill, dtype=np.float64), (src.shape[1],))
+        values = row.astype(np.float32) if interpolation == "bilinear" else _fill_in_dtype(row, dst.dtype)
     bilinear = interpolation == "bilinear"
     if isinstance(grid, AffineGrids) and grid.theta.dtype == torch.float32 and native_affine_grids():
         _native.sample_affine(src, dst, grid.coefficients(*rows), *grid.start, bilinear, values)
@@ -514,18 +505,21 @@ def _resample(image, batch: torch.Tensor, kind: str, grids, interpolation: str, 
     return _from_batch(warp(batch, grids, interpolation, fill, out_size), kind)
 
 
+def _fill_in_dtype(values: np.ndarray, dtype) -> np.ndarray:
+    """Fill values in an image's dtype, as torch casts them: >= 0.5 for bool, rounded and clamped for integers."""
+    if np.dtype(dtype) == np.bool_:
+        return values >= 0.5
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    return values.astype(dtype)
+
+
 def _gather_array(image: np.ndarray, grid: torch.Tensor, fill: Fill, out_size: tuple[int, int]) -> np.ndarray:
     """Nearest warp of an HW / HWC array: its pixels at ``grid_sample``'s indices (no channels-first copies)."""
     height, width = image.shape[:2]
     pixels = image.reshape(height * width, -1)
-    values = np.asarray(_fill_values(fill, pixels.shape[1]) or [0.0], dtype=np.float64)
-    if image.dtype == bool:
-        fill_row = values >= 0.5
-    elif np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        fill_row = np.clip(np.rint(values), info.min, info.max).astype(image.dtype)
-    else:
-        fill_row = values.astype(image.dtype)
+    fill_row = _fill_in_dtype(np.asarray(_fill_values(fill, pixels.shape[1]) or [0.0], dtype=np.float64), image.dtype)
     table = np.concatenate([np.broadcast_to(fill_row, (1, pixels.shape[1])), pixels])  # row 0: the fill
     index = _source_index(grid, height, width)[0].numpy()
     return np.take(table, index, axis=0).reshape(*out_size, *image.shape[2:])  # take: ~5x faster than table[index]
