@@ -212,10 +212,15 @@ def affine_grid(theta: torch.Tensor, in_size: tuple[int, int], out_size: tuple[i
     Returns:
         ``[B, oh, ow, 2]`` normalized sampling positions.
     """
-    (h, w), (oh, ow) = in_size, out_size
+    oh, ow = out_size
     base = _base_grid(oh, ow, (1.0 - ow) * 0.5, (1.0 - oh) * 0.5, theta.dtype, theta.device)
-    rescaled = theta.transpose(1, 2).div(torch.tensor([0.5 * w, 0.5 * h], dtype=theta.dtype, device=theta.device))
-    return torch.matmul(base, rescaled).view(-1, oh, ow, 2)
+    return torch.matmul(base, _rescaled(theta, in_size)).view(-1, oh, ow, 2)
+
+
+def _rescaled(theta: torch.Tensor, in_size: tuple[int, int]) -> torch.Tensor:
+    """``[B, 3, 2]``: ``theta`` transposed and divided by the input's half sides (what the base grid is multiplied by)."""
+    h, w = in_size
+    return theta.transpose(1, 2).div(torch.tensor([0.5 * w, 0.5 * h], dtype=theta.dtype, device=theta.device))
 
 
 class AffineGrids:
@@ -241,9 +246,7 @@ class AffineGrids:
 
     def coefficients(self, start: int, stop: int) -> np.ndarray:
         """``[n, 6]`` float32 ``(a, b, c)`` of x then of y: the rescaled matrix ``affine_grid`` multiplies by."""
-        h, w = self.in_size
-        theta = self.theta[start:stop]
-        rescaled = theta.transpose(1, 2).div(torch.tensor([0.5 * w, 0.5 * h], dtype=theta.dtype, device=theta.device))
+        rescaled = _rescaled(self.theta[start:stop], self.in_size)
         return np.ascontiguousarray(rescaled.transpose(1, 2).reshape(-1, 6).cpu().numpy())
 
     @property
