@@ -437,7 +437,10 @@ def test_batch_stage_equals_sample_stage(name, dtype, photos):
 
 
 def test_batch_stage_runs_one_kernel_per_op_and_step(monkeypatch):
-    """Grouped kernels: a step calls each chosen op once (with per-row magnitudes), never once per sample."""
+    """Grouped kernels: a step calls each chosen op once (with per-row magnitudes), never once per sample.
+
+    The batches the row kernels take (CPU uint8 RGB, tests/test_policy_rows.py) go the other way.
+    """
     calls = []
     real = PO.photometric
 
@@ -447,7 +450,7 @@ def test_batch_stage_runs_one_kernel_per_op_and_step(monkeypatch):
 
     monkeypatch.setattr(PO, "photometric", counted)
     policy = augkit.RandAugment(num_ops=2)
-    batch = torch.randint(0, 256, (64, 3, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    batch = torch.rand((64, 3, 16, 16), generator=torch.Generator().manual_seed(0))
     params = policy.sample(np.random.default_rng(0), batch)
     policy.apply(batch, params)
     ops = np.asarray(params.ops)

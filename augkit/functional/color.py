@@ -449,14 +449,25 @@ def _jitter_tensor_cpu_uint8(batch: torch.Tensor, factors, order: np.ndarray) ->
     src = batch.numpy()
     dst = out.numpy()
     for i in range(batch.shape[0]):
-        sample_factors = [None if f is None else float(f[i]) for f in factors]
-        if _native is not None:  # the same kernel as for HWC arrays, reading [3, H, W] planes
-            brightness, contrast, saturation, hue = sample_factors
-            _native.jitter(src[i], dst[i], brightness, contrast, saturation, hue, order[i], planar=True)
-        else:
-            image = cv2.merge(list(src[i]))
-            np.copyto(dst[i], _jitter_uint8_hwc_opencv(image, sample_factors, order[i]).transpose(2, 0, 1))
+        jitter_planes_into(src[i], dst[i], [None if f is None else float(f[i]) for f in factors], order[i])
     return out
+
+
+def jitter_planes_into(src: np.ndarray, dst: np.ndarray, factors: Sequence[float | None], order: Sequence[int]) -> None:
+    """``color_jitter`` of one uint8 ``[3, H, W]`` image written into ``dst`` (the CPU kernels).
+
+    Args:
+        src: ``[3, H, W]`` uint8 C-contiguous array.
+        dst: ``[3, H, W]`` uint8 C-contiguous array, written.
+        factors: Brightness, contrast, saturation and hue (None skips one).
+        order: The operations' order (see ``color_jitter``).
+    """
+    if _native is not None:  # the same kernel as for HWC arrays, reading [3, H, W] planes
+        brightness, contrast, saturation, hue = factors
+        _native.jitter(src, dst, brightness, contrast, saturation, hue, order, planar=True)
+    else:
+        image = cv2.merge(list(src))
+        np.copyto(dst, _jitter_uint8_hwc_opencv(image, factors, order).transpose(2, 0, 1))
 
 
 def color_jitter(

@@ -395,7 +395,7 @@ def equalize(image, *, vectorized: bool | None = None):
         src, out, dst = _planes(image)
         planes, results = src.reshape((-1,) + src.shape[-2:]), dst.reshape((-1,) + dst.shape[-2:])
         levels = planes if _is_uint8(image) else np.stack([_to_uint8(plane) for plane in planes])
-        tables = _equalize_tables(np.stack([_hist_plane(plane) for plane in levels]))
+        tables = equalize_tables(levels)
         if not _is_uint8(image):
             tables = _from_uint8(tables, src.dtype)
         for plane, table, result in zip(levels, tables, results):
@@ -405,6 +405,19 @@ def equalize(image, *, vectorized: bool | None = None):
         scaled = image.mul(_TO_UINT8).clamp_(0, 255).to(torch.uint8)
         return _equalize_vectorized(scaled).to(image.dtype).mul_(1.0 / 255.0)
     return _equalize_vectorized(image)
+
+
+def equalize_tables(planes: np.ndarray) -> np.ndarray:
+    """``equalize``'s lookup table of each uint8 plane.
+
+    Args:
+        planes: ``[..., H, W]`` uint8 array.
+
+    Returns:
+        ``[..., 256]`` uint8 tables (the identity for a plane equalization keeps).
+    """
+    flat = planes.reshape((-1,) + planes.shape[-2:])
+    return _equalize_tables(np.stack([_hist_plane(plane) for plane in flat])).reshape(planes.shape[:-2] + (256,))
 
 
 def _equalize_vectorized(image: torch.Tensor) -> torch.Tensor:
@@ -432,6 +445,19 @@ def _autocontrast_tables(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     inv_scale = np.where(flat, _F32(1.0), inv_scale)
     values = (_LEVELS - low[..., None]) / inv_scale[..., None]
     return np.clip(values, _F32(0.0), _F32(255.0)).astype(np.uint8)
+
+
+def autocontrast_tables(planes: np.ndarray) -> np.ndarray:
+    """``autocontrast``'s lookup table of each uint8 plane (from its smallest and largest value).
+
+    Args:
+        planes: ``[..., H, W]`` uint8 array.
+
+    Returns:
+        ``[..., 256]`` uint8 tables.
+    """
+    values = planes.reshape(planes.shape[:-2] + (-1,))
+    return _autocontrast_tables(values.min(axis=-1), values.max(axis=-1))
 
 
 def autocontrast(image, *, vectorized: bool | None = None):
@@ -569,7 +595,7 @@ def adjust_sharpness(image, factor, *, vectorized: bool | None = None):
     if _image_by_image(image, vectorized, floats_too=True) and image.dtype == torch.uint8 and _native_sharpness is not None:
         batch = _flat(image)  # any strides: the kernel reads them as they are
         out = _memory.empty_like(batch)
-        _native_sharpness.sharpen(batch.numpy(), out.numpy(), _blend_weight(factors, False))
+        sharpen_into(batch.numpy(), out.numpy(), factors)
         return out.view(image.shape)
     if _image_by_image(image, vectorized, floats_too=True):
         src, out, dst = _planes(image)
@@ -578,6 +604,27 @@ def adjust_sharpness(image, factor, *, vectorized: bool | None = None):
                 dst[i, k] = _sharpen_array(src[i, k], float(factors[i]))
         return out.view(image.shape)
     return _sharpen_vectorized(image, factors)
+
+
+def sharpen_into(src: np.ndarray, dst: np.ndarray, factors) -> bool:
+    """``adjust_sharpness`` of uint8 ``[N, C, H, W]`` planes (any strides) written into ``dst``.
+
+    Args:
+        src: ``[N, C, H, W]`` uint8 array.
+        dst: Array of the same shape, written.
+        factors: ``[N]`` sharpness factors (>= 0).
+
+    Returns:
+        False, writing nothing, where ``augkit._sharpness`` is not built.
+    """
+    if _native_sharpness is None:
+        return False
+    factors = _check_factor(np.asarray(factors, dtype=np.float64).reshape(-1))
+    if src.shape[-2] <= 2 or src.shape[-1] <= 2:
+        np.copyto(dst, src)
+    else:
+        _native_sharpness.sharpen(src, dst, _blend_weight(factors, False))
+    return True
 
 
 def _blend_weight(factors: np.ndarray, double: bool) -> np.ndarray:

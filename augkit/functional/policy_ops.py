@@ -163,7 +163,7 @@ def photometric(op: str, image, magnitude):
     raise ValueError(f"op must be one of {PHOTOMETRIC_OPS}, got {op!r}")
 
 
-def _fill_row(fill, channels: int, dtype) -> np.ndarray:
+def fill_row(fill, channels: int, dtype) -> np.ndarray:
     """``fill`` as one value per channel in ``dtype`` (rounded and clamped for integers, as the warps do)."""
     values = np.zeros(1) if fill is None else np.asarray(fill, dtype=np.float64).reshape(-1)
     if values.size not in (1, channels):
@@ -201,7 +201,7 @@ def shift(image, dx, dy, fill=None):
         height, width = image.shape[:2]
         channels = image.shape[2] if image.ndim == 3 else 1
         out = np.empty_like(image)
-        out[...] = _fill_row(fill, channels, image.dtype)
+        out[...] = fill_row(fill, channels, image.dtype)
         src_y, dst_y = slice(max(-y, 0), min(height - y, height)), slice(max(y, 0), min(height + y, height))
         src_x, dst_x = slice(max(-x, 0), min(width - x, width)), slice(max(x, 0), min(width + x, width))
         if src_y.start < src_y.stop and src_x.start < src_x.stop:
@@ -211,7 +211,7 @@ def shift(image, dx, dy, fill=None):
     n, channels, height, width = batch.shape
     xs = np.array(np.broadcast_to(np.asarray(dx, dtype=np.int64).reshape(-1), (n,)))
     ys = np.array(np.broadcast_to(np.asarray(dy, dtype=np.int64).reshape(-1), (n,)))
-    values = torch.from_numpy(_fill_row(fill, channels, _numpy_dtype(batch.dtype))).to(batch.device).view(1, channels, 1, 1)
+    values = torch.from_numpy(fill_row(fill, channels, _numpy_dtype(batch.dtype))).to(batch.device).view(1, channels, 1, 1)
     if batch.device.type == "cpu":
         moved = _shift_rows(batch, xs, ys, values)
     else:
@@ -226,14 +226,29 @@ def _shift_rows(batch: torch.Tensor, xs: np.ndarray, ys: np.ndarray, values: tor
         About 10x faster than a gather on the CPU.
     """
     out = torch.empty_like(batch)
-    out.copy_(values.expand_as(out))
-    height, width = batch.shape[-2:]
     for i, (x, y) in enumerate(zip(xs.tolist(), ys.tolist())):
-        if abs(x) < width and abs(y) < height:
-            out[i, :, max(y, 0) : height + min(y, 0), max(x, 0) : width + min(x, 0)] = batch[
-                i, :, max(-y, 0) : height - max(y, 0), max(-x, 0) : width - max(x, 0)
-            ]
+        shift_into(batch[i], out[i], x, y, values.view(-1))
     return out
+
+
+def shift_into(source, target, dx: int, dy: int, fill_values) -> None:
+    """``shift`` of one ``[C, H, W]`` array or tensor written into ``target``.
+
+    Args:
+        source: ``[C, H, W]`` array or tensor.
+        target: One of the same kind, shape and dtype, written.
+        dx: Whole pixels along the width (right for positive).
+        dy: Whole pixels along the height (down for positive).
+        fill_values: ``[C]`` fill values of the same kind, in the image's dtype (``fill_row``).
+    """
+    height, width = source.shape[-2:]
+    inside = abs(dx) < width and abs(dy) < height
+    if not inside or dx or dy:
+        target[...] = fill_values.reshape(-1, 1, 1)
+    if inside:
+        target[:, max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = source[
+            :, max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)
+        ]
 
 
 def _shift_gather(batch: torch.Tensor, xs: np.ndarray, ys: np.ndarray, values: torch.Tensor) -> torch.Tensor:

@@ -445,10 +445,7 @@ def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, f
     CPU (torch's ``grid_sample`` then resamples in the grid's precision, as before).
     """
     rows = (0, src.shape[0]) if rows is None else rows
-    values: np.ndarray | None = None
-    if fill is not None:
-        row = np.broadcast_to(np.asarray(fill, dtype=np.float64), (src.shape[1],))
-        values = row.astype(np.float32) if interpolation == "bilinear" else _fill_in_dtype(row, dst.dtype)
+    values = _native_fill(fill, src.shape[1], interpolation, dst.dtype)
     bilinear = interpolation == "bilinear"
     if isinstance(grid, AffineGrids) and grid.theta.dtype == torch.float32 and native_affine_grids():
         _native.sample_affine(src, dst, grid.coefficients(*rows), *grid.start, bilinear, values)
@@ -458,6 +455,14 @@ def _sample_native(src: np.ndarray, dst: np.ndarray, grid, interpolation: str, f
         return False
     _native.sample(src, dst, np.ascontiguousarray(grid.numpy()), bilinear, values)
     return True
+
+
+def _native_fill(fill: list[float] | None, channels: int, interpolation: str, dtype) -> np.ndarray | None:
+    """The fill ``augkit._warp`` takes: float32 values to blend (bilinear) or values in the image's dtype (nearest)."""
+    if fill is None:
+        return None
+    row = np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,))
+    return row.astype(np.float32) if interpolation == "bilinear" else _fill_in_dtype(row, dtype)
 
 
 #: Float values of one group of samples warped at a time on the CPU (about 10 MB of float32).
@@ -600,15 +605,89 @@ def affine(
     """
     batch, kind = _as_batch(image)
     b, _, height, width = batch.shape
+    matrices = _affine_matrices(b, height, width, angle, translate, scale, shear, center)
+    grids = AffineGrids(_theta(matrices, batch), (height, width), (height, width))
+    return _resample(image, batch, kind, grids, interpolation, fill, (height, width))
+
+
+def _affine_matrices(b: int, height: int, width: int, angle, translate, scale, shear, center) -> np.ndarray:
+    """``[b, 2, 3]`` inverse matrices of ``affine``'s arguments (per-sample values broadcast)."""
     cx, cy = _centre_relative(center, height, width)
     tx, ty = translate
     sx, sy = shear
     params = [_per_sample(v, b) for v in (angle, tx, ty, scale, sx, sy)]
     if np.any(params[3] <= 0):
         raise ValueError(f"scale must be > 0, got {params[3].tolist()}")
-    matrices = affine_matrix((cx, cy), params[0], params[1:3], params[3], params[4:6])
-    theta = _theta(matrices, batch)
-    return _resample(image, batch, kind, AffineGrids(theta, (height, width), (height, width)), interpolation, fill, (height, width))
+    return affine_matrix((cx, cy), params[0], params[1:3], params[3], params[4:6])
+
+
+def affine_into(
+    sources: Sequence[np.ndarray],
+    targets: Sequence[np.ndarray],
+    angle,
+    translate=(0.0, 0.0),
+    scale=1.0,
+    shear=(0.0, 0.0),
+    interpolation: str = "nearest",
+    fill: Fill = None,
+    center: tuple[float, float] | None = None,
+) -> bool:
+    """``affine`` of ``[C, H, W]`` images, each written into its target (through ``augkit._warp`` only).
+
+    Args:
+        sources: ``[C, H, W]`` arrays of one shape and dtype (any strides).
+        targets: As many arrays of the same shape and dtype, written.
+        angle: Per-image values (``[len(sources)]``) or scalars, as ``affine``'s arguments;
+            likewise ``translate``, ``scale``, ``shear``.
+        translate: See ``affine``.
+        scale: See ``affine``.
+        shear: See ``affine``.
+        interpolation: ``"nearest"`` or ``"bilinear"``.
+        fill: See ``affine``.
+        center: See ``affine``.
+
+    Returns:
+        False, writing nothing, where the extension does not resample these images or does
+        not build torch's affine grids here (``native_affine_grids``); the images are then
+        ``affine``'s to warp.
+    """
+    if not sources:
+        return True
+    if not (_native_sampling(sources[0], interpolation) and native_affine_grids()):
+        return False
+    channels, height, width = sources[0].shape
+    matrices = _affine_matrices(len(sources), height, width, angle, translate, scale, shear, center)
+    grids = AffineGrids(torch.tensor(matrices.reshape(-1, 2, 3), dtype=torch.float32), (height, width), (height, width))
+    values = _native_fill(_fill_values(fill, channels), channels, interpolation, sources[0].dtype)
+    bilinear = interpolation == "bilinear"
+    for source, target, row in zip(sources, targets, grids.coefficients(0, len(sources))):
+        _native.sample_affine(source[None], target[None], row[None], *grids.start, bilinear, values)
+    return True
+
+
+def rotate_into(
+    sources: Sequence[np.ndarray], targets: Sequence[np.ndarray], angle, interpolation: str = "nearest", fill: Fill = None
+) -> bool:
+    """``rotate`` (about the centre, no ``expand``) of ``[C, H, W]`` images, each written into its target.
+
+    Args:
+        sources: ``[C, H, W]`` arrays of one shape and dtype (any strides).
+        targets: As many arrays of the same shape and dtype, written.
+        angle: Degrees, counterclockwise: one per image, or a scalar.
+        interpolation: ``"nearest"`` or ``"bilinear"``.
+        fill: See ``rotate``.
+
+    Returns:
+        False, writing nothing, where ``rotate`` turns some image by a multiple of 90 degrees
+        (its exact quarter turns) or the extension does not resample these images.
+    """
+    if not sources:
+        return True
+    angles = np.mod(_per_sample(angle, len(sources)), 360.0)
+    height, width = sources[0].shape[-2:]
+    if np.any(_rot90_kind(angles, height == width, False) >= 0):
+        return False
+    return affine_into(sources, targets, -angles, interpolation=interpolation, fill=fill)
 
 
 def rotated_size(angle: float, height: int, width: int) -> tuple[int, int]:

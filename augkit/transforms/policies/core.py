@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from augkit import _memory
 from augkit._image import batch_size, check_any_image, is_batch, spatial_size
 from augkit._validate import check_int
 from augkit.functional import policy_ops as PO
+from augkit.functional import policy_rows as PR
 from augkit.functional import warping as A
 from augkit.transforms.affine import (
     Rotate,
@@ -22,7 +24,9 @@ from augkit.transforms.affine import (
     TranslateParams,
     TranslateX,
     TranslateY,
+    _AffineBase,
     _check_fill,
+    _WarpBase,
 )
 from augkit.transforms.base import BATCH_STAGE, SAMPLE_STAGE, Transform
 
@@ -160,7 +164,7 @@ class _Warps:
 
     def __init__(self, interpolation: str, fill, mask_fill: int) -> None:
         common = {"interpolation": interpolation, "fill": fill, "mask_fill": mask_fill}
-        self.transforms: dict[str, Transform] = {
+        self.transforms: dict[str, _WarpBase] = {
             "ShearX": ShearX(0, center=(0, 0), **common),
             "ShearY": ShearY(0, center=(0, 0), **common),
             "TranslateX": TranslateX(pixels=0, **common),
@@ -184,6 +188,21 @@ class _Warps:
             dx, dy = (values, zero) if op == "TranslateX" else (zero, values)
             return PO.shift(image, dx, dy, self.fill)  # equal to the warp for whole pixels, without its grid
         return self.transforms[op].apply(image, self.params(op, magnitude))
+
+    def into(self, op: str, sources: list[np.ndarray], targets: list[np.ndarray], magnitudes: np.ndarray) -> bool:
+        """Warp each ``[C, H, W]`` source row into its target; False, writing nothing, where only ``image`` can."""
+        if op in ("TranslateX", "TranslateY") and np.all(magnitudes == np.round(magnitudes)):
+            values = PO.fill_row(self.fill, sources[0].shape[0], sources[0].dtype)
+            for source, target, shift in zip(sources, targets, magnitudes.astype(np.int64).tolist()):
+                PO.shift_into(source, target, shift if op == "TranslateX" else 0, shift if op == "TranslateY" else 0, values)
+            return True
+        warp = self.transforms[op]
+        if isinstance(warp, Rotate):
+            return warp.center is None and A.rotate_into(sources, targets, magnitudes, warp.interpolation, warp.fill)
+        if isinstance(warp, _AffineBase):
+            args = warp.affine_args(self.params(op, magnitudes))
+            return A.affine_into(sources, targets, **args, interpolation=warp.interpolation, fill=warp.fill, center=warp.center)
+        return False
 
 
 def _check_interpolation(interpolation) -> str:
@@ -286,10 +305,51 @@ class _Policy(Transform):
 
     def _columns(self, images: torch.Tensor, ops, magnitudes, applied) -> torch.Tensor:
         ops, magnitudes, applied = np.asarray(ops), np.asarray(magnitudes, dtype=np.float64), np.asarray(applied, dtype=bool)
+        if PR.supported(images):
+            return self._rows_into(images, ops, magnitudes, applied)
         whole, rows = images, None
         for k in range(ops.shape[1]):
             whole, rows = self._step(whole, rows, ops[:, k], magnitudes[:, k], applied[:, k])
         return whole if rows is None else torch.stack(rows)
+
+    def _rows_into(self, images: torch.Tensor, ops: np.ndarray, magnitudes: np.ndarray, applied: np.ndarray) -> torch.Tensor:
+        """CPU uint8 batches: each operation reads its rows where they are and writes them into the output.
+
+        A row's operations write alternately into the output and a scratch batch, the last
+        into the output, so no operation reads the rows it writes; rows without an operation
+        are copied. Each row is read and written once per operation (``policy_rows``).
+        """
+        identity = [name for name, kind in self._kinds().items() if kind == "Identity"]
+        runs = applied & ~np.isin(ops, identity)
+        source = images.contiguous().numpy()
+        out = _memory.empty(tuple(images.shape), images.dtype)
+        final = out.numpy()
+        left = runs.sum(axis=1)
+        scratch = np.empty_like(source) if np.any(left > 1) else final
+        untouched = np.flatnonzero(left == 0)
+        final[untouched] = source[untouched]
+        current = list(source)
+        for k in range(ops.shape[1]):
+            for name in np.unique(ops[runs[:, k], k]).tolist():
+                picked = np.flatnonzero(runs[:, k] & (ops[:, k] == name))
+                targets = [(final if left[i] % 2 else scratch)[i] for i in picked.tolist()]
+                self._op_into(name, [current[i] for i in picked.tolist()], targets, magnitudes[picked, k])
+                for i, target in zip(picked.tolist(), targets):
+                    current[i] = target
+            left -= runs[:, k]
+        return out
+
+    def _op_into(self, name: str, sources: list[np.ndarray], targets: list[np.ndarray], magnitudes: np.ndarray) -> None:
+        """Run the operation called ``name`` on each source row, writing its target row."""
+        kind = self._kinds()[name]
+        if kind in PO.GEOMETRIC_OPS:
+            done = self._warps.into(kind, sources, targets, magnitudes)
+        else:
+            done = PR.photometric_into(kind, sources, targets, magnitudes)
+        if not done:
+            result = self._op(name, torch.from_numpy(np.stack(sources)), magnitudes).numpy()
+            for target, row in zip(targets, result):
+                np.copyto(target, row)
 
     def apply(self, image, params: PolicyParams):
         """Run the recorded operations (grouped per operation for a batch)."""
