@@ -14,6 +14,8 @@ Notes:
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
 
@@ -73,3 +75,33 @@ def empty_like(tensor: torch.Tensor, dtype: torch.dtype | None = None) -> torch.
 def clone(tensor: torch.Tensor) -> torch.Tensor:
     """A copy of ``tensor`` in ``empty_like`` memory (same shape, dtype and memory format)."""
     return empty_like(tensor).copy_(tensor)
+
+
+_scratch = threading.local()
+
+
+def scratch(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A working array this thread reuses from call to call (its pages are faulted in once).
+
+    A fresh multi-megabyte array costs its first touch, the kernel zeroing every page:
+    intermediate results that never leave a function can live in this one instead. The
+    contents are undefined, and the same array comes back on the next call of this thread
+    with the same shape and dtype, so it must not outlive the caller's use (no nesting,
+    never returned).
+
+    Args:
+        shape: The array's shape.
+        dtype: A numpy dtype.
+
+    Returns:
+        An uninitialized C-contiguous numpy array.
+
+    Notes:
+        A fresh ``[64, 3, 224, 224]`` uint8 array costs about 3 ms of page faults on its first
+        fill here.
+    """
+    key = (tuple(shape), np.dtype(dtype))
+    held = getattr(_scratch, "array", None)
+    if held is None or (held.shape, held.dtype) != key:
+        held = _scratch.array = np.empty(*key)
+    return held

@@ -1,5 +1,7 @@
 """Batch outputs allocated through numpy behave exactly like ``torch.empty_like``'s."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -69,3 +71,17 @@ def test_numpy_backed_tensors_survive_their_array():
 def test_device_tensors_use_torch():
     source = torch.zeros(2, 3, 4, 5, device="cuda")
     assert _memory.empty_like(source).device == source.device
+
+
+def test_scratch_is_reused_per_thread_and_shape():
+    first = _memory.scratch((2, 3, 4), np.uint8)
+    assert first.shape == (2, 3, 4) and first.dtype == np.uint8 and first.flags.c_contiguous
+    assert _memory.scratch((2, 3, 4), np.uint8) is first
+    assert _memory.scratch((2, 3, 5), np.uint8).shape == (2, 3, 5)
+    assert _memory.scratch((2, 3, 4), np.float32).dtype == np.float32
+    again = _memory.scratch((2, 3, 4), np.uint8)
+    others = []
+    thread = threading.Thread(target=lambda: others.append(_memory.scratch((2, 3, 4), np.uint8)))
+    thread.start()
+    thread.join()
+    assert others[0] is not again and not np.shares_memory(others[0], again)

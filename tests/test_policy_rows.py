@@ -97,9 +97,9 @@ def test_each_photometric_op_into_rows(op, photo_batch):
     """``photometric_into`` writes the batch kernel's values, or declines and writes nothing."""
     magnitudes = np.linspace(0.1, 1.9, photo_batch.shape[0])
     if op == "Posterize":
-        magnitudes = np.arange(photo_batch.shape[0]) % 9.0
+        magnitudes = np.arange(photo_batch.shape[0]) % 9.0 + np.linspace(-0.4, 0.4, photo_batch.shape[0])
     elif op in ("Solarize", "SolarizeAdd"):
-        magnitudes = np.linspace(0, 256, photo_batch.shape[0]).round()
+        magnitudes = np.linspace(0, 256, photo_batch.shape[0])  # fractional levels too
     source = photo_batch.numpy()
     target = np.full_like(source, 7)
     done = PR.photometric_into(op, list(source), list(target), magnitudes)

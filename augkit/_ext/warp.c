@@ -192,6 +192,13 @@ AUGKIT_TARGET_AVX2_FMA static inline void offsets(__m256 xw, __m256 yn, const Wa
     _mm256_storeu_si256((__m256i *)out, o);
 }
 
+/* Whether 8 offsets step by one byte. */
+AUGKIT_INLINE int consecutive(const int32_t *off) {
+    for (int k = 1; k < 8; k++)
+        if (off[k] != off[0] + k) return 0;
+    return 1;
+}
+
 /* Whether a pixel and its east neighbour, all channels, lie within 8 bytes (HWC, up to 4 channels). */
 static int interleaved(const Warp *q) { return q->C <= 4 && q->ss[3] + (q->C - 1) * q->ss[1] + 1 <= 8; }
 
@@ -323,7 +330,7 @@ AUGKIT_TARGET_AVX2_FMA static void nearest_row_avx2(const Warp *q, const char *s
     const float wmax = (float)(q->W - 1), hmax = (float)(q->H - 1);
     /* locals: the stores through char pointers could otherwise alias the struct's fields */
     const size_t size = (size_t)q->itemsize;
-    const Py_ssize_t C = q->C, ss1 = q->ss[1], ds1 = q->ds[1], ds3 = q->ds[3], ow = q->ow;
+    const Py_ssize_t C = q->C, ss1 = q->ss[1], ss3 = q->ss[3], ds1 = q->ds[1], ds3 = q->ds[3], ow = q->ow;
     const char *fill = q->fill;
     Py_ssize_t j = 0;
     for (; j + 8 <= ow; j += 8, g += 16) {
@@ -336,11 +343,21 @@ AUGKIT_TARGET_AVX2_FMA static void nearest_row_avx2(const Warp *q, const char *s
         offsets(x, y, q, off);
         char *dj = drow + j * ds3;
         if (size == 1) {
+            /* 8 neighbouring source pixels of a row (shears along x, small rotations): one copy */
+            const int run = inside == 0xFF && ss3 == 1 && ds3 == 1 && consecutive(off);
             for (Py_ssize_t c = 0; c < C; c++) {
                 const char *sc = sb + c * ss1;
                 char *dc = dj + c * ds1;
                 const char outside = fill != NULL ? fill[c] : 0;
-                for (int k = 0; k < 8; k++) dc[k * ds3] = inside >> k & 1 ? sc[off[k]] : outside;
+                if (run) {
+                    memcpy(dc, sc + off[0], 8);
+                } else if (ds3 == 1) {
+                    char bytes[8];
+                    for (int k = 0; k < 8; k++) bytes[k] = inside >> k & 1 ? sc[off[k]] : outside;
+                    memcpy(dc, bytes, 8);
+                } else {
+                    for (int k = 0; k < 8; k++) dc[k * ds3] = inside >> k & 1 ? sc[off[k]] : outside;
+                }
             }
             continue;
         }

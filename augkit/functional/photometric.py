@@ -223,8 +223,15 @@ def _invert_rows(batch: torch.Tensor) -> torch.Tensor:
     return torch.sub(torch.ones((), dtype=batch.dtype, device=batch.device), batch, out=_memory.empty_like(batch))
 
 
-def _solarize_table(threshold: float) -> np.ndarray:
-    # torchvision compares ``image >= threshold`` in float32.
+def solarize_table(threshold: float) -> np.ndarray:
+    """``solarize``'s uint8 lookup table for ``threshold`` (levels; compared in float32 as torchvision does).
+
+    Args:
+        threshold: In levels (0-255; above 255 keeps every value).
+
+    Returns:
+        ``[256]`` uint8 table.
+    """
     return np.where(_LEVELS >= _F32(threshold), 255 - _LEVELS, _LEVELS).astype(np.uint8)
 
 
@@ -250,14 +257,14 @@ def solarize(image, threshold, *, vectorized: bool | None = None):
     if isinstance(image, np.ndarray):
         threshold = _scalar(threshold, "threshold")
         if _is_uint8(image):
-            return _lut_hwc(image, _solarize_table(threshold))
+            return _lut_hwc(image, solarize_table(threshold))
         limit = np.asarray(threshold, dtype=image.dtype)
         return np.where(image >= limit, 1.0 - image, image).astype(image.dtype, copy=False)
     thresholds = _per_image(threshold, image, "threshold")
     if image.numel() == 0:
         return image.clone()
     if _is_uint8(image) and _image_by_image(image, vectorized):
-        return _lut_planes(image, np.stack([_solarize_table(t) for t in thresholds]))
+        return _lut_planes(image, np.stack([solarize_table(t) for t in thresholds]))
     return _by_rows(_solarize_rows, image, thresholds)
 
 
@@ -332,11 +339,11 @@ def _equalize_tables(hist: np.ndarray) -> np.ndarray:
     hist = hist.astype(np.int64)
     cumulative = np.cumsum(hist, axis=-1)
     last = np.argmax(cumulative, axis=-1)  # the last non-empty bin: its count is left out
-    non_max = cumulative[:, -1] - np.take_along_axis(hist, last[:, None], axis=-1)[:, 0]
-    step = non_max // 255
+    step = (cumulative[:, -1] - hist[np.arange(hist.shape[0]), last]) // 255
     tables = np.zeros_like(hist)
-    tables[:, 1:] = np.clip((cumulative[:, :-1] + (step // 2)[:, None]) // np.maximum(step, 1)[:, None], 0, 255)
-    tables[step == 0] = np.arange(256)
+    # Counts are >= 0, so the quotients are too: only the top of torchvision's clamp can apply.
+    tables[:, 1:] = np.minimum((cumulative[:, :-1] + (step // 2)[:, None]) // np.maximum(step, 1)[:, None], 255)
+    tables[step == 0] = _LEVELS
     return tables.astype(np.uint8)
 
 

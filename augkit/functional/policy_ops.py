@@ -91,9 +91,7 @@ def solarize_add(image, add, threshold: float = SOLARIZE_ADD_THRESHOLD):
     if isinstance(image, np.ndarray):
         amount = float(np.asarray(add, dtype=np.float64).reshape(-1)[0])
         if _is_uint8(image):
-            levels = np.arange(256, dtype=np.float64)
-            table = np.where(levels < threshold, np.minimum(255.0, levels + amount), levels).astype(np.uint8)
-            return cv2.LUT(image, table).reshape(image.shape)
+            return cv2.LUT(image, solarize_add_table(amount, threshold)).reshape(image.shape)
         limit = np.asarray(threshold / 255.0, dtype=image.dtype)
         raised = np.minimum(image + np.asarray(amount / 255.0, dtype=image.dtype), np.asarray(1.0, image.dtype))
         return np.where(image < limit, raised, image).astype(image.dtype, copy=False)
@@ -106,6 +104,47 @@ def solarize_add(image, add, threshold: float = SOLARIZE_ADD_THRESHOLD):
         below = batch < threshold / 255.0
     out = torch.where(below, raised, batch)
     return out if image.ndim == 4 else out[0]
+
+
+def solarize_add_table(add: float, threshold: float = SOLARIZE_ADD_THRESHOLD) -> np.ndarray:
+    """``solarize_add``'s uint8 lookup table: ``x < threshold ? min(255, x + add) : x`` (PIL's).
+
+    Args:
+        add: Levels added (>= 0).
+        threshold: Levels at and above which values are kept.
+
+    Returns:
+        ``[256]`` uint8 table.
+    """
+    levels = np.arange(256, dtype=np.float64)
+    return np.where(levels < threshold, np.minimum(255.0, levels + add), levels).astype(np.uint8)
+
+
+#: Operations whose result at a pixel depends on its value and the magnitude only (a lookup table on uint8).
+POINTWISE_OPS = ("Posterize", "Solarize", "SolarizeAdd", "Invert")
+
+
+def pointwise_table(op: str, magnitude: float) -> np.ndarray:
+    """The uint8 lookup table of a pointwise operation: ``photometric(op, x, magnitude)`` for every level ``x``.
+
+    Args:
+        op: One of ``POINTWISE_OPS``.
+        magnitude: The op's argument (see the module docstring).
+
+    Returns:
+        ``[256]`` uint8 table.
+    """
+    levels = np.arange(256, dtype=np.uint8)
+    if op == "Posterize":
+        bits = int(np.clip(np.rint(magnitude), 0, 8))
+        return levels & np.uint8((0xFF << (8 - bits)) & 0xFF)
+    if op == "Solarize":
+        return P.solarize_table(magnitude)
+    if op == "SolarizeAdd":
+        return solarize_add_table(magnitude)
+    if op == "Invert":
+        return ~levels
+    raise ValueError(f"op must be one of {POINTWISE_OPS}, got {op!r}")
 
 
 def _blur_taps(image) -> int:

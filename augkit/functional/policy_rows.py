@@ -6,9 +6,8 @@ step; the kernels here read each row where it is (a ``[C, H, W]`` view of the in
 earlier step's output) and write its result into a row of the output, so a row is read and
 written once per operation. Each gives the batch kernel's values (``policy_ops.photometric``):
 
-- the pointwise operations (``Posterize``, ``Solarize``, ``SolarizeAdd``, ``Invert``) are one
-  lookup table per row: the batch kernel itself run on a ramp of the 256 levels, applied with
-  ``cv2.LUT`` (a pointwise uint8 operation is its table, so the values are the kernel's);
+- the pointwise operations (``policy_ops.POINTWISE_OPS``) are one lookup table per row
+  (``policy_ops.pointwise_table``), applied with ``cv2.LUT``;
 - ``Equalize`` and ``AutoContrast``: each plane's table from its histogram or range
   (``photometric.equalize_tables`` / ``autocontrast_tables``);
 - ``Brightness``, ``Contrast``, ``Color``: the colour jitter kernel image by image
@@ -30,8 +29,6 @@ from augkit.functional import color as C
 from augkit.functional import photometric as P
 from augkit.functional import policy_ops as PO
 
-#: Operations whose result at a pixel depends on that value and the magnitude only.
-POINTWISE_OPS = ("Posterize", "Solarize", "SolarizeAdd", "Invert")
 #: The ``color_jitter`` operation (0 brightness, 1 contrast, 2 saturation) of each colour op.
 _JITTER_OPS = {"Brightness": 0, "Contrast": 1, "Color": 2}
 
@@ -53,21 +50,6 @@ def supported(images: torch.Tensor) -> bool:
         and images.numel() > 0
         and not images.requires_grad
     )
-
-
-def _pointwise_tables(op: str, magnitudes: np.ndarray, channels: int) -> np.ndarray:
-    """Each row's lookup table of a pointwise operation: the batch kernel run on a ramp of the 256 levels.
-
-    Args:
-        op: One of ``POINTWISE_OPS``.
-        magnitudes: ``[N]`` magnitudes (see ``policy_ops``).
-        channels: Channels of the images.
-
-    Returns:
-        ``[N, channels, 256]`` uint8 tables.
-    """
-    ramp = torch.arange(256, dtype=torch.uint8).expand(len(magnitudes), channels, 1, 256)
-    return PO.photometric(op, ramp, magnitudes).reshape(len(magnitudes), channels, 256).numpy()
 
 
 def _look_up(source: np.ndarray, target: np.ndarray, tables: np.ndarray) -> None:
@@ -92,10 +74,9 @@ def photometric_into(op: str, sources: Sequence[np.ndarray], targets: Sequence[n
     Returns:
         False, writing nothing, for an operation not handled here.
     """
-    if op in POINTWISE_OPS:
-        channels = sources[0].shape[0] if sources else 1
-        for source, target, tables in zip(sources, targets, _pointwise_tables(op, magnitudes, channels)):
-            _look_up(source, target, tables)
+    if op in PO.POINTWISE_OPS:
+        for source, target, magnitude in zip(sources, targets, magnitudes.tolist()):
+            _look_up(source, target, PO.pointwise_table(op, magnitude)[None])
     elif op in ("Equalize", "AutoContrast"):
         tables_of = P.equalize_tables if op == "Equalize" else P.autocontrast_tables
         for source, target in zip(sources, targets):

@@ -325,7 +325,7 @@ class _Policy(Transform):
         out = _memory.empty(tuple(images.shape), images.dtype)
         final = out.numpy()
         left = runs.sum(axis=1)
-        scratch = np.empty_like(source) if np.any(left > 1) else final
+        scratch = _memory.scratch(source.shape, source.dtype) if np.any(left > 1) else final
         untouched = np.flatnonzero(left == 0)
         final[untouched] = source[untouched]
         current = list(source)
