@@ -2,7 +2,7 @@
 
 A policy on a batch runs each operation on the rows that drew it. Gathering those rows,
 running the batch kernel and stacking the results copies every row two or three times per
-step; the kernels here read each row where it is (a ``[C, H, W]`` view of the input or of an
+call; the kernels here read each row where it is (a ``[C, H, W]`` view of the input or of an
 earlier step's output) and write its result into a row of the output, so a row is read and
 written once per operation. Each gives the batch kernel's values (``policy_ops.photometric``):
 
