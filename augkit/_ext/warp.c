@@ -330,7 +330,7 @@ AUGKIT_TARGET_AVX2_FMA static void nearest_row_avx2(const Warp *q, const char *s
     const float wmax = (float)(q->W - 1), hmax = (float)(q->H - 1);
     /* locals: the stores through char pointers could otherwise alias the struct's fields */
     const size_t size = (size_t)q->itemsize;
-    const Py_ssize_t C = q->C, ss1 = q->ss[1], ss3 = q->ss[3], ds1 = q->ds[1], ds3 = q->ds[3], ow = q->ow;
+    const Py_ssize_t C = q->C, ss1 = q->ss[1], ds1 = q->ds[1], ds3 = q->ds[3], ow = q->ow;
     const char *fill = q->fill;
     Py_ssize_t j = 0;
     for (; j + 8 <= ow; j += 8, g += 16) {
@@ -343,8 +343,8 @@ AUGKIT_TARGET_AVX2_FMA static void nearest_row_avx2(const Warp *q, const char *s
         offsets(x, y, q, off);
         char *dj = drow + j * ds3;
         if (size == 1) {
-            /* 8 neighbouring source pixels of a row (shears along x, small rotations): one copy */
-            const int run = inside == 0xFF && ss3 == 1 && ds3 == 1 && consecutive(off);
+            /* 8 consecutive source bytes (shears along x, small rotations on planes): one copy */
+            const int run = inside == 0xFF && ds3 == 1 && consecutive(off);
             for (Py_ssize_t c = 0; c < C; c++) {
                 const char *sc = sb + c * ss1;
                 char *dc = dj + c * ds1;

@@ -136,8 +136,7 @@ def pointwise_table(op: str, magnitude: float) -> np.ndarray:
     """
     levels = np.arange(256, dtype=np.uint8)
     if op == "Posterize":
-        bits = int(np.clip(np.rint(magnitude), 0, 8))
-        return levels & np.uint8((0xFF << (8 - bits)) & 0xFF)
+        return levels & np.uint8((0xFF << (8 - int(_bits(magnitude)))) & 0xFF)
     if op == "Solarize":
         return P.solarize_table(magnitude)
     if op == "SolarizeAdd":
@@ -153,6 +152,11 @@ def _blur_taps(image) -> int:
     largest = 2 * min(int(height), int(width)) - 1
     taps = min(BLUR_TAPS, largest if largest % 2 else largest - 1)
     return max(taps, 1)
+
+
+def _bits(magnitude):
+    """``Posterize``'s magnitude as the bits kept: rounded, clamped to [0, 8]."""
+    return np.clip(np.rint(np.asarray(magnitude, dtype=np.float64)), 0, 8)
 
 
 def photometric(op: str, image, magnitude):
@@ -182,7 +186,7 @@ def photometric(op: str, image, magnitude):
     if op == "Sharpness":
         return P.adjust_sharpness(image, magnitude)
     if op == "Posterize":
-        return P.posterize(image, np.clip(np.rint(np.asarray(magnitude, dtype=np.float64)), 0, 8))
+        return P.posterize(image, _bits(magnitude))
     if op == "Solarize":
         levels = np.asarray(magnitude, dtype=np.float64)
         return P.solarize(image, levels if _is_uint8(image) else levels / 255.0)

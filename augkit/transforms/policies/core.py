@@ -181,20 +181,29 @@ class _Warps:
             return TranslateParams(value)
         return RotateParams(value)
 
-    def image(self, op: str, image, magnitude):
+    @staticmethod
+    def _whole_pixels(op: str, magnitude) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(dx, dy)`` integer shifts of a translation by whole pixels (the warp without its grid), else None."""
         values = np.asarray(magnitude, dtype=np.float64)
-        if op in ("TranslateX", "TranslateY") and np.all(values == np.round(values)):
-            zero = np.zeros_like(values)
-            dx, dy = (values, zero) if op == "TranslateX" else (zero, values)
-            return PO.shift(image, dx, dy, self.fill)  # equal to the warp for whole pixels, without its grid
+        if op not in ("TranslateX", "TranslateY") or not np.all(values == np.round(values)):
+            return None
+        zero = np.zeros(values.shape, dtype=np.int64)
+        shifts = values.astype(np.int64)
+        return (shifts, zero) if op == "TranslateX" else (zero, shifts)
+
+    def image(self, op: str, image, magnitude):
+        shifts = self._whole_pixels(op, magnitude)
+        if shifts is not None:
+            return PO.shift(image, *shifts, self.fill)
         return self.transforms[op].apply(image, self.params(op, magnitude))
 
     def into(self, op: str, sources: list[np.ndarray], targets: list[np.ndarray], magnitudes: np.ndarray) -> bool:
         """Warp each ``[C, H, W]`` source row into its target; False, writing nothing, where only ``image`` can."""
-        if op in ("TranslateX", "TranslateY") and np.all(magnitudes == np.round(magnitudes)):
+        shifts = self._whole_pixels(op, magnitudes)
+        if shifts is not None:
             values = PO.fill_row(self.fill, sources[0].shape[0], sources[0].dtype)
-            for source, target, shift in zip(sources, targets, magnitudes.astype(np.int64).tolist()):
-                PO.shift_into(source, target, shift if op == "TranslateX" else 0, shift if op == "TranslateY" else 0, values)
+            for source, target, dx, dy in zip(sources, targets, shifts[0].tolist(), shifts[1].tolist()):
+                PO.shift_into(source, target, dx, dy, values)
             return True
         warp = self.transforms[op]
         if isinstance(warp, Rotate):
@@ -332,9 +341,10 @@ class _Policy(Transform):
         for k in range(ops.shape[1]):
             for name in np.unique(ops[runs[:, k], k]).tolist():
                 picked = np.flatnonzero(runs[:, k] & (ops[:, k] == name))
-                targets = [(final if left[i] % 2 else scratch)[i] for i in picked.tolist()]
-                self._op_into(name, [current[i] for i in picked.tolist()], targets, magnitudes[picked, k])
-                for i, target in zip(picked.tolist(), targets):
+                rows = picked.tolist()
+                targets = [(final if left[i] % 2 else scratch)[i] for i in rows]
+                self._op_into(name, [current[i] for i in rows], targets, magnitudes[picked, k])
+                for i, target in zip(rows, targets):
                     current[i] = target
             left -= runs[:, k]
         return out
